@@ -1,0 +1,329 @@
+"""The command grammar: `/papers ...` text -> a typed Command (or a friendly ParseError)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import time
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+MAX_QUERY_CHARS = 500
+MAX_TOPIC_CHARS = 200
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who sent a command, and what the adapter knows about them and the place they are in."""
+
+    platform: str
+    workspace: str
+    channel: str
+    user: str
+    # Platform-level admin/owner (Slack workspace admin, Discord administrator).
+    is_admin: bool = False
+    # May manage this channel (Discord Manage Channels; Slack allow-list); None = unknown.
+    can_manage_channel: bool | None = None
+    is_dm: bool = False
+    # The bot's own ability to post here; None = unknown / not checked.
+    bot_can_post: bool | None = None
+    # What the bot lacks to post here (e.g. "Embed Links"), shown when subscribing.
+    bot_missing: str | None = None
+
+
+@dataclass(frozen=True)
+class Search:
+    query: str
+    page: int = 1
+
+
+@dataclass(frozen=True)
+class MoreLikeThis:
+    paper: str
+
+
+@dataclass(frozen=True)
+class Trending:
+    pass
+
+
+@dataclass(frozen=True)
+class Subscribe:
+    topic: str
+
+
+@dataclass(frozen=True)
+class Unsubscribe:
+    topic: str  # "all" removes every topic
+
+
+@dataclass(frozen=True)
+class ListSettings:
+    pass
+
+
+@dataclass(frozen=True)
+class Schedule:
+    at: time
+    zone: str | None = None
+    days: str | None = None  # "daily" | "weekdays" | "mon,wed,fri"
+
+
+@dataclass(frozen=True)
+class Size:
+    n: int
+
+
+@dataclass(frozen=True)
+class DigestNow:
+    pass
+
+
+@dataclass(frozen=True)
+class Pause:
+    pass
+
+
+@dataclass(frozen=True)
+class Resume:
+    pass
+
+
+@dataclass(frozen=True)
+class Help:
+    topic: str | None = None
+
+
+Command = (
+    Search
+    | MoreLikeThis
+    | Trending
+    | Subscribe
+    | Unsubscribe
+    | ListSettings
+    | Schedule
+    | Size
+    | DigestNow
+    | Pause
+    | Resume
+    | Help
+)
+# Commands that change a channel, and so need permission and a real channel (not a DM).
+CHANNEL_CHANGES = (Subscribe, Unsubscribe, Schedule, Size, DigestNow, Pause, Resume)
+
+USAGE: dict[str, str] = {
+    "search": "/papers search <query> [page]: find papers (\"phrases\", -exclude, author:, cat:,"
+    " since:7d)",
+    "more-like-this": "/papers more-like-this <arXiv id>: papers similar to one paper",
+    "trending": "/papers trending: what is trending now",
+    "subscribe": "/papers subscribe <topic>: add a topic to this channel's digest",
+    "unsubscribe": "/papers unsubscribe <topic|all>: remove a topic",
+    "list": "/papers list: this channel's topics, schedule and next digest",
+    "schedule": "/papers schedule <HH:MM> [IANA zone] [daily|weekdays|mon,wed,...]: when the"
+    " digest is posted",
+    "size": "/papers size <1-20>: papers per digest",
+    "digest": "/papers digest: post this channel's next digest now",
+    "pause": "/papers pause: stop the daily digest",
+    "resume": "/papers resume: start it again",
+    "help": "/papers help [command]: this help",
+}
+ALIASES = {
+    "find": "search",
+    "s": "search",
+    "similar": "more-like-this",
+    "mlt": "more-like-this",
+    "more": "more-like-this",
+    "top": "trending",
+    "sub": "subscribe",
+    "follow": "subscribe",
+    "unsub": "unsubscribe",
+    "unfollow": "unsubscribe",
+    "ls": "list",
+    "settings": "list",
+    "status": "list",
+    "now": "digest",
+    "stop": "pause",
+    "start": "resume",
+    "?": "help",
+}
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_TIME = re.compile(r"^(\d{1,2})(?::|h|\.)?(\d{2})?\s*(am|pm)?$", re.IGNORECASE)
+
+
+class ParseError(ValueError):
+    """Input we cannot act on; the message is shown to the user as is."""
+
+
+def clean_text(text: str) -> str:
+    """Drop control characters and collapse whitespace (chat clients send all sorts)."""
+    return " ".join(_CONTROL.sub(" ", text).split())
+
+
+def parse(text: str) -> Command:
+    """Parse what follows `/papers` (a leading "/papers" or "papers" is tolerated)."""
+    words = clean_text(text).split(" ", 1)
+    if words and words[0].lower() in ("/papers", "papers"):
+        words = clean_text(words[1] if len(words) > 1 else "").split(" ", 1)
+    name = words[0].lower() if words and words[0] else "help"
+    rest = words[1].strip() if len(words) > 1 else ""
+    name = ALIASES.get(name, name)
+    if name not in USAGE:
+        shown = name if len(name) <= 30 else name[:30] + "…"
+        raise ParseError(f"Unknown command `{shown}`. Try `/papers help`.")
+    return build(name, rest)
+
+
+def build(name: str, rest: str) -> Command:
+    """Build a Command from a subcommand name and its argument text (Discord passes these)."""
+    rest = clean_text(rest)
+    if name == "search":
+        query, page = _split_page(rest)
+        return Search(query=check_query(query), page=page)
+    if name == "more-like-this":
+        if not rest:
+            raise ParseError("Which paper? Usage: " + USAGE[name])
+        return MoreLikeThis(paper=rest.split(" ")[0][:100])
+    if name == "subscribe":
+        return Subscribe(topic=check_topic(rest))
+    if name == "unsubscribe":
+        if not rest:
+            raise ParseError("Which topic? Usage: " + USAGE[name])
+        return Unsubscribe(topic=rest[:MAX_TOPIC_CHARS])
+    if name == "schedule":
+        return _schedule(rest)
+    if name == "size":
+        return Size(n=_size(rest))
+    if name == "help":
+        return Help(topic=ALIASES.get(rest.lower(), rest.lower()) or None)
+    simple: dict[str, Command] = {
+        "trending": Trending(),
+        "list": ListSettings(),
+        "digest": DigestNow(),
+        "pause": Pause(),
+        "resume": Resume(),
+    }
+    return simple[name]
+
+
+def check_query(query: str) -> str:
+    if not query:
+        raise ParseError("What should I search for? Usage: " + USAGE["search"])
+    if len(query) > MAX_QUERY_CHARS:
+        raise ParseError(
+            f"That query is {len(query)} characters long; please keep it under"
+            f" {MAX_QUERY_CHARS}."
+        )
+    return query
+
+
+def check_topic(topic: str) -> str:
+    topic = clean_text(topic)
+    if not topic:
+        raise ParseError("Which topic? Usage: " + USAGE["subscribe"])
+    if len(topic) > MAX_TOPIC_CHARS:
+        raise ParseError(f"Topics are at most {MAX_TOPIC_CHARS} characters; that one has {len(topic)}.")
+    return topic
+
+
+def _split_page(rest: str) -> tuple[str, int]:
+    """`diffusion models 2` or `diffusion page:2` -> ("diffusion models", 2)."""
+    parts = rest.split(" ")
+    if len(parts) > 1:
+        last = parts[-1].lower()
+        num = last.removeprefix("page:").removeprefix("p")
+        if (last.startswith(("page:", "p")) or last.isdigit()) and num.isdigit():
+            page = int(num)
+            if 1 <= page <= 50:
+                return " ".join(parts[:-1]), page
+    return rest, 1
+
+
+def parse_time(text: str) -> time:
+    match = _TIME.match(text.strip())
+    if not match:
+        raise ParseError(f"`{text[:20]}` is not a time. Use 24-hour HH:MM, e.g. 09:00 or 17:30.")
+    hour, minute = int(match.group(1)), int(match.group(2) or 0)
+    meridiem = (match.group(3) or "").lower()
+    if meridiem:
+        if not 1 <= hour <= 12:
+            raise ParseError(f"`{text[:20]}` is not a time. Use e.g. 9am or 09:00.")
+        hour = hour % 12 + (12 if meridiem == "pm" else 0)
+    if hour > 23 or minute > 59:
+        raise ParseError(f"`{text[:20]}` is not a time. Use 24-hour HH:MM, e.g. 09:00 or 17:30.")
+    return time(hour, minute)
+
+
+def parse_zone(text: str) -> str:
+    name = text.strip()
+    if name.upper() in ("UTC", "GMT", "Z"):
+        return "UTC"
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, IsADirectoryError):
+        by_lower = {z.lower(): z for z in available_timezones()}
+        if name.lower() in by_lower:
+            return by_lower[name.lower()]
+        raise ParseError(
+            f"`{name[:40]}` is not a time zone I know. Use an IANA name such as"
+            " Europe/Berlin, America/New_York or Asia/Tokyo."
+        ) from None
+    return name
+
+
+def parse_days(text: str) -> str:
+    """"daily" | "weekdays" | "weekends" | "mon,wed,fri" (names or 3-letter prefixes)."""
+    value = text.strip().lower()
+    if value in ("daily", "everyday", "every-day", "all"):
+        return "daily"
+    if value in ("weekdays", "workdays", "mon-fri"):
+        return "weekdays"
+    if value in ("weekends", "weekend"):
+        return "sat,sun"
+    days: list[str] = []
+    for part in re.split(r"[,\s]+", value):
+        if not part:
+            continue
+        day = part[:3]
+        if day not in WEEKDAYS or not _DAY_NAMES[WEEKDAYS.index(day)].startswith(part):
+            raise ParseError(
+                f"`{part[:20]}` is not a day. Use daily, weekdays, or days like mon,wed,fri."
+            )
+        if day not in days:
+            days.append(day)
+    if not days:
+        raise ParseError("Which days? Use daily, weekdays, or days like mon,wed,fri.")
+    days.sort(key=WEEKDAYS.index)
+    return "daily" if len(days) == 7 else ",".join(days)
+
+
+def _schedule(rest: str) -> Schedule:
+    if not rest:
+        raise ParseError("When? Usage: " + USAGE["schedule"])
+    parts = rest.split(" ")
+    at = parse_time(parts[0])
+    zone: str | None = None
+    days: str | None = None
+    for part in parts[1:]:
+        if "/" in part or part.upper() in ("UTC", "GMT"):
+            if zone is not None:
+                raise ParseError("Give one time zone, e.g. Europe/Berlin.")
+            zone = parse_zone(part)
+        elif days is None:
+            days = parse_days(part)
+        else:
+            raise ParseError("Usage: " + USAGE["schedule"])
+    return Schedule(at=at, zone=zone, days=days)
+
+
+def _size(rest: str) -> int:
+    if not rest.isdigit() or not 1 <= int(rest) <= 20:
+        raise ParseError("Digest size is a number from 1 to 20, e.g. `/papers size 5`.")
+    return int(rest)
+
+
+def help_text(topic: str | None = None) -> str:
+    if topic and topic in USAGE:
+        return USAGE[topic]
+    return "paperbot commands:\n" + "\n".join(f"• {line}" for line in USAGE.values())

@@ -1,0 +1,109 @@
+"""The core's vocabulary shared with adapters: channel refs, paper cards, digests, replies."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class ChannelRef:
+    """A chat channel: platform ("slack" | "discord" | "console"), workspace (team/guild), id."""
+
+    platform: str
+    workspace: str
+    channel: str
+
+    def __str__(self) -> str:
+        return f"{self.platform}:{self.workspace}/{self.channel}"
+
+
+@dataclass(frozen=True)
+class PaperCard:
+    """One paper as every platform shows it (third-party text: adapters must escape it)."""
+
+    key: str
+    title: str
+    url: str
+    authors: tuple[str, ...] = ()
+    summary: str = ""
+    arxiv_id: str | None = None
+    pdf_url: str | None = None
+    code_url: str | None = None
+    project_url: str | None = None
+    thumbnail: str | None = None
+    upvotes: int = 0
+    comments: int = 0
+    github_stars: int = 0
+    published: date | None = None
+    categories: tuple[str, ...] = ()
+    # One line saying why this paper is shown, e.g. "38 upvotes in 24 h · matches: diffusion".
+    why: str = ""
+    score: float = 0.0
+
+    def short_authors(self, limit: int = 3) -> str:
+        if not self.authors:
+            return ""
+        names = list(self.authors[:limit])
+        more = len(self.authors) - limit
+        return ", ".join(names) + (f" +{more} more" if more > 0 else "")
+
+
+@dataclass(frozen=True)
+class Digest:
+    """A channel's digest at one instant: ranked papers plus the notes a reader should see."""
+
+    channel: ChannelRef
+    title: str
+    papers: tuple[PaperCard, ...]
+    generated_at: datetime
+    # Digest slots missed while the bot was down (older than the grace period).
+    missed_slots: int = 0
+    # Sources whose last ingest failed, so the digest may be incomplete.
+    partial_sources: tuple[str, ...] = ()
+    topics: tuple[str, ...] = ()
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """Short lines shown under the header (missed days, partial sources)."""
+        out: list[str] = []
+        if self.missed_slots:
+            plural = "s" if self.missed_slots != 1 else ""
+            out.append(
+                f"paperbot was offline and missed {self.missed_slots} digest{plural};"
+                " this one covers the gap."
+            )
+        if self.partial_sources:
+            out.append(
+                "Some sources could not be reached ("
+                + ", ".join(self.partial_sources)
+                + "): this digest may be incomplete."
+            )
+        return tuple(out)
+
+
+@dataclass(frozen=True)
+class Page:
+    """Where the "Next" button leads: the same search, one page further."""
+
+    query: str
+    page: int
+
+
+ReplyKind = Literal["search", "trending", "similar", "info", "error", "help", "digest", "changed"]
+
+
+@dataclass(frozen=True)
+class Reply:
+    """The answer to a command, rendered natively by each adapter."""
+
+    kind: ReplyKind
+    text: str
+    papers: tuple[PaperCard, ...] = ()
+    # Ephemeral: only the caller sees it; changes to a channel are confirmed in the channel.
+    ephemeral: bool = True
+    next_page: Page | None = None
+    digest: Digest | None = None
+    # Extra lines (e.g. "this channel is paused: ..."), shown under the text.
+    notes: tuple[str, ...] = field(default=())
