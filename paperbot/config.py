@@ -1,4 +1,4 @@
-"""Settings: built-in defaults < config/paperbot.toml < .env < PAPERBOT_* environment < arguments."""
+"""Settings: built-in defaults < config/paperbot.toml < .env < PAPERBOT_* env < arguments."""
 
 from __future__ import annotations
 
@@ -55,7 +55,9 @@ class HttpSettings(BaseModel):
 class HFSettings(BaseModel):
     enabled: bool = True
     base_url: str = "https://huggingface.co"
-    days_back: int = Field(3, ge=1, le=30, description="recent days re-fetched so upvotes keep growing")
+    days_back: int = Field(
+        3, ge=1, le=30, description="recent days re-fetched so upvotes keep growing"
+    )
     catch_up_days: int = Field(14, ge=1, le=90, description="longest gap of missed days caught up")
     page_size: int = Field(100, ge=1, le=100)
     max_pages: int = Field(10, ge=1, le=100)
@@ -68,6 +70,11 @@ class ArxivSettings(_ListsModel):
     api_base_url: str = "https://export.arxiv.org"
     categories: StrList = Field(default_factory=lambda: ["cs.LG", "cs.CL", "cs.AI", "cs.CV"])
     min_interval_seconds: float = Field(3.0, ge=0.0, description="arXiv asks one request per 3 s")
+    announce_types: StrList = Field(
+        default_factory=lambda: ["new", "cross", "replace", "replace-cross"],
+        description="announcement feed entries kept (new, cross-lists, replacements)",
+    )
+    api_max_results: int = Field(100, ge=1, le=2000)
     interval_minutes: int = Field(180, ge=1)
 
 
@@ -76,6 +83,7 @@ class SourceHttpSettings(BaseModel):
     user_agent: str = DEFAULT_USER_AGENT
     max_attempts: int = Field(4, ge=1, le=10)
     max_backoff_seconds: float = Field(60.0, ge=0)
+    backoff_base_seconds: float = Field(1.0, ge=0, description="first retry wait, doubled each try")
 
 
 class RankingSettings(BaseModel):
@@ -85,8 +93,12 @@ class RankingSettings(BaseModel):
     comment_weight: float = 0.5
     star_weight: float = 0.05
     growth_weight: float = 2.0
-    half_life_hours: float = Field(36.0, gt=0)
+    half_life_hours: float = Field(default=36.0, gt=0)
     topic_weight: float = 1.0
+    # Base score of every paper before decay, so papers without signals rank by recency.
+    recency_weight: float = Field(default=1.0, ge=0)
+    growth_window_hours: float = Field(default=24.0, gt=0, description="span growth is measured on")
+    extra_topic_bonus: float = Field(default=0.1, ge=0, description="bonus per extra topic")
 
 
 class DigestSettings(BaseModel):
@@ -100,6 +112,7 @@ class DigestSettings(BaseModel):
     grace_hours: float = Field(6.0, ge=0)
     lease_seconds: int = Field(120, ge=10)
     max_attempts: int = Field(8, ge=1)
+    tick_seconds: float = Field(60.0, gt=0, description="how often `paperbot run` delivers")
 
 
 class PermissionSettings(BaseModel):
@@ -113,6 +126,11 @@ class RetentionSettings(BaseModel):
     removed_channel_days: int = Field(30, ge=0)
 
 
+class ConsoleSettings(BaseModel):
+    # One JSON line per posted digest part (shared by processes: appended with O_APPEND).
+    transcript: Path | None = None
+
+
 class SlackSettings(_ListsModel):
     bot_token: SecretStr | None = None
     app_token: SecretStr | None = None
@@ -122,6 +140,12 @@ class SlackSettings(_ListsModel):
     token_encryption_key: SecretStr | None = None
     api_base_url: str = "https://slack.com/api/"
     admins: StrList = Field(default_factory=list)
+    # Slack waits 3 s for the ack: answers ready sooner go in it, later ones via response_url.
+    ack_budget_seconds: float = Field(2.0, ge=0, le=2.8)
+    command: str = Field("/papers", description="the slash command's name in the app manifest")
+    admin_cache_seconds: float = Field(600.0, ge=0, description="how long users.info is trusted")
+    # Where "Add to Slack" sends the browser (OAuth installs); a setting for tests and mirrors.
+    authorize_url: str = "https://slack.com/oauth/v2/authorize"
 
     @property
     def configured(self) -> bool:
@@ -136,10 +160,17 @@ class DiscordSettings(_ListsModel):
     guild_ids: IntList = Field(default_factory=list)
     shard_count: int | Literal["auto"] | None = None
     shard_ids: IntList = Field(default_factory=list)
+    # discord.py waits out 429s up to this long (it must be >= 30 s), then delivery retries.
+    max_ratelimit_timeout: float = Field(30.0, ge=30.0, le=600.0)
+    send_timeout_seconds: float = Field(60.0, gt=0, description="per message sent over REST")
 
     @property
     def configured(self) -> bool:
         return self.token is not None
+
+
+class ConfigError(ValueError):
+    """Settings that cannot work together; the message says what to set."""
 
 
 def _config_file() -> Path:
@@ -169,6 +200,7 @@ class Settings(BaseSettings):
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
     slack: SlackSettings = Field(default_factory=SlackSettings)
     discord: DiscordSettings = Field(default_factory=DiscordSettings)
+    console: ConsoleSettings = Field(default_factory=ConsoleSettings)
 
     @classmethod
     def settings_customise_sources(

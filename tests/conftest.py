@@ -55,7 +55,7 @@ def _pg_database() -> Iterator[str]:
     try:
         with admin.connect() as conn:
             conn.execute(text("SELECT 1"))
-    except Exception as exc:  # noqa: BLE001 - any connection failure means "no server"
+    except Exception as exc:
         admin.dispose()
         if REQUIRE_PG:
             pytest.fail(f"PostgreSQL required but unreachable at {PG_SERVER}: {exc}")

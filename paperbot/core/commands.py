@@ -113,7 +113,7 @@ Command = (
 CHANNEL_CHANGES = (Subscribe, Unsubscribe, Schedule, Size, DigestNow, Pause, Resume)
 
 USAGE: dict[str, str] = {
-    "search": "/papers search <query> [page]: find papers (\"phrases\", -exclude, author:, cat:,"
+    "search": '/papers search <query> [page]: find papers ("phrases", -exclude, author:, cat:,'
     " since:7d)",
     "more-like-this": "/papers more-like-this <arXiv id>: papers similar to one paper",
     "trending": "/papers trending: what is trending now",
@@ -212,8 +212,7 @@ def check_query(query: str) -> str:
         raise ParseError("What should I search for? Usage: " + USAGE["search"])
     if len(query) > MAX_QUERY_CHARS:
         raise ParseError(
-            f"That query is {len(query)} characters long; please keep it under"
-            f" {MAX_QUERY_CHARS}."
+            f"That query is {len(query)} characters long; please keep it under {MAX_QUERY_CHARS}."
         )
     return query
 
@@ -223,7 +222,9 @@ def check_topic(topic: str) -> str:
     if not topic:
         raise ParseError("Which topic? Usage: " + USAGE["subscribe"])
     if len(topic) > MAX_TOPIC_CHARS:
-        raise ParseError(f"Topics are at most {MAX_TOPIC_CHARS} characters; that one has {len(topic)}.")
+        raise ParseError(
+            f"Topics are at most {MAX_TOPIC_CHARS} characters; that one has {len(topic)}."
+        )
     return topic
 
 
@@ -273,7 +274,7 @@ def parse_zone(text: str) -> str:
 
 
 def parse_days(text: str) -> str:
-    """"daily" | "weekdays" | "weekends" | "mon,wed,fri" (names or 3-letter prefixes)."""
+    """ "daily" | "weekdays" | "weekends" | "mon,wed,fri" (names or 3-letter prefixes)."""
     value = text.strip().lower()
     if value in ("daily", "everyday", "every-day", "all"):
         return "daily"

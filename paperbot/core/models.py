@@ -19,8 +19,8 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.types import TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
 
 # Stable constraint names so Alembic migrations are the same on SQLite and PostgreSQL.
 NAMING = {
@@ -34,7 +34,6 @@ NAMING = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {dict[str, Any]: JSON, list[str]: JSON}
 
 
 class Tz(TypeDecorator[datetime]):
@@ -171,7 +170,7 @@ class Delivery(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"))
-    # The local date of the scheduled run ("manual-<ts>" style keys are not used: see digest cmd).
+    # The local date of the scheduled run, or "manual-YYYYMMDDTHHMMZ" for `/papers digest`.
     slot: Mapped[str] = mapped_column(String(32))
     scheduled_at: Mapped[datetime] = mapped_column(Tz())
     # pending -> claimed -> sent | failed | skipped

@@ -20,7 +20,9 @@ class DeliveryError(Exception):
 class ChatPlatform(Protocol):
     name: str
 
-    def post_digest(self, channel: ChannelRef, digest: Digest, *, idempotency_key: str) -> list[str]:
+    def post_digest(
+        self, channel: ChannelRef, digest: Digest, *, idempotency_key: str
+    ) -> list[str]:
         """Post the digest (one or more messages, part i keyed f"{idempotency_key}:{i}").
 
         Returns the platform message ids; raises DeliveryError.

@@ -1,0 +1,204 @@
+"""Search benchmark (not a test, never in CI): ingest N synthetic papers, then time searches.
+
+    python benchmarks/search.py --papers 1000000
+
+Reports ingest throughput through `paperbot ingest --source file` (SQLite + index), database
+and index size, search latency p50/p95/p99 over varied queries through paperbot's search use
+case and through the bare engine (one BM25 query), a one-off `paperbot search` CLI run, and
+peak memory. Targets (2 cores): paperbot search p95 <= 20 ms at 1M papers, ingest >= 5,000/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import tantivy
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from synth import CACHE, corpus, vocabulary
+
+from paperbot.core import db
+from paperbot.core.index import SearchIndex
+from paperbot.core.search import search_papers
+from paperbot.core.textnorm import analyze
+
+BIN = Path(sys.executable).with_name("paperbot")
+NOW = datetime(2027, 1, 1, tzinfo=UTC)
+
+
+def run_cli(args: list[str], env: dict[str, str]) -> tuple[float, int, str]:
+    """Wall seconds, peak RSS (KiB) and stdout of one `paperbot ...` process."""
+    return run([str(BIN), *args], env)
+
+
+def run(cmd: list[str], env: dict[str, str]) -> tuple[float, int, str]:
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, text=True)
+    out = proc.stdout.read() if proc.stdout else ""
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode:
+        raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode})")
+    return time.perf_counter() - start, usage.ru_maxrss, out
+
+
+def size_of(path: Path) -> int:
+    if path.is_file():
+        return path.stat().st_size
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def queries(count: int, seed: int = 3) -> list[str]:
+    """Varied queries: common single words, rare words, pairs, phrases, typos, filters."""
+    rng = random.Random(seed)
+    words = [w.lower() for w in vocabulary()[0] if len(w) > 2]
+    common, topical = words[:40], words[40:2000]
+    out = ["learning", "model", "models", "data", "neural", "representation", "the"]
+    makers = [
+        lambda: rng.choice(common),
+        lambda: rng.choice(topical),
+        lambda: f"{rng.choice(topical)} {rng.choice(topical)}",
+        lambda: f"{rng.choice(common)} {rng.choice(topical)} {rng.choice(topical)}",
+        lambda: f'"{rng.choice(common)} {rng.choice(common)}"',
+        lambda: f"{rng.choice(topical)} -{rng.choice(common)}",
+        lambda: f"{rng.choice(topical)}x{rng.choice('aeiou')}",
+        lambda: f"{rng.choice(topical)} since:30d",
+        lambda: f"{rng.choice(topical)} cat:cs.CV",
+        lambda: f"{rng.choice(topical)} author:kim",
+        lambda: rng.choice(["LLM", "ViT", "RLHF", "GNN", "large language models", "INR"]),
+    ]
+    while len(out) < count:
+        out.append(rng.choice(makers)())
+    return out
+
+
+def percentiles(samples: list[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+    pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))]  # noqa: E731
+    return {
+        "p50_ms": round(statistics.median(ordered) * 1000, 2),
+        "p95_ms": round(pick(0.95) * 1000, 2),
+        "p99_ms": round(pick(0.99) * 1000, 2),
+    }
+
+
+def bare_engine(index: SearchIndex, text: str) -> None:
+    stems = analyze(text.replace('"', " ")) or ["model"]
+    query = tantivy.Query.boolean_query(
+        [
+            (tantivy.Occur.Should, tantivy.Query.term_query(index.schema, field, stem))
+            for stem in stems
+            for field in ("title", "abstract")
+        ]
+    )
+    index._index.searcher().search(query, 10, count=False)
+
+
+def ingest_only(source: Path, db_path: Path) -> None:
+    """What `paperbot ingest --source file` does: SQL upsert, then index catch-up."""
+    from paperbot.core.ingest import ingest
+    from paperbot.core.sources.files import read_jsonl
+
+    engine = db.create_db_engine(f"sqlite:///{db_path}")
+    db.upgrade(engine)
+    factory = db.make_session_factory(engine)
+    ingest(factory, read_jsonl(source), source="file", now=NOW)
+    index = SearchIndex(db_path.with_name(db_path.name + ".index"))
+    index.catch_up(factory)
+    index.close()
+    engine.dispose()
+
+
+def main(argv: list[str] | None = None) -> int:
+    if argv is None and sys.argv[1:2] == ["--ingest-only"]:
+        ingest_only(Path(sys.argv[2]), Path(sys.argv[3]))
+        return 0
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--papers", type=int, default=1_000_000)
+    parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument("--reuse", action="store_true", help="skip ingest if the store exists")
+    args = parser.parse_args(argv)
+
+    t0 = time.perf_counter()
+    source = corpus(args.papers)
+    report: dict[str, object] = {"papers": args.papers, "synth_seconds": time.perf_counter() - t0}
+    work = CACHE / f"run-{args.papers}"
+    db_path, index_dir = work / "paperbot.db", work / "paperbot.db.index"
+    env = {
+        **os.environ,
+        "PAPERBOT_DATABASE_URL": f"sqlite:///{db_path}",
+        "PAPERBOT_SEED_SAMPLE_DATA": "false",
+        "PAPERBOT_CONFIG": str(work / "absent.toml"),
+        "PAPERBOT_LOG_LEVEL": "WARNING",
+    }
+    if not (args.reuse and db_path.exists()):
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
+        try:
+            seconds, rss, _ = run_cli(["ingest", "--source", "file", str(source)], env)
+            report["ingest_via"] = "paperbot ingest --source file"
+        except RuntimeError as exc:
+            print(f"{exc}; measuring through core.ingest + SearchIndex.catch_up", file=sys.stderr)
+            shutil.rmtree(work, ignore_errors=True)
+            work.mkdir(parents=True)
+            cmd = [sys.executable, __file__, "--ingest-only", str(source), str(db_path)]
+            seconds, rss, _ = run(cmd, env)
+            report["ingest_via"] = "paperbot.core.ingest.ingest + SearchIndex.catch_up"
+        report |= {
+            "ingest_seconds": round(seconds, 1),
+            "ingest_papers_per_s": round(args.papers / seconds),
+            "ingest_peak_rss_mb": round(rss / 1024),
+        }
+    report |= {
+        "db_mb": round(sum(size_of(p) for p in work.glob("paperbot.db*") if p.is_file()) / 2**20),
+        "index_mb": round(size_of(index_dir) / 2**20),
+    }
+
+    engine = db.create_db_engine(f"sqlite:///{db_path}")
+    factory = db.make_session_factory(engine)
+    index = SearchIndex(index_dir)
+    texts = queries(args.queries)
+    for text in texts[:20]:  # warm the page cache and the reader
+        search_papers(factory, index, text, now=NOW)
+    ours, bare = [], []
+    for text in texts:
+        start = time.perf_counter()
+        search_papers(factory, index, text, now=NOW)
+        ours.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        bare_engine(index, text)
+        bare.append(time.perf_counter() - start)
+    report["queries"] = len(texts)
+    report["paperbot_search"] = percentiles(ours)
+    report["bare_engine"] = percentiles(bare)
+    slowest = sorted(zip(ours, texts, strict=True), reverse=True)[:5]
+    report["slowest"] = [f"{s * 1000:.1f} ms {t}" for s, t in slowest]
+    report["bench_peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    engine.dispose()
+    index.close()
+
+    try:
+        cli = [run_cli(["search", "diffusion models"], env) for _ in range(3)]
+        report["cli_search_seconds"] = [round(s, 2) for s, _, _ in cli]
+        report["cli_search_peak_rss_mb"] = round(max(r for _, r, _ in cli) / 1024)
+    except RuntimeError as exc:
+        report["cli_search_seconds"] = f"not measured: {exc}"
+
+    print(json.dumps(report, indent=2, ensure_ascii=False))
+    (CACHE / f"results-{args.papers}.json").write_text(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,56 @@
+"""The console chat: `/papers ...` lines from stdin, answers on stdout (the local default)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import TextIO
+
+from paperbot.adapters.console import render
+from paperbot.core import channels, digest
+from paperbot.core.commands import Caller
+from paperbot.core.messages import ChannelRef
+from paperbot.core.service import Paperbot
+
+CONSOLE = ChannelRef("console", "local", "console")
+CALLER = Caller(platform="console", workspace="local", channel="console", user="you", is_admin=True)
+BANNER = "paperbot console: type `/papers help`, or `/papers search <query>`; Ctrl-D quits."
+
+
+def preview_digest(service: Paperbot, *, now: datetime) -> str:
+    """The console channel's next digest, shown at start (not recorded as posted)."""
+    with service.session_factory.begin() as session:
+        channel = channels.get_or_create(session, CONSOLE, service.settings.digest, now=now)
+        built = digest.build_digest(
+            session, service.index, channel, now=now, settings=service.settings
+        )
+    return render.render_digest(built)
+
+
+def answer(service: Paperbot, line: str, *, now: datetime) -> str | None:
+    """The reply to one typed line (None for blank lines)."""
+    text = line.strip()
+    if not text:
+        return None
+    if text.startswith("/") and not text.lower().startswith("/papers"):
+        return "Commands start with /papers. Try `/papers help`."
+    return render.render_reply(service.handle_text(text, CALLER, now=now))
+
+
+async def run(service: Paperbot, stdin: TextIO, stdout: TextIO) -> None:
+    """Read commands until EOF. Blocking reads happen in a thread so the bot keeps running."""
+    interactive = stdin.isatty()
+    stdout.write(BANNER + "\n\n")
+    stdout.write(await asyncio.to_thread(preview_digest, service, now=datetime.now(UTC)) + "\n")
+    stdout.flush()
+    while True:
+        if interactive:
+            stdout.write("paperbot> ")
+            stdout.flush()
+        line = await asyncio.to_thread(stdin.readline)
+        if not line:
+            return
+        reply = await asyncio.to_thread(answer, service, line, now=datetime.now(UTC))
+        if reply is not None:
+            stdout.write(reply + "\n\n")
+            stdout.flush()

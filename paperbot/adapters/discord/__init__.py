@@ -1,0 +1,1 @@
+"""Discord adapter: app commands, embeds and REST delivery (import its modules directly)."""

@@ -1,0 +1,222 @@
+"""Pure rendering of the core's Digest and Reply into Discord messages within Discord's limits."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import discord
+from discord.utils import escape_markdown
+
+from paperbot.adapters.discord.views import ButtonSpec, footer_for, mlt_id, next_id
+from paperbot.core.messages import Digest, PaperCard, Reply
+
+CONTENT_LIMIT = 2000
+EMBEDS_PER_MESSAGE = 10
+EMBED_CHARS_PER_MESSAGE = 6000
+TITLE_LIMIT = 256
+DESCRIPTION_LIMIT = 4096
+FOOTER_LIMIT = 2048
+URL_LIMIT = 2048
+COLOUR = discord.Colour(0x5865F2)
+# Every message goes out with this: third-party text and echoed user text ping nobody.
+NO_MENTIONS = discord.AllowedMentions.none()
+
+
+_EVERYONE = re.compile(r"@(everyone|here)")
+_MENTION = re.compile(r"<([@#][!&]?)(\d+)>")
+
+
+@dataclass(frozen=True)
+class Part:
+    """One Discord message: content, up to 10 embeds, and buttons."""
+
+    content: str | None
+    embeds: tuple[discord.Embed, ...] = ()
+    buttons: tuple[ButtonSpec, ...] = ()
+
+
+def defuse(text: str) -> str:
+    """Break mention syntax with a zero-width space (allowed_mentions already stops pings)."""
+    return _MENTION.sub("<\\1\u200b\\2>", _EVERYONE.sub("@\u200b\\1", text))
+
+
+def safe(text: str) -> str:
+    """Third-party or user text shown as is: no markdown effects, no mention syntax."""
+    return defuse(escape_markdown(" ".join(text.split())))
+
+
+def clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def safe_url(url: str | None) -> str | None:
+    """An http(s) URL Discord will accept, or None (a bad URL fails the whole message)."""
+    if not url or len(url) > URL_LIMIT or any(c.isspace() for c in url):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    # Parentheses would end a markdown link early.
+    return url.replace("(", "%28").replace(")", "%29")
+
+
+def signals_line(card: PaperCard) -> str:
+    bits = []
+    if card.upvotes:
+        bits.append(f"▲ {card.upvotes} upvotes")
+    if card.comments:
+        bits.append(f"💬 {card.comments}")
+    if card.github_stars:
+        bits.append(f"★ {card.github_stars} stars")
+    if card.published:
+        bits.append(card.published.isoformat())
+    if card.categories:
+        bits.append(safe(", ".join(card.categories[:3])))
+    return " · ".join(bits)
+
+
+def links_line(card: PaperCard) -> str:
+    named = [
+        ("Abstract", card.url),
+        ("PDF", card.pdf_url),
+        ("Code", card.code_url),
+        ("Project", card.project_url),
+    ]
+    return " · ".join(f"[{name}]({url})" for name, u in named if (url := safe_url(u)))
+
+
+def paper_embed(card: PaperCard, number: int) -> discord.Embed:
+    """One paper: linked title, authors, signals, why, short summary, links, thumbnail."""
+    lines = []
+    if card.authors:
+        lines.append("*" + clip(safe(card.short_authors()), 300) + "*")
+    if signals := signals_line(card):
+        lines.append(signals)
+    if card.why:
+        lines.append("> " + clip(safe(card.why), 300))
+    if card.summary:
+        lines.append(clip(safe(card.summary), 1200))
+    if links := links_line(card):
+        lines.append(links)
+    embed = discord.Embed(
+        title=clip(f"{number}. {safe(card.title)}", TITLE_LIMIT),
+        url=safe_url(card.url),
+        description=clip("\n".join(lines), DESCRIPTION_LIMIT),
+        colour=COLOUR,
+    )
+    if thumbnail := safe_url(card.thumbnail):
+        embed.set_thumbnail(url=thumbnail)
+    return embed
+
+
+def pack(embeds: list[discord.Embed]) -> list[list[discord.Embed]]:
+    """Group embeds into messages of <= 10 embeds and <= 6000 embed characters."""
+    groups: list[list[discord.Embed]] = []
+    size = 0
+    for embed in embeds:
+        if (
+            not groups
+            or len(groups[-1]) == EMBEDS_PER_MESSAGE
+            or size + len(embed) > (EMBED_CHARS_PER_MESSAGE)
+        ):
+            groups.append([])
+            size = 0
+        groups[-1].append(embed)
+        size += len(embed)
+    return groups
+
+
+def split_text(text: str, limit: int = CONTENT_LIMIT) -> list[str]:
+    """Split at line breaks into chunks of <= limit characters (hard-cut very long lines)."""
+    chunks: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while len(line) > limit:
+            if current:
+                chunks.append(current)
+                current = ""
+            chunks.append(line[:limit])
+            line = line[limit:]
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            chunks.append(current)
+            current = line
+        else:
+            current = candidate
+    if current or not chunks:
+        chunks.append(current)
+    return chunks
+
+
+def _paper_parts(
+    content: list[str],
+    cards: tuple[PaperCard, ...],
+    *,
+    footer: str | None = None,
+    next_button: ButtonSpec | None = None,
+    tag: str | None = None,
+) -> list[Part]:
+    embeds = [paper_embed(card, i) for i, card in enumerate(cards, 1)]
+    if footer and embeds:
+        embeds[-1].set_footer(text=clip(footer, FOOTER_LIMIT))
+    groups = pack(embeds)
+    texts: list[str | None] = list(content)
+    parts: list[Part] = [Part(text) for text in texts[:-1]]
+    last_text = texts[-1] if texts else None
+    if not groups:
+        return [*parts, Part(last_text, (), (next_button,) if next_button else ())]
+    start = 0
+    for index, group in enumerate(groups):
+        buttons = [
+            ButtonSpec("mlt", f"More like #{start + i + 1}", mlt_id(card.arxiv_id or card.key))
+            for i, card in enumerate(cards[start : start + len(group)])
+        ]
+        if tag is not None:
+            first = cards[start]
+            marker = f"{tag}.{index}.{len(groups)}"
+            buttons[0] = ButtonSpec(
+                "mlt", buttons[0].label, mlt_id(first.arxiv_id or first.key, marker)
+            )
+        if next_button and index == len(groups) - 1:
+            buttons.append(next_button)
+        parts.append(Part(last_text if index == 0 else None, tuple(group), tuple(buttons)))
+        start += len(group)
+    return parts
+
+
+def digest_parts(digest: Digest, tag: str | None = None) -> list[Part]:
+    """A digest as messages; the header (title, notes, topics) is the first message's content.
+
+    `tag` marks each part's first button so a post can be recognised later (see platform.py).
+    """
+    header = [f"**{safe(digest.title)}**"]
+    header += [f"*{safe(note)}*" for note in digest.notes]
+    if digest.topics:
+        header.append("Topics: " + ", ".join(f"`{safe(t)}`" for t in digest.topics))
+    if not digest.papers:
+        header.append("No new papers match this channel's topics today.")
+    footer = f"paperbot · {digest.generated_at:%Y-%m-%d}"
+    return _paper_parts(split_text("\n".join(header)), digest.papers, footer=footer, tag=tag)
+
+
+def reply_parts(reply: Reply) -> list[Part]:
+    """A command's answer as messages (the caller decides whether they are ephemeral)."""
+    if reply.digest is not None:
+        return digest_parts(reply.digest)
+    # Core text may echo user input: mention syntax is defused even though nothing can ping.
+    lines = [defuse(reply.text)] if reply.text else []
+    lines += [f"*{defuse(note)}*" for note in reply.notes]
+    if not lines and not reply.papers:
+        lines = ["Nothing to show."]
+    content = split_text("\n".join(lines)) if lines else []
+    footer = next_button = None
+    if reply.next_page is not None:
+        query, page = reply.next_page.query, reply.next_page.page
+        footer = footer_for(query, page - 1)
+        next_button = ButtonSpec("next", "Next", next_id(page, query))
+    return _paper_parts(content, reply.papers, footer=footer, next_button=next_button)

@@ -1,0 +1,1 @@
+"""Slack adapter: bolt app, Block Kit rendering and the ChatPlatform port (imports nothing)."""

@@ -1,0 +1,159 @@
+"""SlackAdapter: builds the bolt app (HTTP or Socket Mode, one or many workspaces) and the port."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy import Engine
+from starlette.routing import BaseRoute, Route
+
+from paperbot.adapters.slack.app import SlackCommands
+from paperbot.adapters.slack.installation import (
+    AsyncInstallationStoreAdapter,
+    AsyncStateStoreAdapter,
+    EncryptedInstallationStore,
+    build_stores,
+)
+from paperbot.adapters.slack.platform import SlackPlatform
+from paperbot.config import Settings
+from paperbot.core import db
+from paperbot.core.service import Paperbot
+
+log = logging.getLogger(__name__)
+
+# Keep in step with config/slack-manifest.yml.
+BOT_SCOPES = (
+    "commands",
+    "chat:write",
+    "users:read",
+    "channels:read",
+    "groups:read",
+    "channels:history",
+    "groups:history",
+)
+EVENTS_PATH = "/slack/events"
+INSTALL_PATH = "/slack/install"
+REDIRECT_PATH = "/slack/oauth_redirect"
+
+
+class SlackConfigError(ValueError):
+    """Slack settings that cannot work together; the message says what to set."""
+
+
+def _secret(value: Any) -> str | None:
+    return value.get_secret_value() if value is not None else None
+
+
+class SlackAdapter:
+    """What bootstrap needs: the sync `platform`, HTTP `routes()`, and `start`/`stop`."""
+
+    def __init__(self, service: Paperbot, settings: Settings) -> None:
+        slack = settings.slack
+        self.settings = settings
+        self.socket_mode = slack.app_token is not None
+        signing_secret = _secret(slack.signing_secret)
+        if not self.socket_mode and not signing_secret:
+            raise SlackConfigError(
+                "Slack HTTP mode needs PAPERBOT_SLACK__SIGNING_SECRET (Basic Information page of"
+                " your Slack app), or set PAPERBOT_SLACK__APP_TOKEN for Socket Mode."
+            )
+        self.commands = SlackCommands(service, settings)
+        self.store: EncryptedInstallationStore | None = None
+        self._engine: Engine | None = None
+        bot_token = _secret(slack.bot_token)
+        client = AsyncWebClient(
+            token=None if slack.client_id else bot_token,
+            base_url=slack.api_base_url,
+            retry_handlers=[AsyncConnectionErrorRetryHandler(), AsyncRateLimitErrorRetryHandler()],
+        )
+        common: dict[str, Any] = {
+            "name": "paperbot",
+            "signing_secret": signing_secret or "",
+            "client": client,
+            "process_before_response": False,
+        }
+        if slack.client_id:
+            self.store, states = build_stores(
+                slack.client_id, self._engine_for(service), _secret(slack.token_encryption_key)
+            )
+            oauth = AsyncOAuthSettings(
+                client_id=slack.client_id,
+                client_secret=_secret(slack.client_secret),
+                scopes=list(BOT_SCOPES),
+                install_path=INSTALL_PATH,
+                redirect_uri_path=REDIRECT_PATH,
+                authorization_url=slack.authorize_url,
+                installation_store=AsyncInstallationStoreAdapter(self.store),
+                installation_store_bot_only=True,
+                state_store=AsyncStateStoreAdapter(states),
+            )
+            self.app = AsyncApp(oauth_settings=oauth, **common)
+            self.commands.on_workspace_gone = self._forget_workspace
+            self.platform = SlackPlatform(slack, self.store.bot_token)
+        elif bot_token:
+            self.app = AsyncApp(**common)
+            self.platform = SlackPlatform(slack, lambda _team: bot_token)
+        else:
+            raise SlackConfigError(
+                "Set PAPERBOT_SLACK__BOT_TOKEN (one workspace) or PAPERBOT_SLACK__CLIENT_ID,"
+                " PAPERBOT_SLACK__CLIENT_SECRET and PAPERBOT_SLACK__TOKEN_ENCRYPTION_KEY (OAuth)."
+            )
+        self.commands.register(self.app)
+        self.handler = AsyncSlackRequestHandler(self.app)
+        self._socket: Any = None
+
+    def _engine_for(self, service: Paperbot) -> Engine:
+        bind = service.session_factory.kw.get("bind")
+        if isinstance(bind, Engine):
+            return bind
+        self._engine = db.create_db_engine(self.settings.database_url)
+        return self._engine
+
+    async def _forget_workspace(self, enterprise_id: str | None, team_id: str) -> None:
+        """Delete a workspace's tokens (app_uninstalled / tokens_revoked, in either order)."""
+        if self.store is None:
+            return
+        import asyncio
+
+        store = self.store
+        await asyncio.to_thread(store.delete_all, enterprise_id=enterprise_id, team_id=team_id)
+        if enterprise_id is not None:
+            # Rows saved before the workspace joined an org have no enterprise id.
+            await asyncio.to_thread(store.delete_all, enterprise_id=None, team_id=team_id)
+
+    def routes(self) -> list[BaseRoute]:
+        if self.socket_mode:
+            return []
+        routes: list[BaseRoute] = [Route(EVENTS_PATH, self.handler.handle, methods=["POST"])]
+        if self.store is not None:
+            routes += [
+                Route(INSTALL_PATH, self.handler.handle, methods=["GET"]),
+                Route(REDIRECT_PATH, self.handler.handle, methods=["GET"]),
+            ]
+        return routes
+
+    async def start(self) -> None:
+        if not self.socket_mode:
+            return
+        from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+
+        self._socket = AsyncSocketModeHandler(self.app, _secret(self.settings.slack.app_token))
+        await self._socket.connect_async()
+        log.info("slack: connected in Socket Mode")
+
+    async def stop(self) -> None:
+        if self._socket is not None:
+            await self._socket.close_async()
+            self._socket = None
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None

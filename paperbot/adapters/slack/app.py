@@ -1,0 +1,243 @@
+"""The bolt AsyncApp: `/papers` commands, buttons and lifecycle events, translated to core calls."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_bolt.response import BoltResponse
+from slack_sdk.web.async_client import AsyncWebClient
+
+from paperbot.adapters.slack import render
+from paperbot.adapters.slack.users import AdminCache, bot_can_post
+from paperbot.config import Settings
+from paperbot.core import commands
+from paperbot.core.commands import CHANNEL_CHANGES, Caller, Command, ParseError
+from paperbot.core.messages import ChannelRef, Reply
+from paperbot.core.service import Paperbot
+
+log = logging.getLogger(__name__)
+
+OOPS = "Something went wrong on paperbot's side; please try again shortly."
+CHANNEL_EVENTS = {
+    "channel_deleted": "the channel was deleted",
+    "group_deleted": "the channel was deleted",
+    "channel_archive": "the channel was archived",
+    "group_archive": "the channel was archived",
+}
+Answer = tuple[render.SlackMessage, str]  # message, response_type
+
+
+class EventDeduper:
+    """Slack retries events it thinks failed: remember event ids for an hour (bounded)."""
+
+    def __init__(self, ttl: float = 3600.0, size: int = 50_000) -> None:
+        self.ttl, self.size = ttl, size
+        self._seen: OrderedDict[str, float] = OrderedDict()
+
+    def first_time(self, event_id: str) -> bool:
+        now = time.monotonic()
+        while self._seen and next(iter(self._seen.values())) < now:
+            self._seen.popitem(last=False)
+        if event_id in self._seen:
+            return False
+        self._seen[event_id] = now + self.ttl
+        while len(self._seen) > self.size:
+            self._seen.popitem(last=False)
+        return True
+
+
+def command_from_spec(spec: Any) -> Command:
+    """A button value (JSON we rendered) back to a Command; anything odd is a ParseError."""
+    if not isinstance(spec, dict):
+        raise ParseError("That button is out of date. Run the command again.")
+    name = spec.get("cmd")
+    if name == "search" and isinstance(spec.get("q"), str) and isinstance(spec.get("p"), int):
+        if not 1 <= spec["p"] <= 50:
+            raise ParseError("That page is out of range.")
+        return commands.Search(query=commands.check_query(spec["q"]), page=spec["p"])
+    if name == "more-like-this" and isinstance(spec.get("paper"), str) and spec["paper"]:
+        return commands.MoreLikeThis(paper=spec["paper"][:100])
+    if name == "trending":
+        return commands.Trending()
+    raise ParseError("That button is out of date. Run the command again.")
+
+
+def rerun_spec(command: Command) -> dict[str, Any] | None:
+    """What the "Share in channel" button re-runs for this command."""
+    if isinstance(command, commands.Search):
+        return {"cmd": "search", "q": command.query, "p": command.page}
+    if isinstance(command, commands.MoreLikeThis):
+        return {"cmd": "more-like-this", "paper": command.paper}
+    if isinstance(command, commands.Trending):
+        return {"cmd": "trending"}
+    return None
+
+
+def answer(reply: Reply, command: Command | None) -> Answer:
+    message = render.render_reply(reply, rerun=rerun_spec(command) if command else None)
+    return message, "ephemeral" if reply.ephemeral else "in_channel"
+
+
+class SlackCommands:
+    """Listeners of the bolt app; every core call runs in a worker thread."""
+
+    def __init__(self, service: Paperbot, settings: Settings) -> None:
+        self.service = service
+        self.settings = settings
+        self.admins = AdminCache(ttl=settings.slack.admin_cache_seconds)
+        self.allow_list = set(settings.slack.admins)
+        self.deduper = EventDeduper()
+        self.on_workspace_gone: Callable[[str | None, str], Awaitable[None]] | None = None
+
+    def register(self, app: AsyncApp) -> None:
+        app.middleware(self.dedupe_events)
+        app.command(self.settings.slack.command)(self.on_command)
+        for action_id in (render.ACTION_SHARE, render.ACTION_NEXT, render.ACTION_MORE):
+            app.action(action_id)(self.on_action)
+        app.event("app_uninstalled")(self.on_uninstalled)
+        app.event("tokens_revoked")(self.on_tokens_revoked)
+        for name in CHANNEL_EVENTS:
+            app.event(name)(self.on_channel_event)
+
+    async def dedupe_events(self, body: dict[str, Any], next: Callable[[], Awaitable[None]]) -> Any:
+        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+        if event_id and not self.deduper.first_time(str(event_id)):
+            return BoltResponse(status=200, body="")
+        await next()
+        return None
+
+    # --- slash command --------------------------------------------------------------------
+
+    async def on_command(
+        self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
+    ) -> None:
+        try:
+            command: Command | None = commands.parse(str(body.get("text") or ""))
+        except ParseError as exc:
+            await ack(response_type="ephemeral", **render.render_error(str(exc)).args())
+            return
+        assert command is not None
+        task = asyncio.ensure_future(self._execute(command, body, client))
+        try:
+            message, response_type = await asyncio.wait_for(
+                asyncio.shield(task), timeout=self.settings.slack.ack_budget_seconds
+            )
+        except TimeoutError:
+            # Too slow for the 3-second ack: acknowledge now, answer through response_url.
+            await ack()
+            message, response_type = await task
+            await respond(response_type=response_type, **message.args())
+            return
+        await ack(response_type=response_type, **message.args())
+
+    async def _execute(
+        self, command: Command, body: dict[str, Any], client: AsyncWebClient
+    ) -> Answer:
+        try:
+            caller = await self.caller(command, body, client)
+            reply = await asyncio.to_thread(
+                self.service.execute, command, caller, now=datetime.now(UTC)
+            )
+            return answer(reply, command)
+        except Exception:
+            log.exception("slack command failed")
+            return render.render_error(OOPS), "ephemeral"
+
+    async def caller(
+        self, command: Command, body: dict[str, Any], client: AsyncWebClient
+    ) -> Caller:
+        """What the core's policy needs, from the signed request and (for changes) Slack's API."""
+        team = str(body.get("team_id") or "")
+        channel = str(body.get("channel_id") or "")
+        user = str(body.get("user_id") or "")
+        is_dm = body.get("channel_name") == "directmessage" or channel.startswith("D")
+        is_admin, can_post = False, None
+        if isinstance(command, CHANNEL_CHANGES) and not is_dm:
+            is_admin, can_post = await asyncio.gather(
+                self.admins.is_admin(client, team, user), bot_can_post(client, channel)
+            )
+        return Caller(
+            platform="slack",
+            workspace=team,
+            channel=channel,
+            user=user,
+            is_admin=is_admin,
+            can_manage_channel=user in self.allow_list,
+            is_dm=is_dm,
+            bot_can_post=can_post,
+        )
+
+    # --- buttons --------------------------------------------------------------------------
+
+    async def on_action(
+        self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
+    ) -> None:
+        await ack()
+        action_id = action.get("action_id")
+        try:
+            command = command_from_spec(json.loads(str(action.get("value") or "null")))
+        except (ParseError, ValueError) as exc:
+            message = render.render_error(str(exc) if isinstance(exc, ParseError) else OOPS)
+            await respond(response_type="ephemeral", replace_original=False, **message.args())
+            return
+        user = body.get("user") or {}
+        caller = Caller(
+            platform="slack",
+            workspace=str((body.get("team") or {}).get("id") or user.get("team_id") or ""),
+            channel=str((body.get("channel") or {}).get("id") or ""),
+            user=str(user.get("id") or ""),
+        )
+        try:
+            reply = await asyncio.to_thread(
+                self.service.execute, command, caller, now=datetime.now(UTC)
+            )
+        except Exception:
+            log.exception("slack action failed")
+            reply = Reply(kind="error", text=OOPS)
+        if action_id == render.ACTION_SHARE and reply.kind != "error":
+            shared = render.render_reply(reply, shared_by=caller.user)
+            await respond(response_type="in_channel", replace_original=False, **shared.args())
+            with contextlib.suppress(Exception):
+                await respond(delete_original=True)
+            return
+        message, _ = answer(reply, command)
+        replace = action_id == render.ACTION_NEXT
+        await respond(response_type="ephemeral", replace_original=replace, **message.args())
+
+    # --- lifecycle events -----------------------------------------------------------------
+
+    async def on_uninstalled(self, body: dict[str, Any]) -> None:
+        await self._workspace_gone(body, "paperbot was uninstalled from this workspace")
+
+    async def on_tokens_revoked(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        if (event.get("tokens") or {}).get("bot"):
+            await self._workspace_gone(body, "paperbot's token was revoked")
+
+    async def _workspace_gone(self, body: dict[str, Any], reason: str) -> None:
+        team = str(body.get("team_id") or "")
+        if not team:
+            return
+        if self.on_workspace_gone is not None:
+            await self.on_workspace_gone(body.get("enterprise_id"), team)
+        await asyncio.to_thread(
+            self.service.workspace_gone, "slack", team, reason, now=datetime.now(UTC)
+        )
+
+    async def on_channel_event(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        team, channel = str(body.get("team_id") or ""), event.get("channel")
+        if not team or not isinstance(channel, str):
+            return
+        reason = CHANNEL_EVENTS.get(str(event.get("type")), "the channel is gone")
+        ref = ChannelRef("slack", team, channel)
+        await asyncio.to_thread(self.service.channel_gone, ref, reason, now=datetime.now(UTC))

@@ -1,0 +1,216 @@
+"""Composition root: Settings -> database, index, service, platforms, scheduler, HTTP server.
+
+The only module that imports both the core and the adapters; adapters are imported only when
+their settings enable them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal, Protocol, TextIO
+
+import uvicorn
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.routing import BaseRoute
+
+from paperbot import scheduling
+from paperbot.adapters.console.platform import ConsolePlatform
+from paperbot.config import ConfigError, Settings
+from paperbot.core import db, jobs, metrics
+from paperbot.core.index import SearchIndex
+from paperbot.core.ports import ChatPlatform
+from paperbot.core.seed import seed_if_empty
+from paperbot.core.service import Paperbot
+
+log = logging.getLogger("paperbot")
+
+
+class Adapter(Protocol):
+    @property
+    def platform(self) -> ChatPlatform: ...
+
+    def routes(self) -> list[BaseRoute]: ...
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+@dataclass
+class Core:
+    settings: Settings
+    engine: Engine
+    session_factory: sessionmaker[Session]
+    index: SearchIndex
+    service: Paperbot
+    adapters: list[Adapter] = field(default_factory=list)
+
+    def close(self) -> None:
+        self.index.close()
+        self.engine.dispose()
+
+
+def worker_id(settings: Settings) -> str:
+    return settings.instance_id or f"{socket.gethostname()}-{os.getpid()}"
+
+
+def build_core(
+    settings: Settings,
+    *,
+    now: datetime,
+    seed: bool = False,
+    out: TextIO | None = None,
+    long_running: bool = False,
+) -> Core:
+    """Open (and migrate) the database and the search index; build the service.
+
+    A long-running process keeps the index's writer lock and catches up from the change
+    counter; one-off commands take it only while they write.
+    """
+    engine = db.create_db_engine(settings.database_url)
+    db.upgrade(engine)
+    session_factory = db.make_session_factory(engine)
+    metrics.watch_sources(session_factory)
+    index = SearchIndex(settings.resolved_index_dir(), keep_writer=long_running)
+    if seed and settings.seed_sample_data:
+        added = seed_if_empty(session_factory, now=now)
+        if added:
+            log.info("seeded an empty store with %d bundled sample papers", added)
+    index.catch_up(session_factory)
+    service = Paperbot(settings, session_factory, index, worker_id=worker_id(settings))
+    service.platforms["console"] = ConsolePlatform(out=out, transcript=settings.console.transcript)
+    return Core(settings, engine, session_factory, index, service)
+
+
+def add_platform_adapters(core: Core) -> None:
+    """Build the Slack and Discord adapters whose credentials are configured."""
+    settings = core.settings
+    try:
+        if settings.slack.configured:
+            from paperbot.adapters.slack.adapter import SlackAdapter
+
+            core.adapters.append(SlackAdapter(core.service, settings))
+        if settings.discord.configured:
+            from paperbot.adapters.discord.adapter import DiscordAdapter
+
+            core.adapters.append(DiscordAdapter(core.service, settings))
+    except ValueError as exc:  # the adapters' configuration errors say what to set
+        raise ConfigError(str(exc)) from None
+    for adapter in core.adapters:
+        core.service.platforms[adapter.platform.name] = adapter.platform
+
+
+def build_scheduler(core: Core) -> Any:
+    settings, service = core.settings, core.service
+    sources: list[Literal["hf", "arxiv"]] = [
+        name for name in ("hf", "arxiv") if getattr(settings, name).enabled
+    ]
+
+    def ingest_tick(source: Literal["hf", "arxiv"]) -> Callable[[datetime], object]:
+        return lambda now: jobs.ingest_job(
+            core.session_factory, settings, core.index, source, now=now, holder=service.worker_id
+        )
+
+    return scheduling.build_scheduler(
+        ingest={
+            source: (getattr(settings, source).interval_minutes, ingest_tick(source))
+            for source in sources
+        },
+        deliver=lambda now: jobs.delivery_job(
+            core.session_factory,
+            service.platforms,
+            service.digest_builder,
+            now=now,
+            settings=settings,
+            worker_id=service.worker_id,
+        ),
+        maintain=lambda now: jobs.maintenance_job(core.session_factory, settings, now=now),
+        tick_seconds=settings.digest.tick_seconds,
+    )
+
+
+async def run(settings: Settings, *, console: bool | None, stdin: TextIO, stdout: TextIO) -> int:
+    """`paperbot run`: serve until EOF on the console, or SIGINT/SIGTERM."""
+    from paperbot.adapters.console import repl
+    from paperbot.web import build_app
+
+    core = await asyncio.to_thread(
+        build_core, settings, now=datetime.now(UTC), seed=True, out=stdout, long_running=True
+    )
+    add_platform_adapters(core)
+    routes = [route for adapter in core.adapters for route in adapter.routes()]
+    app = build_app(routes, health=lambda: {"platforms": sorted(core.service.platforms)})
+    config = uvicorn.Config(
+        app, host=settings.http.host, port=settings.http.port, log_level="warning", lifespan="off"
+    )
+    server = uvicorn.Server(config)
+    use_console = console if console is not None else not core.adapters
+    try:
+        sock = bind(settings.http.host, settings.http.port)
+    except OSError as exc:
+        # The console works without HTTP; Slack's HTTP mode and health checks do not.
+        if core.adapters or not use_console:
+            log.error("cannot serve HTTP on %s:%d: %s", settings.http.host, settings.http.port, exc)
+            core.close()
+            return 1
+        log.warning("HTTP off: %s:%d is taken (%s)", settings.http.host, settings.http.port, exc)
+        sock = None
+    waiters: set[asyncio.Task[Any]] = set()
+    if sock is not None:
+        waiters.add(asyncio.create_task(server.serve(sockets=[sock]), name="http"))
+    scheduler = build_scheduler(core)
+    scheduler.start()
+    for adapter in core.adapters:
+        await adapter.start()
+    if use_console:
+        waiters.add(asyncio.create_task(repl.run(core.service, stdin, stdout), name="console"))
+    log.info(
+        "paperbot running: %s; http://%s:%d/healthz",
+        ", ".join(sorted(core.service.platforms)),
+        settings.http.host,
+        settings.http.port,
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        # uvicorn takes these while it serves and re-raises them when done; we end up here.
+        loop.add_signal_handler(sig, stop.set)
+    waiters.add(asyncio.create_task(stop.wait(), name="signal"))
+    try:
+        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        scheduler.shutdown(wait=False)
+        for adapter in core.adapters:
+            with contextlib.suppress(Exception):
+                await adapter.stop()
+        server.should_exit = True
+        for task in waiters:
+            if task.get_name() != "http":
+                task.cancel()
+        with contextlib.suppress(BaseException):
+            await asyncio.wait(waiters, timeout=5)
+        core.close()
+    return 0
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """Bind the HTTP socket up front, so a taken port is an error we report, not a crash."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock

@@ -1,0 +1,157 @@
+"""Channels and their topic subscriptions: create, change, list, remove (for CLI and chat)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from paperbot.config import DigestSettings
+from paperbot.core.messages import ChannelRef
+from paperbot.core.models import Channel, Subscription
+
+MAX_TOPICS = 25
+
+
+class ChannelError(ValueError):
+    """A change we refuse, with a message for the user."""
+
+
+@dataclass(frozen=True)
+class ScheduleSpec:
+    time: str  # "HH:MM"
+    zone: str
+    days: str  # "daily" | "weekdays" | "mon,wed"
+
+
+def find(session: Session, ref: ChannelRef) -> Channel | None:
+    return session.scalar(
+        select(Channel)
+        .where(
+            Channel.platform == ref.platform,
+            Channel.workspace == ref.workspace,
+            Channel.channel == ref.channel,
+        )
+        .options(selectinload(Channel.subscriptions))
+    )
+
+
+def get_or_create(
+    session: Session, ref: ChannelRef, defaults: DigestSettings, *, now: datetime
+) -> Channel:
+    """The channel's row, created with the configured defaults on first use.
+
+    A channel that was marked removed comes back when someone uses paperbot there again.
+    """
+    channel = find(session, ref)
+    if channel is None:
+        channel = Channel(
+            platform=ref.platform,
+            workspace=ref.workspace,
+            channel=ref.channel,
+            digest_time=defaults.default_time,
+            timezone=defaults.default_zone,
+            days=defaults.default_days,
+            size=defaults.default_size,
+            post_empty=False,
+            paused=False,
+            created_at=now,
+        )
+        try:
+            with session.begin_nested():
+                session.add(channel)
+        except IntegrityError:
+            # Another replica created it between our read and insert.
+            found = find(session, ref)
+            assert found is not None
+            channel = found
+    elif channel.removed_at is not None:
+        channel.removed_at = None
+    return channel
+
+
+def subscribe(session: Session, channel: Channel, topic: str, *, user: str, now: datetime) -> bool:
+    """Add a topic; False when the channel already follows it (case-insensitive)."""
+    existing = {s.topic.lower() for s in channel.subscriptions}
+    if topic.lower() in existing:
+        return False
+    if len(existing) >= MAX_TOPICS:
+        raise ChannelError(
+            f"This channel already follows {MAX_TOPICS} topics; unsubscribe from one first."
+        )
+    channel.subscriptions.append(Subscription(topic=topic, created_by=user, created_at=now))
+    session.flush()
+    return True
+
+
+def unsubscribe(session: Session, channel: Channel, topic: str) -> list[str]:
+    """Remove a topic ("all" removes every topic); returns the topics removed."""
+    if topic.lower() == "all":
+        removed = [s.topic for s in channel.subscriptions]
+    else:
+        removed = [s.topic for s in channel.subscriptions if s.topic.lower() == topic.lower()]
+    if removed:
+        session.execute(
+            delete(Subscription).where(
+                Subscription.channel_id == channel.id, Subscription.topic.in_(removed)
+            )
+        )
+        session.expire(channel, ["subscriptions"])
+    return removed
+
+
+def set_schedule(channel: Channel, spec: ScheduleSpec) -> None:
+    channel.digest_time, channel.timezone, channel.days = spec.time, spec.zone, spec.days
+
+
+def mark_gone(session: Session, where: list[object], reason: str, *, now: datetime) -> int:
+    """Pause (and mark removed) the channels matching `where`; returns how many."""
+    result = session.execute(
+        update(Channel)
+        .where(*where)  # type: ignore[arg-type]
+        .values(paused=True, pause_reason=reason, removed_at=now)
+        .returning(Channel.id)
+    )
+    return len(result.all())
+
+
+def channel_gone(session: Session, ref: ChannelRef, reason: str, *, now: datetime) -> int:
+    return mark_gone(
+        session,
+        [
+            Channel.platform == ref.platform,
+            Channel.workspace == ref.workspace,
+            Channel.channel == ref.channel,
+        ],
+        reason,
+        now=now,
+    )
+
+
+def workspace_gone(
+    session: Session, platform: str, workspace: str, reason: str, *, now: datetime
+) -> int:
+    return mark_gone(
+        session, [Channel.platform == platform, Channel.workspace == workspace], reason, now=now
+    )
+
+
+def remove(session: Session, ref: ChannelRef) -> bool:
+    channel = find(session, ref)
+    if channel is None:
+        return False
+    session.delete(channel)
+    return True
+
+
+def all_channels(session: Session) -> list[Channel]:
+    return list(
+        session.scalars(
+            select(Channel)
+            .options(selectinload(Channel.subscriptions))
+            .order_by(Channel.platform, Channel.workspace, Channel.channel)
+        )
+    )

@@ -1,0 +1,100 @@
+"""The tick functions `paperbot run` schedules: ingest a source, deliver due digests, maintain."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Literal, Protocol
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from paperbot.config import Settings
+from paperbot.core import delivery, ingest, leases, maintenance, metrics
+from paperbot.core.ports import ChatPlatform
+
+log = logging.getLogger(__name__)
+
+INGEST_LEASE = "ingest"
+SOURCES: dict[str, Literal["hf", "arxiv"]] = {"hf": "hf", "arxiv": "arxiv"}
+# Renewed every third of it while a run lasts; a dead holder frees it after this long.
+INGEST_LEASE_SECONDS = 300.0
+
+
+class Index(Protocol):
+    def catch_up(
+        self, session_factory: sessionmaker[Session], *, wait_seconds: float = ...
+    ) -> int: ...
+
+
+def ingest_job(
+    session_factory: sessionmaker[Session],
+    settings: Settings,
+    index: Index | None,
+    source: str,
+    *,
+    now: datetime,
+    holder: str,
+) -> ingest.SourceRun | None:
+    """Ingest one source if this replica holds the deployment-wide ingest lease.
+
+    One lease for all sources: arXiv's one-request-per-3-s rule counts every replica. Every
+    replica then brings its own search index up to date, whoever ingested.
+    """
+    if source not in SOURCES:
+        raise ValueError(f"unknown source {source!r}")
+    run: ingest.SourceRun | None = None
+    with leases.held(
+        session_factory, INGEST_LEASE, holder, now=now, ttl=INGEST_LEASE_SECONDS
+    ) as mine:
+        if mine:
+            try:
+                run = ingest.run_source(session_factory, settings, SOURCES[source], now=now)
+            except Exception:
+                log.exception("ingest of %s failed", source)
+                metrics.source_error(source)
+            else:
+                if run.ok:
+                    metrics.source_ok(source, now)
+                else:
+                    metrics.source_error(source)
+                log.info("ingest %s", run.summary())
+        else:
+            log.debug("ingest of %s skipped: another replica holds the lease", source)
+    if index is not None:
+        try:
+            index.catch_up(session_factory)
+        except Exception:
+            log.exception("search index catch-up failed")
+    return run
+
+
+def delivery_job(
+    session_factory: sessionmaker[Session],
+    platforms: Mapping[str, ChatPlatform],
+    build: delivery.DigestBuilder,
+    *,
+    now: datetime,
+    settings: Settings,
+    worker_id: str,
+) -> delivery.DeliveryReport:
+    """One delivery pass; every replica runs it, the database decides who sends what."""
+    report = delivery.deliver_due(
+        session_factory, platforms, build, now=now, worker_id=worker_id, settings=settings
+    )
+    if any((report.planned, report.sent, report.reconciled, report.failed, report.paused)):
+        log.info("delivery: %s", report.summary())
+    return report
+
+
+def maintenance_job(
+    session_factory: sessionmaker[Session],
+    settings: Settings,
+    index: Index | None = None,
+    *,
+    now: datetime,
+) -> maintenance.MaintenanceReport:
+    """Daily: prune old snapshots and deliveries, purge data of long-removed channels."""
+    report = maintenance.run_maintenance(session_factory, settings, now=now)
+    log.info("maintenance: %s", report.summary())
+    return report

@@ -1,0 +1,85 @@
+"""The command grammar: every text gets a Command or a friendly ParseError, never a traceback."""
+
+from __future__ import annotations
+
+import contextlib
+import random
+from datetime import time
+
+import pytest
+
+from paperbot.core import commands as c
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("search diffusion models", c.Search("diffusion models")),
+        ("/papers search diffusion models 2", c.Search("diffusion models", 2)),
+        ("search llm page:3", c.Search("llm", 3)),
+        ('search "state space" -mamba', c.Search('"state space" -mamba')),
+        ("find rlhf", c.Search("rlhf")),
+        ("more-like-this 2606.00467v2", c.MoreLikeThis("2606.00467v2")),
+        ("trending", c.Trending()),
+        ("subscribe diffusion   models", c.Subscribe("diffusion models")),
+        ("unsubscribe all", c.Unsubscribe("all")),
+        ("list", c.ListSettings()),
+        ("schedule 9:30", c.Schedule(time(9, 30))),
+        (
+            "schedule 17:05 Europe/Berlin weekdays",
+            c.Schedule(time(17, 5), "Europe/Berlin", "weekdays"),
+        ),
+        (
+            "schedule 8am mon,wed,FRI america/new_york",
+            c.Schedule(time(8), "America/New_York", "mon,wed,fri"),
+        ),
+        ("schedule 21:00 UTC monday,tuesday", c.Schedule(time(21), "UTC", "mon,tue")),
+        ("size 7", c.Size(7)),
+        ("digest", c.DigestNow()),
+        ("pause", c.Pause()),
+        ("resume", c.Resume()),
+        ("", c.Help()),
+        ("help schedule", c.Help("schedule")),
+    ],
+)
+def test_parse(text: str, expected: c.Command) -> None:
+    assert c.parse(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("frobnicate", "Unknown command"),
+        ("search", "What should I search for"),
+        ("search " + "x" * 10_000, "keep it under 500"),
+        ("schedule 25:00", "not a time"),
+        ("schedule 9:00 Mars/Olympus", "not a time zone"),
+        ("schedule 9:00 Europe/Berlin someday", "not a day"),
+        ("schedule", "When?"),
+        ("size 0", "1 to 20"),
+        ("size lots", "1 to 20"),
+        ("subscribe", "Which topic"),
+        ("subscribe " + "y" * 300, "at most 200"),
+        ("unsubscribe", "Which topic"),
+        ("more-like-this", "Which paper"),
+    ],
+)
+def test_bad_input_gets_friendly_message(text: str, message: str) -> None:
+    with pytest.raises(c.ParseError, match=message):
+        c.parse(text)
+
+
+def test_unknown_command_echo_is_short() -> None:
+    with pytest.raises(c.ParseError) as err:
+        c.parse("x" * 5000)
+    assert len(str(err.value)) < 100
+
+
+def test_thousands_of_messy_lines_never_raise_anything_else() -> None:
+    rng = random.Random(7)
+    specials = ["/papers ", "schedule ", "size "]
+    alphabet = [*"abc xyz:\"'()-*@<>!&^#\\/\t\n\x00\x1b😀AND(OR", *specials]
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 60)))
+        with contextlib.suppress(c.ParseError):
+            c.parse(text)

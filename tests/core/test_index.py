@@ -1,0 +1,207 @@
+"""The tantivy index: catch-up from the change counter, updates, rebuild, writer lock, readers."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from paperbot.core.index import SearchIndex
+from paperbot.core.models import Paper
+from paperbot.core.search import parse_query
+
+NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+
+
+def add_paper(factory: sessionmaker[Session], title: str, abstract: str = "", **kw: Any) -> int:
+    """Insert a paper with the next change_seq (what ingest does), return its id."""
+    with factory.begin() as session:
+        seq = (session.scalar(select(func.max(Paper.change_seq))) or 0) + 1
+        paper = Paper(
+            key=kw.pop("key", f"title:{title}"[:64]),
+            title=title,
+            abstract=abstract,
+            first_seen_at=NOW,
+            updated_at=NOW,
+            change_seq=seq,
+            **kw,
+        )
+        session.add(paper)
+        session.flush()
+        return paper.id
+
+
+def retitle(factory: sessionmaker[Session], paper_id: int, title: str) -> None:
+    with factory.begin() as session:
+        seq = (session.scalar(select(func.max(Paper.change_seq))) or 0) + 1
+        session.execute(
+            update(Paper).where(Paper.id == paper_id).values(title=title, change_seq=seq)
+        )
+
+
+def ids(index: SearchIndex, text: str, limit: int = 10) -> list[int]:
+    return [pid for pid, _ in index.search(parse_query(text, now=NOW), limit=limit).hits]
+
+
+def test_catch_up_indexes_only_new_changes(
+    session_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    index = SearchIndex(tmp_path / "index")
+    a = add_paper(session_factory, "Diffusion models for video", "We denoise frames.")
+    assert index.catch_up(session_factory) == 1
+    assert index.catch_up(session_factory) == 0
+    b = add_paper(session_factory, "Video transformers", "Attention over frames.")
+    assert index.catch_up(session_factory) == 1
+    assert set(ids(index, "video")) == {a, b}
+    assert index.watermark == 2
+
+
+def test_an_update_replaces_the_old_document(
+    session_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    index = SearchIndex(tmp_path / "index")
+    pid = add_paper(session_factory, "Graph neural networks")
+    index.catch_up(session_factory)
+    retitle(session_factory, pid, "Speech synthesis with flows")
+    assert index.catch_up(session_factory) == 1
+    assert ids(index, "graph") == []
+    assert ids(index, "speech") == [pid]
+    assert index.num_docs == 1
+
+
+def test_rebuild_recreates_everything(
+    session_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    index = SearchIndex(tmp_path / "index")
+    for n in range(5):
+        add_paper(session_factory, f"Paper {n} about matryoshka embeddings")
+    index.catch_up(session_factory)
+    assert index.rebuild(session_factory) == 5
+    assert index.num_docs == 5
+    assert len(ids(index, "matryoshka")) == 5
+
+
+def test_a_changed_schema_stamp_starts_the_index_again(
+    session_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    folder = tmp_path / "index"
+    index = SearchIndex(folder)
+    add_paper(session_factory, "Equivariant networks")
+    index.catch_up(session_factory)
+    index.close()
+    state = json.loads((folder / "paperbot-index.json").read_text())
+    (folder / "paperbot-index.json").write_text(json.dumps({**state, "version": -1}))
+    reopened = SearchIndex(folder)
+    assert reopened.num_docs == 0
+    assert reopened.catch_up(session_factory) == 1
+
+
+def test_writer_lock_held_elsewhere_defers_to_the_holder(
+    session_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    holder = SearchIndex(tmp_path / "index", keep_writer=True)
+    other = SearchIndex(tmp_path / "index")
+    first = add_paper(session_factory, "Federated learning with augmentation")
+    assert holder.catch_up(session_factory) == 1
+    second = add_paper(session_factory, "Federated optimisation at scale")
+    # A CLI ingest while `paperbot run` holds the writer: SQL only, no error.
+    assert other.catch_up(session_factory) == 0
+    assert holder.catch_up(session_factory) == 1
+    other.reload()
+    assert set(ids(other, "federated")) == {first, second}
+    holder.close()
+    third = add_paper(session_factory, "Federated distillation")
+    assert other.catch_up(session_factory) == 1
+    assert third in ids(other, "federated")
+
+
+def test_a_reader_sees_commits_after_reload(
+    session_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    writer = SearchIndex(tmp_path / "index")
+    reader = SearchIndex(tmp_path / "index")
+    assert ids(reader, "quantization") == []
+    pid = add_paper(session_factory, "Low-bit quantization of LLMs")
+    writer.catch_up(session_factory)
+    reader.reload()
+    assert ids(reader, "quantization") == [pid]
+
+
+def test_filters_use_dates_categories_and_authors(
+    session_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    index = SearchIndex(tmp_path / "index")
+    old = add_paper(
+        session_factory,
+        "Diffusion for images",
+        announced=date(2026, 1, 5),
+        categories=["cs.CV"],
+        authors=["Ada Lovelace"],
+    )
+    new = add_paper(
+        session_factory,
+        "Diffusion for text",
+        announced=date(2026, 11, 25),
+        categories=["cs.CL"],
+        authors=["Alan Turing", "Grace Hopper"],
+    )
+    index.catch_up(session_factory)
+    assert ids(index, "diffusion since:7d") == [new]
+    assert ids(index, "diffusion since:2026-01-01") != []
+    assert ids(index, "diffusion cat:cs.CV") == [old]
+    assert set(ids(index, "cat:cs")) == {old, new}
+    assert ids(index, 'author:"grace hopper"') == [new]
+    assert ids(index, "author:lovelace diffusion") == [old]
+    assert ids(index, "diffusion -text") == [old]
+    assert ids(index, 'diffusion -"for images"') == [new]
+    # Filters only: newest first.
+    assert ids(index, "since:1y") == [new, old]
+
+
+def test_paging_and_totals(session_factory: sessionmaker[Session], tmp_path: Path) -> None:
+    index = SearchIndex(tmp_path / "index")
+    made = [add_paper(session_factory, f"Contrastive learning study {n}") for n in range(7)]
+    index.catch_up(session_factory)
+    query = parse_query("contrastive", now=NOW)
+    first = index.search(query, limit=5)
+    second = index.search(query, limit=5, offset=5)
+    assert first.total == 7
+    assert len(first.hits) == 5 and len(second.hits) == 2
+    assert {p for p, _ in first.hits + second.hits} == set(made)
+
+
+def test_more_like_this(session_factory: sessionmaker[Session], tmp_path: Path) -> None:
+    index = SearchIndex(tmp_path / "index")
+    seed = add_paper(
+        session_factory, "Gaussian splatting for scenes", "Radiance fields rendered with splats."
+    )
+    like = add_paper(
+        session_factory, "Dynamic gaussian splatting", "Splats for radiance fields over time."
+    )
+    add_paper(session_factory, "Speech recognition", "Acoustic models for spoken words.")
+    index.catch_up(session_factory)
+    hits = index.more_like_this(seed, limit=5)
+    assert hits and hits[0][0] == like
+    assert seed not in [pid for pid, _ in hits]
+
+
+def test_match_topics_scores_and_labels(
+    session_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    index = SearchIndex(tmp_path / "index")
+    both = add_paper(session_factory, "Video diffusion models", announced=date(2026, 11, 26))
+    vid = add_paper(session_factory, "Video understanding", announced=date(2026, 11, 26))
+    add_paper(session_factory, "Video diffusion, old", announced=date(2026, 1, 1))
+    index.catch_up(session_factory)
+    found = index.match_topics(["diffusion", "video"], since=date(2026, 11, 20), now=NOW)
+    assert set(found) == {both, vid}
+    assert found[both].topics == ("diffusion", "video")
+    assert found[vid].topics == ("video",)
+    assert all(0.0 < m.score <= 1.0 for m in found.values())
+    # Cached per (topic, since) until the next commit.
+    again = index.match_topics(["diffusion"], since=date(2026, 11, 20), now=NOW)
+    assert set(again) == {both}

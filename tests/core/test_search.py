@@ -1,0 +1,132 @@
+"""The search use cases: search_papers (cards, paging, why) and similar_papers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from paperbot.core.index import SearchIndex
+from paperbot.core.models import Paper
+from paperbot.core.search import QueryTooLong, search_papers, similar_papers
+
+NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+
+
+def add_paper(factory: sessionmaker[Session], title: str, abstract: str = "", **kw: Any) -> int:
+    with factory.begin() as session:
+        seq = (session.scalar(select(func.max(Paper.change_seq))) or 0) + 1
+        paper = Paper(
+            key=f"title:{title}"[:64],
+            title=title,
+            abstract=abstract,
+            first_seen_at=NOW,
+            updated_at=NOW,
+            change_seq=seq,
+            **kw,
+        )
+        session.add(paper)
+        session.flush()
+        return paper.id
+
+
+def top(factory: sessionmaker[Session], index: SearchIndex, text: str) -> str:
+    return search_papers(factory, index, text, now=NOW).cards[0].title
+
+
+@pytest.fixture
+def index(tmp_path: Path) -> SearchIndex:
+    return SearchIndex(tmp_path / "index")
+
+
+def test_search_returns_cards_in_rank_order_with_why(
+    session_factory: sessionmaker[Session], index: SearchIndex
+) -> None:
+    add_paper(
+        session_factory, "Video diffusion models", "Diffusion for video.", arxiv_id="2611.00001"
+    )
+    add_paper(session_factory, "Graph networks", "Message passing; a diffusion aside.")
+    index.catch_up(session_factory)
+    result = search_papers(session_factory, index, "diffusion video", now=NOW)
+    assert [c.title for c in result.cards] == ["Video diffusion models", "Graph networks"]
+    assert result.cards[0].why == "matches: diffusion, video"
+    assert result.cards[0].url == "https://arxiv.org/abs/2611.00001"
+    assert result.total == 2 and result.page == 1 and not result.has_next
+
+
+def test_paging(session_factory: sessionmaker[Session], index: SearchIndex) -> None:
+    for n in range(12):
+        add_paper(session_factory, f"Matryoshka embeddings part {n}")
+    index.catch_up(session_factory)
+    pages = [
+        search_papers(session_factory, index, "matryoshka", page=p, now=NOW) for p in (1, 2, 3)
+    ]
+    assert [len(p.cards) for p in pages] == [5, 5, 2]
+    assert [p.has_next for p in pages] == [True, True, False]
+    assert len({c.key for p in pages for c in p.cards}) == 12
+    assert search_papers(session_factory, index, "matryoshka page:3", now=NOW).page == 3
+
+
+def test_papers_deleted_from_sql_are_skipped(
+    session_factory: sessionmaker[Session], index: SearchIndex
+) -> None:
+    gone = add_paper(session_factory, "Concept erasure")
+    add_paper(session_factory, "Concept erasure revisited")
+    index.catch_up(session_factory)
+    with session_factory.begin() as session:
+        session.execute(delete(Paper).where(Paper.id == gone))
+    result = search_papers(session_factory, index, "erasure", now=NOW)
+    assert [c.title for c in result.cards] == ["Concept erasure revisited"]
+
+
+@pytest.mark.parametrize(
+    "text", ["", "'", '"unbalanced', "AND(", "*", "🙂", "\x00\x07", "-", "since:", "author:"]
+)
+def test_messy_text_never_fails(
+    session_factory: sessionmaker[Session], index: SearchIndex, text: str
+) -> None:
+    add_paper(session_factory, "Anything at all")
+    index.catch_up(session_factory)
+    result = search_papers(session_factory, index, text, now=NOW)
+    assert result.page == 1
+
+
+def test_too_long_is_refused(session_factory: sessionmaker[Session], index: SearchIndex) -> None:
+    with pytest.raises(QueryTooLong):
+        search_papers(session_factory, index, "x" * 501, now=NOW)
+
+
+def test_acronyms_and_typos_find_papers(
+    session_factory: sessionmaker[Session], index: SearchIndex
+) -> None:
+    add_paper(session_factory, "Quantizing large language models", "Low-bit weights.")
+    add_paper(session_factory, "Analyzing ViTs", "Attention maps of image models.")
+    add_paper(session_factory, "Speech models", "Spoken language.")
+    index.catch_up(session_factory)
+    assert top(session_factory, index, "LLMs") == "Quantizing large language models"
+    assert top(session_factory, index, "vision transformers") == "Analyzing ViTs"
+    assert top(session_factory, index, "quantisation") == "Quantizing large language models"
+
+
+def test_similar_papers_by_arxiv_ref(
+    session_factory: sessionmaker[Session], index: SearchIndex
+) -> None:
+    add_paper(
+        session_factory,
+        "Gaussian splatting for scenes",
+        "Radiance fields rendered with splats.",
+        arxiv_id="2611.00042",
+    )
+    add_paper(session_factory, "Dynamic gaussian splatting", "Splats for radiance fields.")
+    add_paper(session_factory, "Speech recognition", "Acoustic models for spoken words.")
+    index.catch_up(session_factory)
+    paper, similar = similar_papers(
+        session_factory, index, "https://arxiv.org/abs/2611.00042v2", limit=3, now=NOW
+    )
+    assert paper is not None and paper.title == "Gaussian splatting for scenes"
+    assert similar[0].title == "Dynamic gaussian splatting"
+    assert similar_papers(session_factory, index, "9999.99999", limit=3, now=NOW) == (None, [])

@@ -1,0 +1,109 @@
+"""Chat commands through the core service: permissions, channel changes, replies."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+import pytest
+
+from paperbot.bootstrap import Core, build_core
+from paperbot.core import ingest
+from paperbot.core.commands import Caller
+from paperbot.core.messages import ChannelRef
+from paperbot.core.sources.files import read_jsonl
+from tests.cli_helpers import REPO
+
+ADMIN = Caller("slack", "T1", "C1", "U1", is_admin=True)
+MEMBER = Caller("slack", "T1", "C1", "U2")
+OTHER_TEAM = Caller("slack", "T2", "C1", "U9", is_admin=True)
+
+
+@pytest.fixture
+def core(make_settings: Any, now: datetime) -> Iterator[Core]:
+    c = build_core(make_settings(), now=now)
+    ingest.ingest(
+        c.session_factory,
+        read_jsonl(REPO / "paperbot" / "data" / "sample_papers.jsonl"),
+        source="file",
+        now=now,
+    )
+    c.index.catch_up(c.session_factory)
+    yield c
+    c.close()
+
+
+def test_anyone_may_search(core: Core, now: datetime) -> None:
+    reply = core.service.handle_text("search federated learning", MEMBER, now=now)
+    assert reply.kind == "search" and reply.ephemeral
+    assert reply.papers and "Federated" in reply.papers[0].title
+    assert reply.next_page is not None and reply.next_page.page == 2
+    page2 = core.service.handle_text("search federated learning 2", MEMBER, now=now)
+    assert page2.papers and page2.papers[0].key not in {p.key for p in reply.papers}
+
+
+def test_members_cannot_change_a_channel(core: Core, now: datetime) -> None:
+    reply = core.service.handle_text("subscribe diffusion", MEMBER, now=now)
+    assert reply.kind == "error" and "admins" in reply.text
+    assert core.service.topics(ChannelRef("slack", "T1", "C1")) == []
+
+
+def test_subscribe_list_unsubscribe(core: Core, now: datetime) -> None:
+    ok = core.service.handle_text("subscribe diffusion models", ADMIN, now=now)
+    assert ok.kind == "changed" and not ok.ephemeral and "Next digest" in ok.text
+    dup = core.service.handle_text("subscribe Diffusion Models", ADMIN, now=now)
+    assert "already follows" in dup.text
+    core.service.handle_text("schedule 08:15 Europe/Berlin weekdays", ADMIN, now=now)
+    listed = core.service.handle_text("list", MEMBER, now=now)
+    assert "diffusion models" in listed.text
+    assert "08:15 Europe/Berlin on weekdays" in listed.text
+    assert "Mon 30 Nov 08:15" in listed.text  # 2026-11-27 is a Friday
+    gone = core.service.handle_text("unsubscribe nothing-like-this", ADMIN, now=now)
+    assert gone.kind == "error" and "diffusion models" in gone.text
+    assert core.service.handle_text("unsubscribe all", ADMIN, now=now).kind == "changed"
+    assert core.service.topics(ChannelRef("slack", "T1", "C1")) == []
+
+
+def test_workspaces_are_isolated(core: Core, now: datetime) -> None:
+    core.service.handle_text("subscribe transformers", ADMIN, now=now)
+    assert core.service.topics(ChannelRef("slack", "T2", "C1")) == []
+    listed = core.service.handle_text("list", OTHER_TEAM, now=now)
+    assert "transformers" not in listed.text
+
+
+def test_dm_refuses_changes_but_searches(core: Core, now: datetime) -> None:
+    dm = Caller("discord", "@dm", "D1", "U1", is_admin=True, is_dm=True)
+    assert core.service.handle_text("subscribe x", dm, now=now).kind == "error"
+    assert core.service.handle_text("search learning", dm, now=now).kind == "search"
+
+
+def test_bot_without_access_says_invite_first(core: Core, now: datetime) -> None:
+    caller = Caller("slack", "T1", "C9", "U1", is_admin=True, bot_can_post=False)
+    reply = core.service.handle_text("subscribe x", caller, now=now)
+    assert "invite @paperbot" in reply.text
+
+
+def test_paused_channel_explains_why(core: Core, now: datetime) -> None:
+    core.service.handle_text("subscribe agents", ADMIN, now=now)
+    core.service.channel_gone(ChannelRef("slack", "T1", "C1"), "not_in_channel", now=now)
+    reply = core.service.handle_text("size 3", ADMIN, now=now)
+    assert any("not_in_channel" in n for n in reply.notes)
+    listed = core.service.handle_text("list", MEMBER, now=now)
+    assert "Paused: not_in_channel" in listed.text
+    resumed = core.service.handle_text("resume", ADMIN, now=now)
+    assert resumed.kind == "changed" and not resumed.notes
+
+
+def test_bad_input_changes_nothing(core: Core, now: datetime) -> None:
+    core.service.handle_text("schedule 07:00 Asia/Tokyo", ADMIN, now=now)
+    for text in ["schedule 7", "schedule 31:00", "schedule 07:00 Nowhere/Land", "size 99", "zzz"]:
+        reply = core.service.handle_text(text, ADMIN, now=now)
+        assert text == "schedule 7" or reply.kind == "error", text
+    listed = core.service.handle_text("list", ADMIN, now=now)
+    assert "Asia/Tokyo" in listed.text
+
+
+def test_help_and_trending(core: Core, now: datetime) -> None:
+    assert "/papers search" in core.service.handle_text("help", MEMBER, now=now).text
+    assert core.service.handle_text("trending", MEMBER, now=now).kind == "trending"

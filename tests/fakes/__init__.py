@@ -1,0 +1,1 @@
+"""Loopback fakes of the outside services paperbot talks to (sources, chat platforms)."""

@@ -1,0 +1,133 @@
+"""The `paperbot` command end to end, in a subprocess, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.cli_helpers import REPO, cli_env, paperbot
+
+SAMPLE = REPO / "paperbot" / "data" / "sample_papers.jsonl"
+
+
+@pytest.fixture
+def env(database_url: str, tmp_path: Path) -> dict[str, str]:
+    return cli_env(database_url, tmp_path)
+
+
+def test_ingest_file_then_search(env: dict[str, str], tmp_path: Path) -> None:
+    done = paperbot("ingest", "--source", "file", str(SAMPLE), env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "239" in done.stdout
+
+    found = paperbot("search", "federated learning", "--limit", "10", env=env, cwd=tmp_path)
+    assert found.returncode == 0, found.stderr
+    lines = found.stdout.strip().splitlines()
+    assert 1 <= len(lines) <= 10
+    assert "Federated" in lines[0]
+
+    as_json = paperbot("search", "federated learning", "--json", env=env, cwd=tmp_path)
+    results = json.loads(as_json.stdout)
+    assert {"id", "title", "url", "score"} <= set(results[0])
+
+    again = paperbot("ingest", "--source", "file", str(SAMPLE), env=env, cwd=tmp_path)
+    assert again.returncode == 0 and "0 new" in again.stdout
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["", "x" * 10_000, "   "],
+)
+def test_search_bad_input_exits_2_with_one_line(
+    env: dict[str, str], tmp_path: Path, query: str
+) -> None:
+    done = paperbot("search", query, env=env, cwd=tmp_path)
+    assert done.returncode == 2
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert done.stdout == ""
+
+
+def test_search_hostile_text_is_answered(env: dict[str, str], tmp_path: Path) -> None:
+    paperbot("ingest", "--source", "file", str(SAMPLE), env=env, cwd=tmp_path)
+    for query in ['AND( "unbalanced', "it's a (test) * -", "author: cat: since:", "😀 \x01"]:
+        done = paperbot("search", query, env=env, cwd=tmp_path)
+        assert done.returncode == 0, (query, done.stderr)
+        assert "Traceback" not in done.stderr
+
+
+def test_bad_file_is_a_one_line_error(env: dict[str, str], tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"title": "ok", "abstract": "fine"}\n{"title": "no abstract"}\n')
+    done = paperbot("ingest", "--source", "file", str(bad), env=env, cwd=tmp_path)
+    assert done.returncode == 2
+    assert "bad.jsonl" in done.stderr and "2" in done.stderr
+    missing = paperbot("ingest", "--source", "file", "nope.jsonl", env=env, cwd=tmp_path)
+    assert missing.returncode == 2
+
+
+def test_unreachable_source_fails_softly(env: dict[str, str], tmp_path: Path) -> None:
+    env = {**env, "PAPERBOT_SOURCE_HTTP__MAX_ATTEMPTS": "1"}
+    done = paperbot("ingest", "--source", "hf", "--date", "2026-06-12", env=env, cwd=tmp_path)
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+
+
+def test_channels(env: dict[str, str], tmp_path: Path) -> None:
+    args = ["--platform", "slack", "--workspace", "T1", "--channel", "C1"]
+    added = paperbot(
+        "channel", "add", *args, "--time", "08:30", "--zone", "Europe/Berlin",
+        "--days", "weekdays", "--topic", "diffusion models", env=env, cwd=tmp_path,
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    listed = json.loads(paperbot("channel", "list", "--json", env=env, cwd=tmp_path).stdout)
+    assert listed == [
+        {
+            "platform": "slack",
+            "workspace": "T1",
+            "channel": "C1",
+            "time": "08:30",
+            "zone": "Europe/Berlin",
+            "days": "weekdays",
+            "size": 5,
+            "topics": ["diffusion models"],
+            "paused": False,
+            "pause_reason": None,
+        }
+    ]
+    bad = paperbot("channel", "add", *args, "--zone", "Mars/Base", env=env, cwd=tmp_path)
+    assert bad.returncode == 2 and "time zone" in bad.stderr
+    bad_time = paperbot("channel", "add", *args, "--time", "29:99", env=env, cwd=tmp_path)
+    assert bad_time.returncode == 2
+    unchanged = json.loads(paperbot("channel", "list", "--json", env=env, cwd=tmp_path).stdout)
+    assert unchanged == listed
+    removed = paperbot("channel", "remove", *args, env=env, cwd=tmp_path)
+    assert removed.returncode == 0
+    gone = paperbot("channel", "remove", *args, env=env, cwd=tmp_path)
+    assert gone.returncode == 2
+
+
+def test_digest_dry_run_and_deliver_once(env: dict[str, str], tmp_path: Path) -> None:
+    transcript = tmp_path / "transcript.jsonl"
+    env = {**env, "PAPERBOT_CONSOLE__TRANSCRIPT": str(transcript)}
+    paperbot("ingest", "--source", "file", str(SAMPLE), env=env, cwd=tmp_path)
+    args = ["--platform", "console", "--workspace", "local", "--channel", "lab"]
+    paperbot(
+        "channel", "add", *args, "--time", "09:00", "--zone", "Europe/Berlin",
+        "--topic", "federated learning", env=env, cwd=tmp_path,
+    )  # fmt: skip
+    dry = paperbot("digest", *args, "--dry-run", env=env, cwd=tmp_path)
+    assert dry.returncode == 0, dry.stderr
+    assert "Federated" in dry.stdout
+    assert not transcript.exists()
+
+    first = paperbot("deliver", "--now", "2026-11-27T09:01:00+01:00", env=env, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    posted = transcript.read_text().splitlines()
+    assert posted
+    second = paperbot("deliver", "--now", "2026-11-27T09:02:00+01:00", env=env, cwd=tmp_path)
+    assert second.returncode == 0
+    assert transcript.read_text().splitlines() == posted
+    bad = paperbot("deliver", "--now", "tomorrow", env=env, cwd=tmp_path)
+    assert bad.returncode == 2
