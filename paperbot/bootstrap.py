@@ -109,6 +109,16 @@ def add_platform_adapters(core: Core) -> None:
         core.service.platforms[adapter.platform.name] = adapter.platform
 
 
+async def stop_adapters(core: Core) -> None:
+    """Disconnect the platforms (safe for adapters that were never started)."""
+    for adapter in core.adapters:
+        try:
+            await adapter.stop()
+        except Exception:
+            log.warning("stopping the %s adapter failed", adapter.platform.name, exc_info=True)
+    core.adapters.clear()
+
+
 def build_scheduler(core: Core) -> Any:
     settings, service = core.settings, core.service
     sources: list[Literal["hf", "arxiv"]] = [
@@ -189,9 +199,7 @@ async def run(settings: Settings, *, console: bool | None, stdin: TextIO, stdout
         await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
     finally:
         scheduler.shutdown(wait=False)
-        for adapter in core.adapters:
-            with contextlib.suppress(Exception):
-                await adapter.stop()
+        await stop_adapters(core)
         server.should_exit = True
         for task in waiters:
             if task.get_name() != "http":

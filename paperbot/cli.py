@@ -74,12 +74,14 @@ def utcnow() -> datetime:
 
 @contextmanager
 def opened_core(settings: Settings, now: datetime | None = None) -> Iterator[Any]:
-    from paperbot.bootstrap import build_core
+    from paperbot.bootstrap import build_core, stop_adapters
 
     core = build_core(settings, now=now or utcnow())
     try:
         yield core
     finally:
+        if core.adapters:
+            asyncio.run(stop_adapters(core))
         core.close()
 
 

@@ -1,4 +1,4 @@
-"""Exactly-once digests: plan due slots, claim them with a lease, send, record the outcome."""
+"""Exactly-once digests: claim planned slots with a lease, send, record the outcome."""
 
 from __future__ import annotations
 
@@ -9,22 +9,24 @@ from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import and_, case, delete, func, or_, select, update
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from paperbot.config import Settings
-from paperbot.core import metrics, schedule
+from paperbot.core import metrics
 from paperbot.core.db import transaction
 from paperbot.core.messages import ChannelRef, Digest
 from paperbot.core.models import Channel, Delivery, Paper, PostedPaper
+from paperbot.core.planning import MANUAL, delivery_row, expire_missed, insert_ignore, plan_due
 from paperbot.core.ports import ChatPlatform, DeliveryError
 
 log = logging.getLogger(__name__)
 
+__all__ = ["DeliveryOutcome", "DeliveryReport", "deliver_due", "deliver_now", "plan_due"]
+
 DigestBuilder = Callable[[Session, Channel, datetime, int], Digest]
-MANUAL = "manual-"
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_MAX = timedelta(hours=1)
 Status = Literal[
@@ -83,121 +85,6 @@ class _Clock:
 
     def __call__(self) -> datetime:
         return self.start + timedelta(seconds=time.monotonic() - self._t0)
-
-
-def _insert_ignore(session: Session, rows: list[dict[str, Any]]) -> list[int]:
-    """INSERT .. ON CONFLICT (channel, slot) DO NOTHING; the ids actually inserted.
-
-    RETURNING, not rowcount: psycopg 3 reports -1 for multi-row ON CONFLICT inserts.
-    """
-    ins = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    out: list[int] = []
-    for i in range(0, len(rows), 500):
-        stmt = (
-            ins(Delivery)
-            .values(rows[i : i + 500])
-            .on_conflict_do_nothing(index_elements=["channel_id", "slot"])
-            .returning(Delivery.id)
-        )
-        out.extend(session.scalars(stmt).all())
-    return out
-
-
-def _row(channel_id: int, slot: str, at: datetime, now: datetime, **extra: Any) -> dict[str, Any]:
-    row: dict[str, Any] = {
-        "channel_id": channel_id,
-        "slot": slot,
-        "scheduled_at": at,
-        "status": "pending",
-        "attempts": 0,
-        "next_attempt_at": at,
-        "send_started": False,
-        "missed_before": 0,
-        "message_ids": [],
-        "created_at": now,
-    }
-    row.update(extra)
-    return row
-
-
-def _history(session: Session, ids: list[int]) -> dict[int, tuple[datetime, int]]:
-    """Per channel: its newest planned slot, and how many slots since its last real one expired
-    unsent (status "missed": planned, but not sent within the grace)."""
-    not_manual = ~Delivery.slot.startswith(MANUAL)
-    ok_at = func.max(case((Delivery.status != "missed", Delivery.scheduled_at)))
-    out: dict[int, tuple[datetime, int]] = {}
-    for i in range(0, len(ids), 500):
-        chunk = ids[i : i + 500]
-        stats = session.execute(
-            select(Delivery.channel_id, func.max(Delivery.scheduled_at), ok_at)
-            .where(Delivery.channel_id.in_(chunk), not_manual)
-            .group_by(Delivery.channel_id)
-        ).all()
-        for cid, last, last_ok in stats:
-            expired = 0
-            if last_ok is None or last_ok < last:
-                query = select(func.count()).where(
-                    Delivery.channel_id == cid, Delivery.status == "missed", not_manual
-                )
-                if last_ok is not None:
-                    query = query.where(Delivery.scheduled_at > last_ok)
-                expired = session.scalar(query) or 0
-            out[cid] = (last, expired)
-    return out
-
-
-def plan_due(session_factory: sessionmaker[Session], *, now: datetime, settings: Settings) -> int:
-    """Insert the Delivery rows of every slot due at `now`; duplicates from other ticks vanish."""
-    grace = timedelta(hours=settings.digest.grace_hours)
-    window = now - grace
-    with transaction(session_factory) as session:
-        channels = session.scalars(select(Channel).where(Channel.removed_at.is_(None))).all()
-        # Only channels with a slot inside the grace window can be due: look up their history.
-        candidates = [
-            c for c in channels if schedule.due_slot(c, now=now, since=window, grace=grace)
-        ]
-        history = _history(session, [c.id for c in candidates])
-        rows: list[dict[str, Any]] = []
-        for channel in candidates:
-            last, expired = history.get(channel.id, (None, 0))
-            if last is not None:
-                since = last
-            else:
-                # A channel's first digest: its newest slot in the grace (missed nothing yet).
-                # A `--now` before the channel was added judges by the grace alone.
-                created = channel.created_at
-                since = max(created, window) if created <= now else window
-            due = schedule.due_slot(channel, now=now, since=since, grace=grace)
-            if due is None:
-                continue
-            # A paused channel's slot is recorded as skipped, so resuming does not report
-            # the paused days as missed.
-            extra = {"status": "skipped", "error": "paused"} if channel.paused else {}
-            missed = due.missed + expired
-            rows.append(
-                _row(channel.id, due.slot.key, due.slot.at, now, missed_before=missed, **extra)
-            )
-        return len(_insert_ignore(session, rows)) if rows else 0
-
-
-def _expire(session_factory: sessionmaker[Session], now: datetime, settings: Settings) -> int:
-    """Unsent slots older than the grace are not posted late; the next digest counts them."""
-    cutoff = now - timedelta(hours=settings.digest.grace_hours)
-    with transaction(session_factory) as session:
-        result = session.execute(
-            update(Delivery)
-            .where(
-                Delivery.scheduled_at < cutoff,
-                Delivery.send_started.is_(False),
-                or_(
-                    Delivery.status == "pending",
-                    and_(Delivery.status == "claimed", Delivery.lease_until < now),
-                ),
-            )
-            .values(status="missed", error="not sent within the grace period", lease_until=None)
-            .execution_options(synchronize_session=False)
-        )
-        return int(getattr(result, "rowcount", 0) or 0)
 
 
 def _claim(
@@ -460,7 +347,7 @@ def deliver_due(
     """One delivery pass as of `now`: plan due slots, then claim and send until none is left."""
     report = DeliveryReport()
     report.planned = plan_due(session_factory, now=now, settings=settings)
-    report.expired = _expire(session_factory, now, settings)
+    report.expired = expire_missed(session_factory, now=now, settings=settings)
     clock = _Clock(now)
     seen: set[int] = set()
     while platforms:
@@ -499,7 +386,7 @@ def deliver_now(
     lease = now + timedelta(seconds=settings.digest.lease_seconds)
     with transaction(session_factory) as session:
         # Inserted already claimed, so a concurrent delivery pass cannot take it first.
-        row = _row(
+        row = delivery_row(
             channel_id,
             slot,
             now,
@@ -509,7 +396,7 @@ def deliver_now(
             lease_until=lease,
             attempts=1,
         )
-        inserted = _insert_ignore(session, [row])
+        inserted = insert_ignore(session, [row])
     if not inserted:
         return DeliveryOutcome("duplicate", None, "A digest was just posted here a moment ago.")
     claim = _Claim(inserted[0], channel_id, platform.name, 1, False, 0, True)

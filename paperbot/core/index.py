@@ -24,6 +24,7 @@ from paperbot.core.search import SearchQuery, parse_query
 from paperbot.core.textnorm import (
     NAME_TOKENIZER,
     TEXT_TOKENIZER,
+    analyze_cached,
     fold_acronym_plurals,
     name_analyzer,
     text_analyzer,
@@ -34,8 +35,11 @@ SCHEMA_VERSION = 1
 STATE_FILE = "paperbot-index.json"
 BATCH = 5000
 COUNT_UP_TO = 200_000
-MIN_CANDIDATES, MAX_CANDIDATES, PHRASE_POOL = 60, 1000, 300
-_M = tantivy.Occur.Must
+MIN_CANDIDATES, MAX_CANDIDATES, PHRASE_POOL, PHRASE_POOL_DEEP = 60, 1000, 300, 1000
+# Above this many abstracts holding a phrase's rarest word, matching it everywhere costs
+# tens of ms at 1M papers (positions read in each), so it is checked on candidates only.
+EXHAUSTIVE_PHRASE_DF = 150_000
+_M, _S = tantivy.Occur.Must, tantivy.Occur.Should
 _RELOAD_EVERY = 0.5
 
 
@@ -318,15 +322,12 @@ class SearchIndex:
         ranked: list[tuple[int, float]] | None = None
         total = 0
         if built.loose is not None and built.phrases is not None and not count:
-            # Phrases of common words are slow to match everywhere: first look among the
-            # best PHRASE_POOL papers for the words, and go exhaustive only if short.
-            ranked, _ = self._ranked(searcher, built.loose, built.rerank, PHRASE_POOL, False)
-            having = self._rerank(searcher, built.phrases, *self._candidates(searcher, ranked))
-            ranked = [(pid, score) for pid, score in ranked if pid in having]
-            if len(ranked) <= offset + limit:
-                ranked = None
+            ranked = self._phrase_pools(
+                searcher, query, built.loose, built.phrases, built.rerank, offset + limit
+            )
         if ranked is None:
-            ranked, total = self._ranked(searcher, built.first, built.rerank, depth, count)
+            addresses, ids, total = self._stage(searcher, built.first, depth, count)
+            ranked = self._order(searcher, built.rerank, addresses, ids)
         page = tuple(ranked[offset : offset + limit])
         if not count:
             total = offset + len(page)
@@ -334,28 +335,83 @@ class SearchIndex:
                 total = max([total] + [searcher.doc_freq("abstract", t) for t in built.terms])
         return SearchHits(page, total)
 
-    def _candidates(
-        self, searcher: tantivy.Searcher, ranked: list[tuple[int, float]]
-    ) -> tuple[list[tantivy.DocAddress], list[int]]:
-        ids = [pid for pid, _ in ranked]
-        query = Query.term_set_query(self.schema, "id", ids)
-        found = searcher.search(query, max(1, len(ids)), count=False).hits
-        addresses = [a for _, a in found]
-        return addresses, [int(p or 0) for p in searcher.fast_field_values("id", addresses)]
+    def _phrase_pools(
+        self,
+        searcher: tantivy.Searcher,
+        query: SearchQuery,
+        loose: Query,
+        phrases: tuple[tuple[Query, ...], ...],
+        rerank: Expr,
+        wanted: int,
+    ) -> list[tuple[int, float]] | None:
+        """Phrase matches among the loose query's best papers; None: go exhaustive.
 
-    def _ranked(
-        self, searcher: tantivy.Searcher, first: Query, expr: Expr, depth: int, count: bool
-    ) -> tuple[list[tuple[int, float]], int]:
-        """First-stage candidates reordered by the rerank expression (ties keep stage order)."""
+        Matching a phrase everywhere costs a position check in every paper holding all its
+        words, so when each phrase has a word in few abstracts the exhaustive pass is cheap;
+        phrases of very common words only look among the best PHRASE_POOL_DEEP papers.
+        """
+        cost = min(
+            (
+                min((searcher.doc_freq("abstract", s) for s in stems), default=0)
+                for p in query.phrases
+                if (stems := analyze_cached(p))
+            ),
+            default=0,
+        )
+        cheap = cost <= EXHAUSTIVE_PHRASE_DF
+        kept: list[tuple[tantivy.DocAddress, int]] = []
+        for pool in (PHRASE_POOL,) if cheap else (PHRASE_POOL, PHRASE_POOL_DEEP):
+            addresses, ids, _ = self._stage(searcher, loose, pool, False)
+            having = set(ids)
+            for per_field in phrases:
+                having &= set().union(*(self._matching(searcher, q, ids) for q in per_field))
+            kept = [(a, pid) for a, pid in zip(addresses, ids, strict=True) if pid in having]
+            if len(kept) > wanted or len(addresses) < pool:
+                break
+        else:
+            if cheap:
+                return None
+        return self._order(searcher, rerank, [a for a, _ in kept], [pid for _, pid in kept])
+
+    def _only(self, ids: Sequence[int]) -> Query:
+        """Unscored "one of these papers": a union of id terms, which (unlike a term set
+        query, which builds a bitset per segment) costs only a seek per id."""
+        terms = [(_S, Query.term_query(self.schema, "id", pid)) for pid in ids]
+        return Query.const_score_query(Query.boolean_query(terms), 0.0)
+
+    def _matching(self, searcher: tantivy.Searcher, query: Query, ids: list[int]) -> set[int]:
+        """Which of these papers match a query."""
+        if not ids:
+            return set()
+        found = searcher.search(
+            Query.boolean_query([(_M, self._only(ids)), (_M, query)]), len(ids), count=False
+        ).hits
+        return {int(p or 0) for p in searcher.fast_field_values("id", [a for _, a in found])}
+
+    def _stage(
+        self, searcher: tantivy.Searcher, first: Query, depth: int, count: bool
+    ) -> tuple[list[tantivy.DocAddress], list[int], int]:
+        """The first stage's best `depth` papers: addresses, ids, and the match count."""
         result = searcher.search(first, depth, count=count)
         addresses = [addr for _, addr in result.hits]
+        ids = (
+            [int(p or 0) for p in searcher.fast_field_values("id", addresses)] if addresses else []
+        )
+        return addresses, ids, int(getattr(result, "count", None) or 0)
+
+    def _order(
+        self,
+        searcher: tantivy.Searcher,
+        expr: Expr,
+        addresses: list[tantivy.DocAddress],
+        ids: list[int],
+    ) -> list[tuple[int, float]]:
+        """Candidates reordered by the rerank expression (ties keep first-stage order)."""
         if not addresses:
-            return [], 0
-        ids = [int(p or 0) for p in searcher.fast_field_values("id", addresses)]
+            return []
         scores = self._rerank(searcher, expr, addresses, ids)
         order = sorted(range(len(ids)), key=lambda i: (-scores.get(ids[i], 0.0), i))
-        total = int(getattr(result, "count", None) or 0)
-        return [(ids[i], scores.get(ids[i], 0.0)) for i in order], total
+        return [(ids[i], scores.get(ids[i], 0.0)) for i in order]
 
     def _rerank(
         self,
@@ -366,7 +422,7 @@ class SearchIndex:
     ) -> dict[int, float]:
         """Score candidates leaf by leaf (a term or phrase in one field, each a cheap seek)."""
         by_address = {(a.segment_ord, a.doc): pid for a, pid in zip(addresses, ids, strict=True)}
-        only = Query.const_score_query(Query.term_set_query(self.schema, "id", ids), 0.0)
+        only = self._only(ids)
         leaves: dict[Leaf, dict[int, float]] = {}
         for leaf in leaves_of(expr):
             if any(searcher.doc_freq(leaf.field, s) == 0 for s in set(leaf.stems)):

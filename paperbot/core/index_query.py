@@ -308,7 +308,7 @@ class Built:
     terms: list[str]
     # With quoted phrases: the first stage without them (fast), and "has every phrase".
     loose: Query | None = None
-    phrases: Expr | None = None
+    phrases: tuple[tuple[Query, ...], ...] | None = None
 
 
 def build(schema: tantivy.Schema, searcher: tantivy.Searcher, query: SearchQuery) -> Built:
@@ -318,7 +318,13 @@ def build(schema: tantivy.Schema, searcher: tantivy.Searcher, query: SearchQuery
     if not builder.phrases:
         return Built(first, expr, list(builder.terms))
     loose = builder.first_stage(query, phrases=False)
-    every = Node("all", tuple(builder.phrases))
+    # One query per phrase and field: a union of phrase queries would lead an intersection
+    # with a few candidates and walk every paper.
+    every = tuple(
+        tuple(leaf_query(schema, Leaf(f, tuple(stems))) for f in FIELD_BOOSTS)
+        for p in query.phrases
+        if (stems := analyze_cached(p))
+    )
     return Built(first, expr, list(builder.terms), loose, every)
 
 

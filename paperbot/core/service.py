@@ -26,6 +26,11 @@ def _ref(caller: Caller) -> ChannelRef:
     return ChannelRef(caller.platform, caller.workspace, caller.channel)
 
 
+def quoted(text: str) -> str:
+    """Quote user text for display, unless it brings its own quotes (topics often do)."""
+    return text if '"' in text else f"“{text}”"
+
+
 def _error(text: str) -> Reply:
     return Reply(kind="error", text=text)
 
@@ -104,13 +109,15 @@ class Paperbot:
         if not result.cards:
             more = " on that page" if command.page > 1 else ""
             return Reply(
-                kind="search", text=f"No papers found for “{command.query}”{more}.", notes=notes
+                kind="search",
+                text=f"No papers found for {quoted(command.query)}{more}.",
+                notes=notes,
             )
         first = (result.page - 1) * SEARCH_PAGE_SIZE + 1
         last = first + len(result.cards) - 1
         # Beyond a few hundred hits the engine estimates the total rather than counting it.
         total = f"{result.total}" if result.total < 200 else f"about {result.total:,}"
-        text = f"Papers for “{command.query}” ({first}–{last} of {total})"
+        text = f"Papers for {quoted(command.query)} ({first}–{last} of {total})"
         next_page = Page(command.query, result.page + 1) if result.has_next else None
         return Reply(
             kind="search", text=text, papers=result.cards, next_page=next_page, notes=notes
@@ -123,8 +130,10 @@ class Paperbot:
         if paper is None:
             return _error(f"I don't know the paper `{command.paper[:40]}`. Use an arXiv id.")
         if not similar:
-            return Reply(kind="similar", text=f"No papers similar to “{paper.title}” yet.")
-        return Reply(kind="similar", text=f"Papers like “{paper.title}”", papers=tuple(similar))
+            return Reply(kind="similar", text=f"No papers similar to {quoted(paper.title)} yet.")
+        return Reply(
+            kind="similar", text=f"Papers like {quoted(paper.title)}", papers=tuple(similar)
+        )
 
     def _list(self, caller: Caller, now: datetime) -> Reply:
         with self.session_factory() as session:
@@ -157,18 +166,20 @@ class Paperbot:
     ) -> str:
         if isinstance(command, commands.Subscribe):
             if not channels.subscribe(session, channel, command.topic, user=caller.user, now=now):
-                return f"This channel already follows “{command.topic}”."
-            return f"Subscribed this channel to “{command.topic}”. " + self._next_line(channel, now)
+                return f"This channel already follows {quoted(command.topic)}."
+            return f"Subscribed this channel to {quoted(command.topic)}. " + self._next_line(
+                channel, now
+            )
         if isinstance(command, commands.Unsubscribe):
             removed = channels.unsubscribe(session, channel, command.topic)
             if not removed:
-                topics = ", ".join(f"“{s.topic}”" for s in channel.subscriptions) or "none"
+                topics = ", ".join(f"{quoted(s.topic)}" for s in channel.subscriptions) or "none"
                 raise channels.ChannelError(
-                    f"This channel does not follow “{command.topic}”. Its topics: {topics}."
+                    f"This channel does not follow {quoted(command.topic)}. Its topics: {topics}."
                 )
             if command.topic.lower() == "all":
                 return "Removed all topics; the digest now covers all papers."
-            return f"Unsubscribed this channel from “{removed[0]}”."
+            return f"Unsubscribed this channel from {quoted(removed[0])}."
         if isinstance(command, commands.Schedule):
             spec = channels.ScheduleSpec(
                 time=command.at.strftime("%H:%M"),
@@ -239,7 +250,8 @@ class Paperbot:
     def _describe(self, channel: Channel, now: datetime) -> str:
         topics = [s.topic for s in channel.subscriptions]
         lines = [
-            "Topics: " + (", ".join(f"“{t}”" for t in topics) if topics else "none (all papers)"),
+            "Topics: "
+            + (", ".join(f"{quoted(t)}" for t in topics) if topics else "none (all papers)"),
             f"Schedule: {self._when(channel)}, {channel.size} papers",
         ]
         if channel.paused:

@@ -140,7 +140,9 @@ class PaperbotTree(app_commands.CommandTree[discord.Client]):
     async def on_error(
         self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError
     ) -> None:
-        if isinstance(error, app_commands.TransformerError | app_commands.CheckFailure):
+        if isinstance(error, app_commands.CommandNotFound | app_commands.CommandSignatureMismatch):
+            text = "This command is out of date in your Discord app; try again in a minute."
+        elif isinstance(error, app_commands.TransformerError | app_commands.CheckFailure):
             text = "That value does not work here. Try `/papers help`."
         else:
             log.error("app command failed", exc_info=error)

@@ -216,6 +216,9 @@ async def test_every_subcommand_over_the_gateway(
         mlt = await run("more-like-this", {"paper": "no-such-paper"})
         assert mlt["ephemeral"] and "don't know the paper" in mlt["content"]
 
+        stale = await run("frobnicate")  # a subcommand this version does not have
+        assert stale["ephemeral"] and "out of date" in stale["content"]
+
         posted = await run("digest")
         assert "Posted a digest" in posted["content"]
         digest_posts = fake.posts(CHANNEL_A)

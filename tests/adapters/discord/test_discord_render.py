@@ -188,3 +188,14 @@ def test_long_text_is_split_at_lines() -> None:
     parts = reply_parts(Reply(kind="help", text=text))
     check_limits(parts)
     assert len(parts) == len(chunks)
+
+
+def test_the_spec_check_catches_what_discord_would_refuse() -> None:
+    route = "/channels/{channel_id}/messages"
+    assert spec_errors(route, "POST", {"content": "x" * 2001})  # 2000, not the spec's 4000
+    assert spec_errors(route, "POST", {"embeds": [{"title": "t"}] * 11})
+    assert spec_errors(route, "POST", {"nonce": "n" * 26})
+    assert spec_errors(route, "POST", {"allowed_mentions": {"parse": ["everybody"]}})
+    callback = "/interactions/{interaction_id}/{interaction_token}/callback"
+    assert spec_errors(callback, "POST", {"type": 4, "data": {"content": "x" * 2001}})
+    assert spec_errors(callback, "POST", {"type": 4, "data": {"content": "ok"}}) == []
