@@ -42,6 +42,17 @@ class PaperCard:
     why: str = ""
     score: float = 0.0
 
+    def signals(self) -> tuple[str, ...]:
+        """The paper's signals as short phrases every platform shows the same way."""
+        out: list[str] = []
+        if self.upvotes:
+            out.append(f"▲ {self.upvotes} upvote{'s' if self.upvotes != 1 else ''}")
+        if self.comments:
+            out.append(f"{self.comments} comment{'s' if self.comments != 1 else ''}")
+        if self.github_stars:
+            out.append(f"★ {self.github_stars} star{'s' if self.github_stars != 1 else ''}")
+        return tuple(out)
+
     def short_authors(self, limit: int = 3) -> str:
         if not self.authors:
             return ""

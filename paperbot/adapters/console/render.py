@@ -33,14 +33,7 @@ def render_card(card: PaperCard, number: int | None = None) -> str:
     byline = [clean(card.short_authors())] if card.authors else []
     if card.published:
         byline.append(card.published.isoformat())
-    signals = []
-    if card.upvotes:
-        signals.append(f"▲ {card.upvotes}")
-    if card.comments:
-        signals.append(f"{card.comments} comments")
-    if card.github_stars:
-        signals.append(f"★ {card.github_stars}")
-    if signals:
+    if signals := card.signals():
         byline.append(" · ".join(signals))
     if byline:
         lines.append(pad + " — ".join(part for part in byline if part))

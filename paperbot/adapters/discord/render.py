@@ -66,13 +66,7 @@ def safe_url(url: str | None) -> str | None:
 
 
 def signals_line(card: PaperCard) -> str:
-    bits = []
-    if card.upvotes:
-        bits.append(f"▲ {card.upvotes} upvotes")
-    if card.comments:
-        bits.append(f"💬 {card.comments}")
-    if card.github_stars:
-        bits.append(f"★ {card.github_stars} stars")
+    bits = list(card.signals())
     if card.published:
         bits.append(card.published.isoformat())
     if card.categories:

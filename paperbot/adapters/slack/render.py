@@ -93,14 +93,7 @@ def paper_section(card: PaperCard) -> Block:
     lines = [f"*{link(card.url, title)}*"]
     if card.authors:
         lines.append(clip(card.short_authors(3), 200))
-    signals = []
-    if card.upvotes:
-        signals.append(f"▲ {card.upvotes} upvotes")
-    if card.comments:
-        signals.append(f"{card.comments} comments")
-    if card.github_stars:
-        signals.append(f"★ {card.github_stars} stars")
-    signal_line = " · ".join(signals)
+    signal_line = " · ".join(card.signals())
     if card.why:
         signal_line = (
             f"{signal_line} — _{clip(card.why, 300)}_" if signal_line else clip(card.why, 300)

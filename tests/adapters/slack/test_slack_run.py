@@ -1,0 +1,137 @@
+"""`paperbot run` in Slack HTTP mode, as a user starts it: signed commands, scheduled digests."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+import pytest
+from cli_helpers import cli_env, closed_port, paperbot
+from fakes.slack import FakeSlack, block_kit_problems, mention_leaks
+from slack_harness import SECRET, command_body, sign
+
+HOSTILE = "<!channel> <!here> <@U123> <!subteam^S1> & more"
+
+
+@pytest.fixture
+def slack() -> Iterator[FakeSlack]:
+    with FakeSlack() as fake:
+        fake.add_channel("C1")
+        fake.add_user("T1", "UADMIN", admin=True)
+        fake.add_user("T1", "UPLAIN")
+        yield fake
+
+
+def wait_healthy(url: str, proc: subprocess.Popen[str]) -> None:
+    for _ in range(150):
+        assert proc.poll() is None, proc.communicate()[1]
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError("paperbot did not come up")
+
+
+def check(message: dict[str, Any]) -> None:
+    assert not block_kit_problems(message), block_kit_problems(message)
+    assert not mention_leaks(message), mention_leaks(message)
+
+
+def test_paperbot_run_serves_slack_http_mode(
+    slack: FakeSlack, database_url: str, tmp_path: Path
+) -> None:
+    port = closed_port()
+    url = f"http://127.0.0.1:{port}"
+    env = cli_env(
+        database_url,
+        tmp_path,
+        PAPERBOT_HTTP__PORT=str(port),
+        PAPERBOT_SLACK__SIGNING_SECRET=SECRET,
+        PAPERBOT_SLACK__BOT_TOKEN="xoxb-test-token",
+        PAPERBOT_SLACK__API_BASE_URL=slack.api_url,
+        PAPERBOT_DIGEST__TICK_SECONDS="1",
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "paperbot", "run"],
+        env=env,
+        cwd=tmp_path,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_healthy(url, proc)
+        http = httpx.Client(base_url=url, timeout=10)
+
+        def command(text: str, user: str = "UADMIN", headers: Any = None) -> httpx.Response:
+            body = urlencode(command_body(text, user_id=user)).encode()
+            hdrs = sign(body) if headers is None else headers
+            hdrs["Content-Type"] = "application/x-www-form-urlencoded"
+            started = time.monotonic()
+            response = http.post("/slack/events", content=body, headers=hdrs)
+            assert time.monotonic() - started < 3
+            return response
+
+        found = command("search diffusion").json()
+        check(found)
+        assert "diffusion" in json.dumps(found["blocks"]).lower()
+        hostile = command(f"search {HOSTILE}").json()
+        check(hostile)
+        assert "&lt;!channel&gt;" in json.dumps(hostile)
+
+        refused = command("subscribe diffusion", user="UPLAIN").json()
+        assert refused["response_type"] == "ephemeral" and "admins" in refused["text"]
+        ok = command("subscribe diffusion").json()
+        assert ok["response_type"] == "in_channel" and "Subscribed" in ok["text"]
+
+        body = urlencode(command_body("unsubscribe all")).encode()
+        stale = sign(body, timestamp=int(time.time()) - 6 * 60)
+        assert command("unsubscribe all", headers=stale).status_code == 401
+        forged = sign(body, secret="not-the-secret")
+        assert command("unsubscribe all", headers=forged).status_code == 401
+        assert command("unsubscribe all", headers={}).status_code == 401
+
+        scheduled = command("schedule 00:00 UTC daily").json()
+        assert "00:00 UTC" in scheduled["text"]
+        listed = command("list", user="UPLAIN").json()
+        assert "diffusion" in listed["text"] and "00:00 UTC" in listed["text"]
+
+        now = command("digest").json()
+        assert "Posted" in now["text"], now
+        first = list(slack.messages["C1"])
+        # Tomorrow's scheduled slot, delivered by a one-off `paperbot deliver` beside the bot.
+        tomorrow = (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%dT00:05:00+00:00")
+        done = paperbot("deliver", "--now", tomorrow, env=env, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        assert "sent 1" in done.stdout
+        again = paperbot("deliver", "--now", tomorrow, env=env, cwd=tmp_path)
+        assert "sent 0" in again.stdout
+        posted = slack.messages["C1"]
+        assert len(posted) == len(first) + 1
+        for message in posted:
+            check(message)
+            assert message["metadata"]["event_type"] == "paperbot_digest"
+        links = [set(re.findall(r"arxiv.org/abs/[0-9.]+", json.dumps(m))) for m in posted]
+        assert not links[0] & links[-1], "a paper was posted twice"
+        posts = [c.args for c in slack.calls_to("chat.postMessage")]
+        assert all(
+            a.get("unfurl_links") in (False, "false") and "link_names" not in a for a in posts
+        )
+    finally:
+        proc.terminate()
+        _out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err
+    assert "xoxb-test-token" not in err and SECRET not in err
