@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -131,3 +135,49 @@ def test_digest_dry_run_and_deliver_once(env: dict[str, str], tmp_path: Path) ->
     assert transcript.read_text().splitlines() == posted
     bad = paperbot("deliver", "--now", "tomorrow", env=env, cwd=tmp_path)
     assert bad.returncode == 2
+
+
+def test_concurrent_deliver_processes_post_each_digest_once(
+    env: dict[str, str], tmp_path: Path, session_factory: Any
+) -> None:
+    from paperbot.adapters.console.platform import read_transcript
+    from paperbot.config import DigestSettings
+    from paperbot.core import channels
+    from paperbot.core.messages import ChannelRef
+
+    transcript = tmp_path / "transcript.jsonl"
+    env = {
+        **env,
+        "PAPERBOT_CONSOLE__TRANSCRIPT": str(transcript),
+        "PAPERBOT_DIGEST__GRACE_HOURS": "8",
+    }
+    paperbot("ingest", "--source", "file", str(SAMPLE), env=env, cwd=tmp_path)
+    created = datetime(2026, 11, 20, tzinfo=UTC)
+    names = [f"lab{i}" for i in range(30)]
+    with session_factory.begin() as session:
+        for i, name in enumerate(names):
+            row = channels.get_or_create(
+                session, ChannelRef("console", "local", name), DigestSettings(), now=created
+            )
+            zone = ("Europe/Berlin", "America/New_York", "Asia/Tokyo")[i % 3]
+            channels.set_schedule(row, channels.ScheduleSpec("08:00", zone, "daily"))
+    # 2026-11-27 14:00 UTC: past 08:00 in Berlin (07:00 UTC) and New York (13:00 UTC), within
+    # the 8 h grace; Tokyo's 08:00 (23:00 UTC the day before) is past it.
+    now = "2026-11-27T14:00:00+00:00"
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "paperbot", "deliver", "--now", now],
+            env=env,
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    for proc in procs:
+        _out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+    posted = [line["channel"] for line in read_transcript(transcript) if line["part"] == 0]
+    due = [name for i, name in enumerate(names) if i % 3 != 2]
+    assert sorted(posted) == sorted(f"console:local/{n}" for n in due)
