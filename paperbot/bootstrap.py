@@ -7,7 +7,6 @@ their settings enable them.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import signal
@@ -156,58 +155,60 @@ async def run(settings: Settings, *, console: bool | None, stdin: TextIO, stdout
     core = await asyncio.to_thread(
         build_core, settings, now=datetime.now(UTC), seed=True, out=stdout, long_running=True
     )
-    add_platform_adapters(core)
-    routes = [route for adapter in core.adapters for route in adapter.routes()]
-    app = build_app(routes, health=lambda: {"platforms": sorted(core.service.platforms)})
-    config = uvicorn.Config(
-        app, host=settings.http.host, port=settings.http.port, log_level="warning", lifespan="off"
-    )
-    server = uvicorn.Server(config)
-    use_console = console if console is not None else not core.adapters
-    try:
-        sock = bind(settings.http.host, settings.http.port)
-    except OSError as exc:
-        # The console works without HTTP; Slack's HTTP mode and health checks do not.
-        if core.adapters or not use_console:
-            log.error("cannot serve HTTP on %s:%d: %s", settings.http.host, settings.http.port, exc)
-            core.close()
-            return 1
-        log.warning("HTTP off: %s:%d is taken (%s)", settings.http.host, settings.http.port, exc)
-        sock = None
+    server: uvicorn.Server | None = None
+    scheduler: Any = None
     waiters: set[asyncio.Task[Any]] = set()
-    if sock is not None:
-        waiters.add(asyncio.create_task(server.serve(sockets=[sock]), name="http"))
-    scheduler = build_scheduler(core)
-    scheduler.start()
-    for adapter in core.adapters:
-        await adapter.start()
-    if use_console:
-        waiters.add(asyncio.create_task(repl.run(core.service, stdin, stdout), name="console"))
-    log.info(
-        "paperbot running: %s; http://%s:%d/healthz",
-        ", ".join(sorted(core.service.platforms)),
-        settings.http.host,
-        settings.http.port,
-    )
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        # uvicorn takes these while it serves and re-raises them when done; we end up here.
-        loop.add_signal_handler(sig, stop.set)
-    waiters.add(asyncio.create_task(stop.wait(), name="signal"))
     try:
+        add_platform_adapters(core)
+        use_console = console if console is not None else not core.adapters
+        sock = _http_socket(settings, required=bool(core.adapters) or not use_console)
+        if sock is not None:
+            routes = [route for adapter in core.adapters for route in adapter.routes()]
+            app = build_app(routes, health=lambda: {"platforms": sorted(core.service.platforms)})
+            server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+            waiters.add(asyncio.create_task(server.serve(sockets=[sock]), name="http"))
+        for adapter in core.adapters:
+            await adapter.start()
+        scheduler = build_scheduler(core)
+        scheduler.start()
+        if use_console:
+            waiters.add(asyncio.create_task(repl.run(core.service, stdin, stdout), name="console"))
+        http = f"http://{settings.http.host}:{settings.http.port}/healthz" if server else "no HTTP"
+        log.info("paperbot running: %s; %s", ", ".join(sorted(core.service.platforms)), http)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            # uvicorn takes these while it serves and re-raises them when done; we end up here.
+            loop.add_signal_handler(sig, stop.set)
+        waiters.add(asyncio.create_task(stop.wait(), name="signal"))
         await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
     finally:
-        scheduler.shutdown(wait=False)
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
         await stop_adapters(core)
-        server.should_exit = True
+        if server is not None:
+            server.should_exit = True
         for task in waiters:
             if task.get_name() != "http":
                 task.cancel()
-        with contextlib.suppress(BaseException):
+        if waiters:
             await asyncio.wait(waiters, timeout=5)
         core.close()
     return 0
+
+
+def _http_socket(settings: Settings, *, required: bool) -> socket.socket | None:
+    """The bound HTTP socket; without it the console still works, platforms and health don't."""
+    try:
+        return bind(settings.http.host, settings.http.port)
+    except OSError as exc:
+        where = f"{settings.http.host}:{settings.http.port}"
+        if required:
+            raise ConfigError(
+                f"cannot serve HTTP on {where} ({exc.strerror}): set PAPERBOT_HTTP__PORT"
+            ) from None
+        log.warning("HTTP off: %s is taken (%s)", where, exc.strerror)
+        return None
 
 
 def bind(host: str, port: int) -> socket.socket:
