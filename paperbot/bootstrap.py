@@ -102,7 +102,9 @@ def add_platform_adapters(core: Core) -> None:
             from paperbot.adapters.discord.adapter import DiscordAdapter
 
             core.adapters.append(DiscordAdapter(core.service, settings))
-    except ValueError as exc:  # the adapters' configuration errors say what to set
+    except ConfigError:
+        raise
+    except ValueError as exc:  # other settings the adapters' libraries reject
         raise ConfigError(str(exc)) from None
     for adapter in core.adapters:
         core.service.platforms[adapter.platform.name] = adapter.platform
@@ -168,7 +170,7 @@ async def run(settings: Settings, *, console: bool | None, stdin: TextIO, stdout
             server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
             waiters.add(asyncio.create_task(server.serve(sockets=[sock]), name="http"))
         for adapter in core.adapters:
-            await adapter.start()
+            await adapter.start()  # a refused token raises ConfigError: the CLI says what to set
         scheduler = build_scheduler(core)
         scheduler.start()
         if use_console:

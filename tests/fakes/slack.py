@@ -7,6 +7,7 @@ import re
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -75,6 +76,8 @@ class FakeSlack:
         self.messages: dict[str, list[dict[str, Any]]] = {}
         self.revoked: set[str] = set()
         self.oauth_codes: dict[str, dict[str, Any]] = {}
+        self.app_tokens: set[str] = set()
+        self._socket_urls: Callable[[], str] | None = None
         self._faults: dict[str, deque[Fault]] = {}
         self._lock = threading.Lock()
         self._ts = 1_790_000_000
@@ -95,6 +98,11 @@ class FakeSlack:
         channel = FakeChannel(id=channel_id, **kwargs)
         self.channels[channel_id] = channel
         return channel
+
+    def serve_socket_mode(self, app_token: str, issue_url: Callable[[], str]) -> None:
+        """Answer `apps.connections.open` for this app-level token with URLs from `issue_url`."""
+        self.app_tokens.add(app_token)
+        self._socket_urls = issue_url
 
     def inject(self, method: str, **kwargs: Any) -> None:
         """Make the next call(s) to `method` fail: error code, HTTP status, Retry-After, delay."""
@@ -237,6 +245,8 @@ class FakeSlack:
     def _api(self, method: str, args: dict[str, Any], token: str | None) -> dict[str, Any]:
         if method == "oauth.v2.access":
             return self._oauth(args)
+        if method == "apps.connections.open":
+            return self._connections_open(token)
         team = self.teams.get(token or "")
         if team is None or token in self.revoked:
             return {"ok": False, "error": "not_authed" if not token else "invalid_auth"}
@@ -303,6 +313,13 @@ class FakeSlack:
                 history = [{k: v for k, v in m.items() if k != "metadata"} for m in history]
             return {"ok": True, "messages": history, "has_more": False}
         return {"ok": False, "error": "unknown_method"}
+
+    def _connections_open(self, token: str | None) -> dict[str, Any]:
+        if token in self.teams:
+            return {"ok": False, "error": "not_allowed_token_type"}
+        if token not in self.app_tokens or token in self.revoked or self._socket_urls is None:
+            return {"ok": False, "error": "not_authed" if not token else "invalid_auth"}
+        return {"ok": True, "url": self._socket_urls()}
 
     def _oauth(self, args: dict[str, Any]) -> dict[str, Any]:
         grant = self.oauth_codes.get(str(args.get("code")))

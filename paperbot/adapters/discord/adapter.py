@@ -11,7 +11,7 @@ from starlette.routing import BaseRoute
 
 from paperbot.adapters.discord.client import make_client
 from paperbot.adapters.discord.platform import DiscordPlatform
-from paperbot.config import Settings
+from paperbot.config import ConfigError, Settings
 from paperbot.core.ports import ChatPlatform
 from paperbot.core.service import Paperbot
 
@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 CONNECT_WAIT_SECONDS = 30.0
 
 
-class DiscordConfigError(ValueError):
+class DiscordConfigError(ConfigError):
     """Discord settings that cannot work; the message says what to set."""
 
 

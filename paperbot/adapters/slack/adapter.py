@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
+import aiohttp
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -24,7 +27,7 @@ from paperbot.adapters.slack.installation import (
     build_stores,
 )
 from paperbot.adapters.slack.platform import SlackPlatform
-from paperbot.config import Settings
+from paperbot.config import ConfigError, Settings
 from paperbot.core import db
 from paperbot.core.service import Paperbot
 
@@ -43,9 +46,21 @@ BOT_SCOPES = (
 EVENTS_PATH = "/slack/events"
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
+# How long start() waits for the first Socket Mode connection before going on without it.
+CONNECT_WAIT_SECONDS = 15.0
+# apps.connections.open errors that no retry will fix.
+APP_TOKEN_ERRORS = {
+    "not_authed",
+    "invalid_auth",
+    "not_allowed_token_type",
+    "account_inactive",
+    "token_revoked",
+    "token_expired",
+    "missing_scope",
+}
 
 
-class SlackConfigError(ValueError):
+class SlackConfigError(ConfigError):
     """Slack settings that cannot work together; the message says what to set."""
 
 
@@ -110,6 +125,7 @@ class SlackAdapter:
         self.commands.register(self.app)
         self.handler = AsyncSlackRequestHandler(self.app)
         self._socket: Any = None
+        self._connecting: asyncio.Task[None] | None = None
 
     def _engine_for(self, service: Paperbot) -> Engine:
         bind = service.session_factory.kw.get("bind")
@@ -122,8 +138,6 @@ class SlackAdapter:
         """Delete a workspace's tokens (app_uninstalled / tokens_revoked, in either order)."""
         if self.store is None:
             return
-        import asyncio
-
         store = self.store
         await asyncio.to_thread(store.delete_all, enterprise_id=enterprise_id, team_id=team_id)
         if enterprise_id is not None:
@@ -131,10 +145,11 @@ class SlackAdapter:
             await asyncio.to_thread(store.delete_all, enterprise_id=None, team_id=team_id)
 
     def routes(self) -> list[BaseRoute]:
-        if self.socket_mode:
-            return []
-        routes: list[BaseRoute] = [Route(EVENTS_PATH, self.handler.handle, methods=["POST"])]
+        routes: list[BaseRoute] = []
+        if not self.socket_mode:
+            routes.append(Route(EVENTS_PATH, self.handler.handle, methods=["POST"]))
         if self.store is not None:
+            # Socket Mode carries events, not the browser's trip through Slack's OAuth pages.
             routes += [
                 Route(INSTALL_PATH, self.handler.handle, methods=["GET"]),
                 Route(REDIRECT_PATH, self.handler.handle, methods=["GET"]),
@@ -142,18 +157,53 @@ class SlackAdapter:
         return routes
 
     async def start(self) -> None:
+        """Socket Mode: check the app token, then connect; returns once connected (or trying)."""
         if not self.socket_mode:
             return
         from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
-        self._socket = AsyncSocketModeHandler(self.app, _secret(self.settings.slack.app_token))
-        await self._socket.connect_async()
-        log.info("slack: connected in Socket Mode")
+        app_token = _secret(self.settings.slack.app_token)
+        handler = AsyncSocketModeHandler(self.app, app_token)
+        self._socket = handler
+        try:
+            # The socket client retries a refused token forever, so start() would never return:
+            # ask for the first URL ourselves and turn a refusal into a clear error.
+            opened = await self.app.client.apps_connections_open(app_token=app_token or "")
+            handler.client.wss_uri = str(opened["url"])
+        except SlackApiError as exc:
+            error = str(exc.response.get("error") or exc.response.status_code)
+            if error in APP_TOKEN_ERRORS:
+                await self.stop()
+                raise SlackConfigError(
+                    f"Slack refused PAPERBOT_SLACK__APP_TOKEN ({error}): use an app-level token"
+                    " (xapp-...) with the connections:write scope, from Basic Information ->"
+                    " App-Level Tokens, and turn Socket Mode on for the app."
+                ) from None
+            log.warning("slack: apps.connections.open failed (%s); retrying", error)
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            log.warning("slack: cannot reach Slack (%s); retrying", type(exc).__name__)
+        self._connecting = asyncio.create_task(handler.connect_async(), name="slack-socket-mode")
+        done, _ = await asyncio.wait({self._connecting}, timeout=CONNECT_WAIT_SECONDS)
+        if done:
+            log.info("slack: connected in Socket Mode")
+        else:
+            log.warning(
+                "slack: Socket Mode not connected after %.0f s; still trying", CONNECT_WAIT_SECONDS
+            )
 
     async def stop(self) -> None:
+        if self._connecting is not None:
+            self._connecting.cancel()
+            await asyncio.gather(self._connecting, return_exceptions=True)
+            self._connecting = None
         if self._socket is not None:
+            client = self._socket.client
             await self._socket.close_async()
             self._socket = None
+            # close() only cancels the client's loops; wait for them so none outlives stop().
+            loops = [client.message_processor, client.current_session_monitor]
+            loops.append(client.message_receiver)
+            await asyncio.gather(*(f for f in loops if f is not None), return_exceptions=True)
         if self._engine is not None:
             self._engine.dispose()
             self._engine = None
