@@ -1,0 +1,5 @@
+"""The `paperbot` command line."""
+
+from paperbot.cli.main import main
+
+__all__ = ["main"]

@@ -1,0 +1,84 @@
+"""`paperbot run`, `db upgrade`, `index rebuild` and `discord invite-url`."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import threading
+from typing import Annotated
+
+import typer
+
+from paperbot.cli.common import (
+    app,
+    db_app,
+    discord_app,
+    emit,
+    fail,
+    index_app,
+    load_settings,
+    opened_core,
+    setup_logging,
+)
+
+
+@app.command()
+def run(
+    console: Annotated[
+        bool | None,
+        typer.Option(
+            "--console/--no-console",
+            help="Chat on stdin/stdout (default: on when no Slack/Discord is configured).",
+        ),
+    ] = None,
+) -> None:
+    """Run the bot: ingest, post digests on schedule, answer commands."""
+    from paperbot.bootstrap import run as run_bot
+
+    settings = load_settings()
+    setup_logging(settings)
+    code = asyncio.run(run_bot(settings, console=console, stdin=sys.stdin, stdout=sys.stdout))
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # A source request may still be waiting on its timeout in a worker thread; its result is no
+    # longer wanted, so don't make the user wait for it at EOF.
+    if any(t.is_alive() and not t.daemon for t in threading.enumerate()[1:]):
+        os._exit(code)
+    raise typer.Exit(code)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply database migrations."""
+    from paperbot.core import db
+
+    settings = load_settings()
+    setup_logging(settings)
+    engine = db.create_db_engine(settings.database_url)
+    db.upgrade(engine)
+    engine.dispose()
+    emit("Database is up to date.")
+
+
+@index_app.command("rebuild")
+def index_rebuild() -> None:
+    """Rebuild the search index from the database."""
+    settings = load_settings()
+    setup_logging(settings)
+    with opened_core(settings) as core:
+        n = core.index.rebuild(core.session_factory)
+    emit(f"Indexed {n} papers into {settings.resolved_index_dir()}.")
+
+
+@discord_app.command("invite-url")
+def discord_invite_url() -> None:
+    """Print the link that adds paperbot to a Discord server."""
+    from paperbot.adapters.discord.invite import InviteError, invite_url
+
+    settings = load_settings()
+    setup_logging(settings)
+    try:
+        emit(invite_url(settings))
+    except InviteError as exc:
+        fail(str(exc))

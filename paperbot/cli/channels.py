@@ -1,0 +1,209 @@
+"""`paperbot channel ...`, `digest` and `deliver`: channels, their digests and delivery."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import typer
+
+from paperbot.cli.common import (
+    ChannelOpt,
+    PlatformOpt,
+    WorkspaceOpt,
+    app,
+    channel_app,
+    channel_ref,
+    emit,
+    emit_json,
+    fail,
+    load_settings,
+    opened_core,
+    setup_logging,
+    utcnow,
+)
+
+
+@channel_app.command("add")
+def channel_add(
+    platform: PlatformOpt,
+    workspace: WorkspaceOpt,
+    channel: ChannelOpt,
+    time: Annotated[str | None, typer.Option(help="Local time, HH:MM.")] = None,
+    zone: Annotated[str | None, typer.Option(help="IANA time zone, e.g. Europe/Berlin.")] = None,
+    days: Annotated[str | None, typer.Option(help="daily, weekdays or mon,wed,fri.")] = None,
+    size: Annotated[int | None, typer.Option(help="Papers per digest (1-20).")] = None,
+    topic: Annotated[list[str] | None, typer.Option(help="Topic, repeatable.")] = None,
+    post_empty: Annotated[
+        bool | None, typer.Option("--post-empty/--skip-empty", help="Post on days with no papers.")
+    ] = None,
+) -> None:
+    """Add a channel (or update it) with its schedule and topics."""
+    from paperbot.core import channels, commands
+
+    ref = channel_ref(platform, workspace, channel)
+    try:
+        at = commands.parse_time(time).strftime("%H:%M") if time else None
+        tz = commands.parse_zone(zone) if zone else None
+        day_spec = commands.parse_days(days) if days else None
+        topics = [commands.check_topic(t) for t in topic or []]
+    except commands.ParseError as exc:
+        fail(str(exc).replace("`", ""))
+    if size is not None and not 1 <= size <= 20:
+        fail("--size must be between 1 and 20")
+    settings = load_settings()
+    setup_logging(settings)
+    now = utcnow()
+    with opened_core(settings, now) as core, core.session_factory.begin() as session:
+        row = channels.get_or_create(session, ref, settings.digest, now=now)
+        channels.set_schedule(
+            row,
+            channels.ScheduleSpec(
+                time=at or row.digest_time, zone=tz or row.timezone, days=day_spec or row.days
+            ),
+        )
+        if size is not None:
+            row.size = size
+        if post_empty is not None:
+            row.post_empty = post_empty
+        for t in topics:
+            try:
+                channels.subscribe(session, row, t, user="cli", now=now)
+            except channels.ChannelError as exc:
+                fail(str(exc))
+        emit(_channel_line(row))
+
+
+def _channel_line(row: Any) -> str:
+    topics = ", ".join(s.topic for s in row.subscriptions) or "(all papers)"
+    state = f" [paused: {row.pause_reason or 'yes'}]" if row.paused else ""
+    return (
+        f"{row.platform}:{row.workspace}/{row.channel} {row.digest_time} {row.timezone}"
+        f" {row.days} size={row.size} topics: {topics}{state}"
+    )
+
+
+@channel_app.command("list")
+def channel_list(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List channels, their schedules and topics."""
+    from paperbot.core import channels
+
+    settings = load_settings()
+    setup_logging(settings)
+    with opened_core(settings) as core, core.session_factory() as session:
+        rows = channels.all_channels(session)
+        if as_json:
+            emit_json(
+                [
+                    {
+                        "platform": r.platform,
+                        "workspace": r.workspace,
+                        "channel": r.channel,
+                        "time": r.digest_time,
+                        "zone": r.timezone,
+                        "days": r.days,
+                        "size": r.size,
+                        "topics": [s.topic for s in r.subscriptions],
+                        "paused": r.paused,
+                        "pause_reason": r.pause_reason,
+                    }
+                    for r in rows
+                ]
+            )
+            return
+        for r in rows:
+            emit(_channel_line(r))
+
+
+@channel_app.command("remove")
+def channel_remove(platform: PlatformOpt, workspace: WorkspaceOpt, channel: ChannelOpt) -> None:
+    """Remove a channel, its topics and its delivery history."""
+    from paperbot.core import channels
+
+    ref = channel_ref(platform, workspace, channel)
+    settings = load_settings()
+    setup_logging(settings)
+    with opened_core(settings) as core, core.session_factory.begin() as session:
+        if not channels.remove(session, ref):
+            fail(f"no such channel: {ref}")
+    emit(f"Removed {ref}.")
+
+
+@app.command()
+def digest(
+    platform: PlatformOpt,
+    workspace: WorkspaceOpt,
+    channel: ChannelOpt,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print it; post nothing.")] = False,
+) -> None:
+    """Build a channel's next digest: print it (--dry-run) or post it now."""
+    from paperbot.adapters.console.render import render_digest
+    from paperbot.bootstrap import add_platform_adapters
+    from paperbot.core import channels, delivery
+
+    ref = channel_ref(platform, workspace, channel)
+    settings = load_settings()
+    setup_logging(settings)
+    now = utcnow()
+    with opened_core(settings, now) as core:
+        with core.session_factory() as session:
+            row = channels.find(session, ref)
+            if row is None:
+                fail(f"no such channel: {ref} (add it with `paperbot channel add`)")
+            if dry_run:
+                emit(render_digest(core.service.digest_builder(session, row, now, 0)))
+                return
+            channel_id = row.id
+        add_platform_adapters(core)
+        target = core.service.platforms.get(ref.platform)
+        if target is None:
+            fail(f"{ref.platform} is not configured: set its credentials or use --dry-run")
+        outcome = delivery.deliver_now(
+            core.session_factory,
+            target,
+            channel_id,
+            core.service.digest_builder,
+            now=now,
+            settings=settings,
+            worker_id=core.service.worker_id,
+        )
+        emit(outcome.message)
+
+
+@app.command()
+def deliver(
+    now: Annotated[
+        str | None,
+        typer.Option(help="Judge due slots, grace and leases as of this ISO instant."),
+    ] = None,
+) -> None:
+    """Run one delivery pass (every due digest, once) and exit."""
+    from paperbot.bootstrap import add_platform_adapters
+    from paperbot.core import delivery
+
+    at = _parse_instant(now) if now else utcnow()
+    settings = load_settings()
+    setup_logging(settings)
+    with opened_core(settings, at) as core:
+        add_platform_adapters(core)
+        report = delivery.deliver_due(
+            core.session_factory,
+            core.service.platforms,
+            core.service.digest_builder,
+            now=at,
+            worker_id=core.service.worker_id,
+            settings=settings,
+        )
+    emit(report.summary())
+
+
+def _parse_instant(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        fail(f"--now {text[:40]!r} is not an ISO instant, e.g. 2026-11-27T09:00:00+01:00")
+    if value.tzinfo is None:
+        fail("--now needs a UTC offset, e.g. 2026-11-27T09:00:00+01:00")
+    return value.astimezone(UTC)

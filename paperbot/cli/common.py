@@ -1,0 +1,135 @@
+"""Shared pieces of the command line: the Typer apps, settings, output and error helpers.
+
+Results go to stdout, logs to stderr. Exit codes: 0 answered (even with no results),
+2 bad input (one line on stderr), 1 unexpected failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Annotated, Any, NoReturn
+
+import typer
+from pydantic import ValidationError
+
+from paperbot.config import Settings
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="paperbot: follow new research papers in Slack, Discord or your terminal.",
+)
+channel_app = typer.Typer(no_args_is_help=True, help="Manage the channels that get digests.")
+db_app = typer.Typer(no_args_is_help=True, help="Database maintenance.")
+index_app = typer.Typer(no_args_is_help=True, help="The search index.")
+discord_app = typer.Typer(no_args_is_help=True, help="Discord helpers.")
+app.add_typer(channel_app, name="channel")
+app.add_typer(db_app, name="db")
+app.add_typer(index_app, name="index")
+app.add_typer(discord_app, name="discord")
+
+log = logging.getLogger("paperbot")
+
+
+class BadInput(Exception):
+    """User input we refuse: one line on stderr, exit 2."""
+
+
+def fail(message: str) -> NoReturn:
+    raise BadInput(message)
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        fail(f"invalid setting {where}: {first['msg']}")
+
+
+def setup_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=getattr(logging, settings.log_level.upper(), logging.INFO),
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    for noisy in ("httpx", "httpcore", "alembic", "apscheduler", "discord", "slack_bolt"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@contextmanager
+def opened_core(settings: Settings, now: datetime | None = None) -> Iterator[Any]:
+    from paperbot.bootstrap import build_core, stop_adapters
+
+    core = build_core(settings, now=now or utcnow())
+    try:
+        yield core
+    finally:
+        if core.adapters:
+            asyncio.run(stop_adapters(core))
+        core.close()
+
+
+def emit(text: str) -> None:
+    sys.stdout.write(text + "\n")
+
+
+def emit_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def card_line(card: Any) -> str:
+    parts = [card.title]
+    if card.authors:
+        parts.append(card.short_authors())
+    if card.published:
+        parts.append(str(card.published))
+    if card.url:
+        parts.append(card.url)
+    return " · ".join(parts)
+
+
+def card_json(card: Any) -> dict[str, Any]:
+    return {
+        "id": card.arxiv_id or card.key,
+        "key": card.key,
+        "title": card.title,
+        "url": card.url,
+        "score": round(card.score, 4),
+        "authors": list(card.authors),
+        "published": card.published.isoformat() if card.published else None,
+        "upvotes": card.upvotes,
+        "comments": card.comments,
+        "github_stars": card.github_stars,
+        "code_url": card.code_url,
+        "why": card.why,
+        "summary": card.summary,
+    }
+
+
+PlatformOpt = Annotated[str, typer.Option("--platform", help="slack, discord or console.")]
+WorkspaceOpt = Annotated[str, typer.Option("--workspace", help="Slack team / Discord guild id.")]
+ChannelOpt = Annotated[str, typer.Option("--channel", help="Channel id.")]
+
+
+def channel_ref(platform: str, workspace: str, channel: str) -> Any:
+    from paperbot.core.messages import ChannelRef
+
+    platform = platform.strip().lower()
+    if platform not in ("slack", "discord", "console"):
+        fail(f"unknown platform {platform!r}: use slack, discord or console")
+    if not workspace.strip() or not channel.strip():
+        fail("--workspace and --channel must not be empty")
+    return ChannelRef(platform, workspace.strip(), channel.strip())
