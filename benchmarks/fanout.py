@@ -25,11 +25,12 @@ import httpx
 from sqlalchemy import delete, func, select
 
 from paperbot.config import Settings
-from paperbot.core import db, delivery, digest
+from paperbot.core import db, delivery
 from paperbot.core.index import SearchIndex
 from paperbot.core.messages import ChannelRef, Digest
 from paperbot.core.models import Channel, Delivery, Paper, PostedPaper, Subscription
 from paperbot.core.ports import DeliveryError
+from paperbot.core.service import Paperbot
 
 TOPICS = [
     "diffusion",
@@ -215,13 +216,14 @@ def main() -> None:
                     )
                 )
 
-    # 1. Build every channel's digest.
+    # 1. Build every channel's digest through the production builder (its shared DigestCache).
+    service = Paperbot(settings, factory, index, worker_id="fanout-bench")
     timings: list[float] = []
     started = time.perf_counter()
     with factory() as s:
         for ch in s.scalars(select(Channel).where(Channel.workspace.like("bench-%"))):
             t0 = time.perf_counter()
-            digest.build_digest(s, index, ch, now=now, settings=settings)
+            service.digest_builder(s, ch, now, 0)
             timings.append(time.perf_counter() - t0)
     build_s = time.perf_counter() - started
     print(
@@ -250,11 +252,6 @@ def main() -> None:
         )
     ids = first[: args.deliver]
 
-    def build(session, channel, at, missed):  # type: ignore[no-untyped-def]
-        return digest.build_digest(
-            session, index, channel, now=at, settings=settings, missed_slots=missed
-        )
-
     delivery.plan_due(factory, now=now, settings=settings)
     reports = []
     workers = 4
@@ -265,7 +262,7 @@ def main() -> None:
                 delivery.deliver_due(
                     factory,
                     {"slack": platform},
-                    build,
+                    service.digest_builder,
                     now=now,
                     worker_id=f"w{i}",
                     settings=settings,

@@ -106,15 +106,14 @@ def bare_engine(index: SearchIndex, text: str) -> None:
 
 
 def ingest_only(source: Path, db_path: Path) -> None:
-    """What `paperbot ingest --source file` does: SQL upsert, then index catch-up."""
-    from paperbot.core.ingest import ingest
-    from paperbot.core.sources.files import read_jsonl
+    """What `paperbot ingest --source file` does: SQL upsert (indexed meanwhile), catch-up."""
+    from paperbot.core.ingest import ingest_file
 
     engine = db.create_db_engine(f"sqlite:///{db_path}")
     db.upgrade(engine)
     factory = db.make_session_factory(engine)
-    ingest(factory, read_jsonl(source), source="file", now=NOW)
     index = SearchIndex(db_path.with_name(db_path.name + ".index"))
+    ingest_file(factory, source, now=NOW, index=index)
     index.catch_up(factory)
     index.close()
     engine.dispose()

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import tantivy
 from sqlalchemy import select, tuple_
@@ -33,7 +34,9 @@ from paperbot.core.textnorm import (
 # Bump when the schema or the analysis changes: an index with another stamp is rebuilt.
 SCHEMA_VERSION = 1
 STATE_FILE = "paperbot-index.json"
+WRITER_LOCK = "paperbot-writer.lock"
 BATCH = 5000
+# Rows indexed between commits while feeding an ingest (fewer, larger segments).
 COUNT_UP_TO = 200_000
 MIN_CANDIDATES, MAX_CANDIDATES, PHRASE_POOL, PHRASE_POOL_DEEP = 60, 1000, 300, 1000
 # Above this many abstracts holding a phrase's rarest word, matching it everywhere costs
@@ -86,6 +89,9 @@ _COLUMNS = (
 )
 
 
+_FED = tuple(c.key for c in _COLUMNS if c.key not in ("change_seq", "first_seen_at"))
+
+
 def paper_day(announced: date | None, published: date | None, first_seen: datetime | None) -> int:
     """The day a paper counts from for since: filters (announced, else published, else seen)."""
     day = announced or published or (first_seen.date() if first_seen else None)
@@ -103,16 +109,16 @@ def _categories(cats: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def _document(row: Any) -> Document:
-    abstract = " ".join(filter(None, (row.abstract, row.ai_summary)))
+def _document(row: Mapping[Any, Any]) -> Document:
+    abstract = " ".join(filter(None, (row["abstract"], row["ai_summary"])))
     return Document(
-        id=row.id,
-        title=fold_acronym_plurals(row.title or ""),
-        keywords=fold_acronym_plurals(" ".join(row.ai_keywords or ())),
+        id=row["id"],
+        title=fold_acronym_plurals(row["title"] or ""),
+        keywords=fold_acronym_plurals(" ".join(row["ai_keywords"] or ())),
         abstract=fold_acronym_plurals(abstract),
-        authors=[a for a in (row.authors or ()) if a] or [""],
-        cats=_categories(row.categories or ()) or [""],
-        day=paper_day(row.announced, row.published, row.first_seen_at),
+        authors=[a for a in (row["authors"] or ()) if a] or [""],
+        cats=_categories(row["categories"] or ()) or [""],
+        day=paper_day(row["announced"], row["published"], row.get("first_seen_at")),
     )
 
 
@@ -129,6 +135,7 @@ class SearchIndex:
         self.heap_size = heap_size
         self.schema = build_schema()
         self._writer: IndexWriter | None = None
+        self._lock_file: TextIO | None = None
         self._last_reload = 0.0
         self._generation: tuple[int, int] | None = None
         self._topic_cache: dict[tuple[str, date, str], list[tuple[int, float]]] = {}
@@ -148,6 +155,9 @@ class SearchIndex:
             shutil.rmtree(self.path, ignore_errors=True)
             self.path.mkdir(parents=True, exist_ok=True)
             index = Index(self.schema, path=str(self.path), reuse=True)
+            self._write_state(0, 0)
+        elif not state:
+            # A brand-new folder: stamp it now, or the next opener would take it for stale.
             self._write_state(0, 0)
         index.register_tokenizer(TEXT_TOKENIZER, text_analyzer())
         index.register_tokenizer(NAME_TOKENIZER, name_analyzer())
@@ -177,12 +187,31 @@ class SearchIndex:
         deadline = time.monotonic() + wait_seconds
         while True:
             try:
+                self._lock_writer()
                 self._writer = self._index.writer(heap_size=self.heap_size)
                 return self._writer
-            except ValueError:
+            except (OSError, ValueError):
+                self._unlock_writer()
                 if time.monotonic() >= deadline:
                     return None
                 time.sleep(0.1)
+
+    def _lock_writer(self) -> None:
+        # tantivy's own writer lock only excludes writers within one process here, so
+        # processes exclude each other with an flock (released if the process dies).
+        if self._lock_file is None:
+            handle = (self.path / WRITER_LOCK).open("a")
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                handle.close()
+                raise
+            self._lock_file = handle
+
+    def _unlock_writer(self) -> None:
+        if self._lock_file is not None:
+            handle, self._lock_file = self._lock_file, None
+            handle.close()  # closing the only descriptor releases the flock
 
     def close(self) -> None:
         """Release the writer lock if this process holds it."""
@@ -193,6 +222,7 @@ class SearchIndex:
         if self._writer is not None:
             writer, self._writer = self._writer, None
             writer.wait_merging_threads()
+        self._unlock_writer()
 
     @contextmanager
     def _writing(self, wait_seconds: float) -> Iterator[IndexWriter | None]:
@@ -214,7 +244,10 @@ class SearchIndex:
                 return 0
             state = self._state()
             seq, last_id = state.get("seq", 0), state.get("id", 0)
-            return self._index_from(session_factory, writer, seq, last_id)
+            # Nothing indexed yet: no old copies to delete first.
+            self.reload()
+            fresh = seq == last_id == 0 and self._index.searcher().num_docs == 0
+            return self._index_from(session_factory, writer, seq, last_id, fresh=fresh)
 
     def rebuild(self, session_factory: sessionmaker[Session], *, wait_seconds: float = 30.0) -> int:
         """Re-index every paper from SQL (the index is derived data)."""
@@ -251,7 +284,7 @@ class SearchIndex:
             for row in rows:
                 if not fresh:
                     writer.delete_documents_by_term("id", row.id)
-                writer.add_document(_document(row))
+                writer.add_document(_document(row._mapping))
             writer.commit()
             seq, last_id = rows[-1].change_seq, rows[-1].id
             self._write_state(seq, last_id)

@@ -20,8 +20,6 @@ if TYPE_CHECKING:
     from paperbot.core.index import SearchIndex
 
 MAX_PAGE = 50
-# Execution option marking a read-only transaction (a plain BEGIN on SQLite, see db.py).
-READ_ONLY = {"paperbot_read_only": True}
 AUTHOR_FIELDS = frozenset({"author", "authors", "by"})
 CATEGORY_FIELDS = frozenset({"cat", "cats", "category", "categories"})
 SINCE_FIELDS = frozenset({"since", "after"})
@@ -278,8 +276,6 @@ def _load(session_factory: sessionmaker[Session], ids: list[int]) -> dict[int, P
     if not ids:
         return {}
     with session_factory() as session:
-        # A pure read: asks db.py not to take SQLite's write lock for this transaction.
-        session.connection(execution_options=READ_ONLY)
         rows = session.scalars(select(Paper).where(Paper.id.in_(ids))).all()
     return {p.id: p for p in rows}
 

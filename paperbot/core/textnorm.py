@@ -12,6 +12,8 @@ NAME_TOKENIZER = "paperbot_name"
 
 # "LLMs", "GNNs", "ViTs", "NeRFs": the English stemmer keeps the "s", so fold it before.
 _ACRONYM_PLURAL = re.compile(r"\b([A-Z][A-Za-z0-9]*[A-Z][0-9]*)s\b")
+# Every acronym plural ends like this; a quick scan for it skips most texts (indexing speed).
+_PLURAL_END = re.compile(r"[A-Z][0-9]*s\b")
 
 # Said by users, meant as nothing: dropped from queries (kept when a query has nothing else).
 STOPWORDS = frozenset(
@@ -213,7 +215,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
 
 def fold_acronym_plurals(text: str) -> str:
     """Turn "LLMs" into "LLM" so plural and singular acronyms share one index term."""
-    return _ACRONYM_PLURAL.sub(r"\1", text)
+    return _ACRONYM_PLURAL.sub(r"\1", text) if _PLURAL_END.search(text) else text
 
 
 def _build_text_analyzer() -> TextAnalyzer:
