@@ -105,24 +105,7 @@ def bare_engine(index: SearchIndex, text: str) -> None:
     index._index.searcher().search(query, 10, count=False)
 
 
-def ingest_only(source: Path, db_path: Path) -> None:
-    """What `paperbot ingest --source file` does: SQL upsert (indexed meanwhile), catch-up."""
-    from paperbot.core.ingest import ingest_file
-
-    engine = db.create_db_engine(f"sqlite:///{db_path}")
-    db.upgrade(engine)
-    factory = db.make_session_factory(engine)
-    index = SearchIndex(db_path.with_name(db_path.name + ".index"))
-    ingest_file(factory, source, now=NOW, index=index)
-    index.catch_up(factory)
-    index.close()
-    engine.dispose()
-
-
 def main(argv: list[str] | None = None) -> int:
-    if argv is None and sys.argv[1:2] == ["--ingest-only"]:
-        ingest_only(Path(sys.argv[2]), Path(sys.argv[3]))
-        return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--papers", type=int, default=1_000_000)
     parser.add_argument("--queries", type=int, default=300)
@@ -144,16 +127,8 @@ def main(argv: list[str] | None = None) -> int:
     if not (args.reuse and db_path.exists()):
         shutil.rmtree(work, ignore_errors=True)
         work.mkdir(parents=True)
-        try:
-            seconds, rss, _ = run_cli(["ingest", "--source", "file", str(source)], env)
-            report["ingest_via"] = "paperbot ingest --source file"
-        except RuntimeError as exc:
-            print(f"{exc}; measuring through core.ingest + SearchIndex.catch_up", file=sys.stderr)
-            shutil.rmtree(work, ignore_errors=True)
-            work.mkdir(parents=True)
-            cmd = [sys.executable, __file__, "--ingest-only", str(source), str(db_path)]
-            seconds, rss, _ = run(cmd, env)
-            report["ingest_via"] = "paperbot.core.ingest.ingest + SearchIndex.catch_up"
+        seconds, rss, _ = run_cli(["ingest", "--source", "file", str(source)], env)
+        report["ingest_via"] = "paperbot ingest --source file"
         report |= {
             "ingest_seconds": round(seconds, 1),
             "ingest_papers_per_s": round(args.papers / seconds),
