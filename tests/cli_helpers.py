@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -48,3 +52,39 @@ def paperbot(
         text=True,
         timeout=timeout,
     )
+
+
+def start_bot(*args: str, env: dict[str, str], cwd: Path) -> subprocess.Popen[str]:
+    """`paperbot run ARGS` in the background, its output captured."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "paperbot", "run", *args],
+        env=env,
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def wait_healthy(port: int, proc: subprocess.Popen[str], timeout: float = 30.0) -> dict[str, Any]:
+    """Poll GET /healthz until the bot answers; fail early if it died."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, proc.communicate()[1]
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as r:
+                body: dict[str, Any] = json.loads(r.read())
+                return body
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError("paperbot did not come up")
+
+
+def stop_bot(proc: subprocess.Popen[str]) -> str:
+    """SIGTERM, as a service manager would; the bot must exit 0. Returns its stderr."""
+    proc.terminate()
+    _out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err
+    return err

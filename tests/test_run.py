@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import json
-import socket
-import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
 
-from tests.cli_helpers import cli_env, paperbot
+from tests.cli_helpers import cli_env, closed_port, paperbot, start_bot, stop_bot, wait_healthy
 
 
 def test_console_search_from_a_pipe_with_sources_unreachable(tmp_path: Path) -> None:
@@ -35,34 +31,15 @@ def test_console_search_from_a_pipe_with_sources_unreachable(tmp_path: Path) -> 
     assert elapsed < 30
 
 
-def test_healthz_while_running(tmp_path: Path) -> None:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+def test_healthz_and_metrics_while_running(tmp_path: Path) -> None:
+    port = closed_port()
     env = cli_env(f"sqlite:///{tmp_path / 'paperbot.db'}", tmp_path, PAPERBOT_HTTP__PORT=str(port))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "paperbot", "run", "--no-console"],
-        env=env,
-        cwd=tmp_path,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = start_bot("--no-console", env=env, cwd=tmp_path)
     try:
-        body = None
-        for _ in range(100):
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as r:
-                    body = json.loads(r.read())
-                    break
-            except OSError:
-                time.sleep(0.2)
-        assert body is not None and body["status"] == "ok"
+        assert wait_healthy(port, proc)["status"] == "ok"
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as r:
-            assert b"paperbot" in r.read()
+            metrics = r.read().decode()
+        assert "paperbot_digests_sent" in metrics
+        assert "paperbot_command_latency_seconds" in metrics
     finally:
-        proc.terminate()
-        _out, err = proc.communicate(timeout=30)
-    assert proc.returncode == 0, err
-    assert "Traceback" not in err
+        stop_bot(proc)

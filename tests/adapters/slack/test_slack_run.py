@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -15,7 +13,7 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
-from cli_helpers import cli_env, closed_port, paperbot
+from cli_helpers import cli_env, closed_port, paperbot, start_bot, stop_bot, wait_healthy
 from fakes.slack import FakeSlack, block_kit_problems, mention_leaks
 from slack_harness import SECRET, command_body, sign
 
@@ -29,18 +27,6 @@ def slack() -> Iterator[FakeSlack]:
         fake.add_user("T1", "UADMIN", admin=True)
         fake.add_user("T1", "UPLAIN")
         yield fake
-
-
-def wait_healthy(url: str, proc: subprocess.Popen[str]) -> None:
-    for _ in range(150):
-        assert proc.poll() is None, proc.communicate()[1]
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError("paperbot did not come up")
 
 
 def check(message: dict[str, Any]) -> None:
@@ -62,17 +48,9 @@ def test_paperbot_run_serves_slack_http_mode(
         PAPERBOT_SLACK__API_BASE_URL=slack.api_url,
         PAPERBOT_DIGEST__TICK_SECONDS="1",
     )
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "paperbot", "run"],
-        env=env,
-        cwd=tmp_path,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = start_bot(env=env, cwd=tmp_path)
     try:
-        wait_healthy(url, proc)
+        wait_healthy(port, proc)
         http = httpx.Client(base_url=url, timeout=10)
 
         def command(text: str, user: str = "UADMIN", headers: Any = None) -> httpx.Response:
@@ -130,8 +108,5 @@ def test_paperbot_run_serves_slack_http_mode(
             a.get("unfurl_links") in (False, "false") and "link_names" not in a for a in posts
         )
     finally:
-        proc.terminate()
-        _out, err = proc.communicate(timeout=30)
-    assert proc.returncode == 0, err
-    assert "Traceback" not in err
+        err = stop_bot(proc)
     assert "xoxb-test-token" not in err and SECRET not in err

@@ -6,8 +6,6 @@ import asyncio
 import html
 import json
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -16,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import cli_helpers
 import pytest
 from cli_helpers import cli_env, paperbot
 from cryptography.fernet import Fernet
@@ -400,15 +399,7 @@ def test_paperbot_run_serves_socket_mode_and_stops_on_sigterm(
     slack: FakeSlack, socket_mode: FakeSocketMode, database_url: str, tmp_path: Path
 ) -> None:
     env = socket_env(database_url, tmp_path, slack, APP_TOKEN)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "paperbot", "run"],
-        env=env,
-        cwd=tmp_path,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = cli_helpers.start_bot(env=env, cwd=tmp_path)
     try:
         deadline = time.monotonic() + 30
         while not socket_mode.open_connections():
