@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import sys
-import threading
 from typing import Annotated
 
 import typer
@@ -39,13 +39,13 @@ def run(
     settings = load_settings()
     setup_logging(settings)
     code = asyncio.run(run_bot(settings, console=console, stdin=sys.stdin, stdout=sys.stdout))
+    # Everything is closed by now, but a source request may still be waiting out its retries
+    # in a scheduler thread (and Python joins those at exit). Its result is no longer wanted:
+    # don't make the user wait for it.
+    logging.shutdown()
     sys.stdout.flush()
     sys.stderr.flush()
-    # A source request may still be waiting on its timeout in a worker thread; its result is no
-    # longer wanted, so don't make the user wait for it at EOF.
-    if any(t.is_alive() and not t.daemon for t in threading.enumerate()[1:]):
-        os._exit(code)
-    raise typer.Exit(code)
+    os._exit(code)
 
 
 @db_app.command("upgrade")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import threading
 from datetime import UTC, datetime
 from typing import TextIO
 
@@ -38,8 +40,9 @@ def answer(service: Paperbot, line: str, *, now: datetime) -> str | None:
 
 
 async def run(service: Paperbot, stdin: TextIO, stdout: TextIO) -> None:
-    """Read commands until EOF. Blocking reads happen in a thread so the bot keeps running."""
+    """Read commands until EOF (or until the task is cancelled, e.g. on Ctrl-C)."""
     interactive = stdin.isatty()
+    lines = _read_lines(stdin)
     stdout.write(BANNER + "\n\n")
     stdout.write(await asyncio.to_thread(preview_digest, service, now=datetime.now(UTC)) + "\n")
     stdout.flush()
@@ -47,10 +50,32 @@ async def run(service: Paperbot, stdin: TextIO, stdout: TextIO) -> None:
         if interactive:
             stdout.write("paperbot> ")
             stdout.flush()
-        line = await asyncio.to_thread(stdin.readline)
-        if not line:
+        line = await lines.get()
+        if line is None:
             return
         reply = await asyncio.to_thread(answer, service, line, now=datetime.now(UTC))
         if reply is not None:
             stdout.write(reply + "\n\n")
             stdout.flush()
+
+
+def _read_lines(stdin: TextIO) -> asyncio.Queue[str | None]:
+    """Lines from stdin, read by a daemon thread: a blocking read must never keep the process
+    alive after a signal asked it to stop. None marks EOF."""
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[str | None] = asyncio.Queue()
+
+    def put(item: str | None) -> None:
+        with contextlib.suppress(RuntimeError):  # the loop is already closed: we are exiting
+            loop.call_soon_threadsafe(queue.put_nowait, item)
+
+    def read() -> None:
+        try:
+            for line in iter(stdin.readline, ""):
+                put(line)
+        except (OSError, ValueError):  # stdin closed under us
+            pass
+        put(None)
+
+    threading.Thread(target=read, name="console-stdin", daemon=True).start()
+    return queue
