@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import re
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -105,6 +106,8 @@ class SlackCommands:
         app.command(self.settings.slack.command)(self.on_command)
         for action_id in (render.ACTION_SHARE, render.ACTION_NEXT, render.ACTION_MORE):
             app.action(action_id)(self.on_action)
+        # Last, so it only catches buttons from an older paperbot (bolt runs the first match).
+        app.action(re.compile(".*"))(self.on_unknown_action)
         app.event("app_uninstalled")(self.on_uninstalled)
         app.event("tokens_revoked")(self.on_tokens_revoked)
         for name in CHANNEL_EVENTS:
@@ -214,6 +217,11 @@ class SlackCommands:
         message, _ = answer(reply, command)
         replace = action_id == render.ACTION_NEXT
         await respond(response_type="ephemeral", replace_original=replace, **message.args())
+
+    async def on_unknown_action(self, ack: AsyncAck, respond: AsyncRespond) -> None:
+        await ack()
+        message = render.render_error("That button no longer works; please run the command again.")
+        await respond(response_type="ephemeral", replace_original=False, **message.args())
 
     # --- lifecycle events -----------------------------------------------------------------
 

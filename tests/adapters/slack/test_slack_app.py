@@ -263,3 +263,21 @@ async def test_buttons_page_share_and_find_similar(served: Served, slack: FakeSl
     assert more.args["response_type"] == "ephemeral" and more.args["replace_original"] is False
     if render.ACTION_NEXT in posts:
         assert posts[render.ACTION_NEXT].args["replace_original"] is True
+
+
+async def test_a_stale_button_is_acked_and_explained(served: Served, slack: FakeSlack) -> None:
+    payload = {
+        "type": "block_actions",
+        "team": {"id": "T1", "domain": "test"},
+        "user": {"id": "UPLAIN", "team_id": "T1"},
+        "channel": {"id": "C1", "name": "general"},
+        "api_app_id": "A1",
+        "token": "legacy",
+        "trigger_id": "1.2",
+        "actions": [{"action_id": "paperbot_retired_button", "block_id": "b", "action_ts": "1"}],
+        "response_url": slack.response_url("stale"),
+    }
+    assert (await served.interact(payload)).status_code == 200
+    await wait_for(lambda: slack.calls_to("response_url"))
+    (call,) = slack.calls_to("response_url")
+    assert "no longer works" in call.args["text"]
