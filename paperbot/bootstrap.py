@@ -131,19 +131,25 @@ def build_scheduler(core: Core) -> Any:
             core.session_factory, settings, core.index, source, now=now, holder=service.worker_id
         )
 
-    return scheduling.build_scheduler(
-        ingest={
-            source: (getattr(settings, source).interval_minutes, ingest_tick(source))
-            for source in sources
-        },
-        deliver=lambda now: jobs.delivery_job(
+    def deliver_tick(now: datetime) -> object:
+        # Papers another replica (or a CLI ingest) committed reach this replica's index here,
+        # within a tick, before digests are built from it.
+        core.index.catch_up(core.session_factory)
+        return jobs.delivery_job(
             core.session_factory,
             service.platforms,
             service.digest_builder,
             now=now,
             settings=settings,
             worker_id=service.worker_id,
-        ),
+        )
+
+    return scheduling.build_scheduler(
+        ingest={
+            source: (getattr(settings, source).interval_minutes, ingest_tick(source))
+            for source in sources
+        },
+        deliver=deliver_tick,
         maintain=lambda now: jobs.maintenance_job(core.session_factory, settings, now=now),
         tick_seconds=settings.digest.tick_seconds,
     )
