@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import ColumnElement, delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from paperbot.config import DigestSettings
 from paperbot.core.messages import ChannelRef
-from paperbot.core.models import Channel, Subscription
+from paperbot.core.models import Channel, Subscription, WorkspaceState
 
 MAX_TOPICS = 25
 
@@ -107,11 +110,13 @@ def set_schedule(channel: Channel, spec: ScheduleSpec) -> None:
     channel.digest_time, channel.timezone, channel.days = spec.time, spec.zone, spec.days
 
 
-def mark_gone(session: Session, where: list[object], reason: str, *, now: datetime) -> int:
+def mark_gone(
+    session: Session, where: Sequence[ColumnElement[bool]], reason: str, *, now: datetime
+) -> int:
     """Pause (and mark removed) the channels matching `where`; returns how many."""
     result = session.execute(
         update(Channel)
-        .where(*where)  # type: ignore[arg-type]
+        .where(*where)
         .values(paused=True, pause_reason=reason, removed_at=now)
         .returning(Channel.id)
     )
@@ -134,9 +139,55 @@ def channel_gone(session: Session, ref: ChannelRef, reason: str, *, now: datetim
 def workspace_gone(
     session: Session, platform: str, workspace: str, reason: str, *, now: datetime
 ) -> int:
-    return mark_gone(
-        session, [Channel.platform == platform, Channel.workspace == workspace], reason, now=now
+    """Pause every channel of a workspace the bot was removed from; remember when, so its data
+    is deleted after the retention grace unless the bot comes back."""
+    state = _workspace_state(session, platform, workspace)
+    # Uninstall and token revocation both arrive (in either order): the first one counts.
+    state.removed_at = state.removed_at or now
+    # Channels already gone keep their own reason and date (they stay gone if the bot returns).
+    where = [
+        Channel.platform == platform,
+        Channel.workspace == workspace,
+        Channel.removed_at.is_(None),
+    ]
+    return mark_gone(session, where, reason, now=now)
+
+
+def workspace_back(session: Session, platform: str, workspace: str) -> int:
+    """The bot was added again: resume the channels its removal paused; returns how many."""
+    state = _workspace_state(session, platform, workspace)
+    if state.removed_at is None:
+        return 0
+    result = session.execute(
+        update(Channel)
+        .where(
+            Channel.platform == platform,
+            Channel.workspace == workspace,
+            Channel.removed_at >= state.removed_at,
+        )
+        .values(paused=False, pause_reason=None, removed_at=None)
+        .returning(Channel.id)
     )
+    state.removed_at = None
+    return len(result.all())
+
+
+def _workspace_state(session: Session, platform: str, workspace: str) -> WorkspaceState:
+    """The workspace's row, locked: concurrent uninstall/revoke events then apply in turn."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(
+        insert(WorkspaceState)
+        .values(platform=platform, workspace=workspace)
+        .on_conflict_do_nothing(index_elements=["platform", "workspace"])
+    )
+    state = session.scalar(
+        select(WorkspaceState)
+        .where(WorkspaceState.platform == platform, WorkspaceState.workspace == workspace)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    assert state is not None
+    return state
 
 
 def remove(session: Session, ref: ChannelRef) -> bool:

@@ -295,3 +295,9 @@ class Paperbot:
         with self.session_factory.begin() as session:
             n = channels.workspace_gone(session, platform, workspace, reason, now=now)
         log.info("%s workspace %s gone (%s): paused %d channels", platform, workspace, reason, n)
+
+    def workspace_back(self, platform: str, workspace: str) -> None:
+        with self.session_factory.begin() as session:
+            n = channels.workspace_back(session, platform, workspace)
+        if n:
+            log.info("%s workspace %s is back: resumed %d channels", platform, workspace, n)

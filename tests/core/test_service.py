@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -107,3 +107,20 @@ def test_bad_input_changes_nothing(core: Core, now: datetime) -> None:
 def test_help_and_trending(core: Core, now: datetime) -> None:
     assert "/papers search" in core.service.handle_text("help", MEMBER, now=now).text
     assert core.service.handle_text("trending", MEMBER, now=now).kind == "trending"
+
+
+def test_removed_workspace_resumes_when_the_bot_comes_back(core: Core, now: datetime) -> None:
+    core.service.handle_text("subscribe agents", ADMIN, now=now)
+    other = Caller("slack", "T1", "C2", "U1", is_admin=True)
+    core.service.handle_text("subscribe robots", other, now=now)
+    core.service.channel_gone(ChannelRef("slack", "T1", "C2"), "channel_not_found", now=now)
+    later = now + timedelta(hours=1)
+    core.service.workspace_gone("slack", "T1", "paperbot was uninstalled", now=later)
+    assert (
+        "Paused: paperbot was uninstalled" in core.service.handle_text("list", MEMBER, now=now).text
+    )
+    core.service.workspace_back("slack", "T1")
+    listed = core.service.handle_text("list", MEMBER, now=now).text
+    assert "Paused" not in listed and "agents" in listed
+    # A channel that was gone before the workspace was removed stays paused.
+    assert "channel_not_found" in core.service.handle_text("list", other, now=now).text

@@ -301,6 +301,13 @@ class FakeDiscord:
             session.identified = False
             await session.ws.close(code=code)
 
+    async def readd_guild(self, guild_id: int, channels: dict[int, str]) -> None:
+        """The bot is added to a server (again): Discord sends GUILD_CREATE without the
+        `unavailable` key, which is what tells a join from a guild coming back online."""
+        self.add_guild(guild_id, channels)
+        guild = {k: v for k, v in self.guilds[str(guild_id)].items() if k != "unavailable"}
+        await self.dispatch("GUILD_CREATE", guild, guild_id)
+
     async def remove_guild(self, guild_id: int) -> None:
         self.guilds.pop(str(guild_id), None)
         await self.dispatch("GUILD_DELETE", {"id": str(guild_id)}, guild_id)

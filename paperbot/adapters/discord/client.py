@@ -180,6 +180,9 @@ class _Events:
     async def on_connect(self) -> None:
         self.connected.set()
 
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        await asyncio.to_thread(self.paperbot.service.workspace_back, "discord", str(guild.id))
+
     async def on_guild_remove(self, guild: discord.Guild) -> None:
         await asyncio.to_thread(
             self.paperbot.service.workspace_gone,

@@ -107,7 +107,9 @@ class SlackAdapter:
                 install_path=INSTALL_PATH,
                 redirect_uri_path=REDIRECT_PATH,
                 authorization_url=slack.authorize_url,
-                installation_store=AsyncInstallationStoreAdapter(self.store),
+                installation_store=AsyncInstallationStoreAdapter(
+                    self.store, on_install=lambda team: service.workspace_back("slack", team)
+                ),
                 installation_store_bot_only=True,
                 state_store=AsyncStateStoreAdapter(states),
             )

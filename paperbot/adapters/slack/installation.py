@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -82,13 +83,23 @@ class EncryptedInstallationStore(SQLAlchemyInstallationStore):
 
 
 class AsyncInstallationStoreAdapter(AsyncInstallationStore):
-    """bolt's AsyncApp wants an async store: run the sync one in threads (one engine for all)."""
+    """bolt's AsyncApp wants an async store: run the sync one in threads (one engine for all).
 
-    def __init__(self, store: SQLAlchemyInstallationStore) -> None:
+    `on_install(team_id)` runs after each install is saved (a reinstall resumes the team).
+    """
+
+    def __init__(
+        self,
+        store: SQLAlchemyInstallationStore,
+        on_install: Callable[[str], None] | None = None,
+    ) -> None:
         self.store = store
+        self.on_install = on_install
 
     async def async_save(self, installation: Installation) -> None:
         await asyncio.to_thread(self.store.save, installation)
+        if self.on_install is not None and installation.team_id:
+            await asyncio.to_thread(self.on_install, installation.team_id)
 
     async def async_save_bot(self, bot: Bot) -> None:
         await asyncio.to_thread(self.store.save_bot, bot)

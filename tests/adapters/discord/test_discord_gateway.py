@@ -3,6 +3,7 @@ raw INTERACTION_CREATE payloads: every subcommand, autocomplete, buttons, guild 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -238,7 +239,7 @@ async def test_removed_channels_and_guilds_pause_without_retry_storms(
     from paperbot.core import delivery
 
     core: Core = core_for(make_discord_settings())
-    async with running(core):
+    async with running(core) as adapter:
         for channel in (CHANNEL_A, CHANNEL_A2):
             await ask(
                 fake,
@@ -295,6 +296,16 @@ async def test_removed_channels_and_guilds_pause_without_retry_storms(
         assert removed
         row_b = channel_row(core, GUILD_B, CHANNEL_B)
         assert row_b is not None and "removed" in (row_b.pause_reason or "")
+
+        # Until discord.py is ready, a GUILD_CREATE counts as start-up, not as a join.
+        assert adapter.client is not None
+        await asyncio.wait_for(adapter.client.wait_until_ready(), 10)
+        await fake.readd_guild(GUILD_B, {CHANNEL_B: "general"})
+        back = await eventually(
+            lambda: (r := channel_row(core, GUILD_B, CHANNEL_B)) and not r.paused
+        )
+        assert back
+        assert channel_row(core, GUILD_A, CHANNEL_A2).paused  # type: ignore[union-attr]
 
 
 def _unknown_channel() -> Any:

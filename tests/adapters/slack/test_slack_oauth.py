@@ -122,6 +122,8 @@ async def test_uninstall_and_revoke_in_either_order(served: Served, order: tuple
     assert store is not None
     await wait_for(lambda: store.bot_token("T2") is None)
     await wait_for(lambda: (row := channel(served)) is not None and row.paused)
+    await install(served)  # they add paperbot again: the digest resumes
+    await wait_for(lambda: (row := channel(served)) is not None and not row.paused)
 
 
 async def test_unknown_workspace_gets_no_answer_from_another(served: Served) -> None:
