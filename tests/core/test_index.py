@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
 
+from paper_rows import add_paper
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -15,24 +15,6 @@ from paperbot.core.models import Paper
 from paperbot.core.search import parse_query
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
-
-
-def add_paper(factory: sessionmaker[Session], title: str, abstract: str = "", **kw: Any) -> int:
-    """Insert a paper with the next change_seq (what ingest does), return its id."""
-    with factory.begin() as session:
-        seq = (session.scalar(select(func.max(Paper.change_seq))) or 0) + 1
-        paper = Paper(
-            key=kw.pop("key", f"title:{title}"[:64]),
-            title=title,
-            abstract=abstract,
-            first_seen_at=NOW,
-            updated_at=NOW,
-            change_seq=seq,
-            **kw,
-        )
-        session.add(paper)
-        session.flush()
-        return paper.id
 
 
 def retitle(factory: sessionmaker[Session], paper_id: int, title: str) -> None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
-from sqlalchemy import delete, func, select
+from paper_rows import add_paper
+from sqlalchemy import delete
 from sqlalchemy.orm import Session, sessionmaker
 
 from paperbot.core.index import SearchIndex
@@ -15,23 +15,6 @@ from paperbot.core.models import Paper
 from paperbot.core.search import QueryTooLong, search_papers, similar_papers
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
-
-
-def add_paper(factory: sessionmaker[Session], title: str, abstract: str = "", **kw: Any) -> int:
-    with factory.begin() as session:
-        seq = (session.scalar(select(func.max(Paper.change_seq))) or 0) + 1
-        paper = Paper(
-            key=f"title:{title}"[:64],
-            title=title,
-            abstract=abstract,
-            first_seen_at=NOW,
-            updated_at=NOW,
-            change_seq=seq,
-            **kw,
-        )
-        session.add(paper)
-        session.flush()
-        return paper.id
 
 
 def top(factory: sessionmaker[Session], index: SearchIndex, text: str) -> str:

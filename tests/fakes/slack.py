@@ -91,6 +91,23 @@ class FakeSlack:
         self.teams[bot_token] = team
         return team
 
+    def add_installable_team(self, code: str = "code-1") -> None:
+        """Team T2 (channel C2, admin UADMIN2) that installs paperbot with OAuth `code`."""
+        self.add_team("T2", "xoxb-team2-secret", bot_user_id="UBOT2")
+        self.add_channel("C2", team="T2")
+        self.add_user("T2", "UADMIN2", admin=True)
+        self.oauth_codes[code] = {
+            "app_id": "A1",
+            "authed_user": {"id": "UADMIN2"},
+            "scope": "commands,chat:write",
+            "token_type": "bot",
+            "access_token": "xoxb-team2-secret",
+            "bot_user_id": "UBOT2",
+            "team": {"id": "T2", "name": "Team Two"},
+            "enterprise": None,
+            "is_enterprise_install": False,
+        }
+
     def add_user(self, team: str, user: str, *, admin: bool = False, owner: bool = False) -> None:
         self.users[(team, user)] = {"is_admin": admin, "is_owner": owner}
 

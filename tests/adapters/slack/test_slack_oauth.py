@@ -24,20 +24,7 @@ KEY = Fernet.generate_key().decode()
 @pytest.fixture
 def slack() -> Iterator[FakeSlack]:
     with FakeSlack() as fake:
-        fake.add_team("T2", "xoxb-team2-secret", bot_user_id="UBOT2")
-        fake.add_channel("C2", team="T2")
-        fake.add_user("T2", "UADMIN2", admin=True)
-        fake.oauth_codes["code-1"] = {
-            "app_id": "A1",
-            "authed_user": {"id": "UADMIN2"},
-            "scope": "commands,chat:write",
-            "token_type": "bot",
-            "access_token": "xoxb-team2-secret",
-            "bot_user_id": "UBOT2",
-            "team": {"id": "T2", "name": "Team Two"},
-            "enterprise": None,
-            "is_enterprise_install": False,
-        }
+        fake.add_installable_team()
         yield fake
 
 

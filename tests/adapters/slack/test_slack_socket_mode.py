@@ -319,20 +319,7 @@ async def test_a_refused_app_token_is_a_clear_error(
 async def test_oauth_installs_are_served_over_socket_mode(
     make_settings: Any, slack: FakeSlack, socket_mode: FakeSocketMode, now: datetime
 ) -> None:
-    slack.add_team("T2", "xoxb-team2-secret", bot_user_id="UBOT2")
-    slack.add_channel("C2", team="T2")
-    slack.add_user("T2", "UADMIN2", admin=True)
-    slack.oauth_codes["code-1"] = {
-        "app_id": "A1",
-        "authed_user": {"id": "UADMIN2"},
-        "scope": "commands,chat:write",
-        "token_type": "bot",
-        "access_token": "xoxb-team2-secret",
-        "bot_user_id": "UBOT2",
-        "team": {"id": "T2", "name": "Team Two"},
-        "enterprise": None,
-        "is_enterprise_install": False,
-    }
+    slack.add_installable_team()
     settings = make_settings(
         seed_sample_data=True,
         slack={
