@@ -102,7 +102,7 @@ class Page:
     page: int
 
 
-ReplyKind = Literal["search", "trending", "similar", "info", "error", "help", "digest", "changed"]
+ReplyKind = Literal["search", "trending", "similar", "info", "error", "help", "changed"]
 
 
 @dataclass(frozen=True)
@@ -115,6 +115,5 @@ class Reply:
     # Ephemeral: only the caller sees it; changes to a channel are confirmed in the channel.
     ephemeral: bool = True
     next_page: Page | None = None
-    digest: Digest | None = None
     # Extra lines (e.g. "this channel is paused: ..."), shown under the text.
     notes: tuple[str, ...] = field(default=())

@@ -69,10 +69,8 @@ def render_digest(digest: Digest) -> str:
 
 
 def render_reply(reply: Reply) -> str:
-    """A command's answer: text, papers, notes, the next-page hint, or a digest."""
+    """A command's answer: text, papers, notes and the next-page hint."""
     parts = [clean(reply.text, multiline=True)] if reply.text else []
-    if reply.digest is not None:
-        parts.append(render_digest(reply.digest))
     if reply.papers:
         parts.append(render_papers(reply.papers))
     if reply.notes:

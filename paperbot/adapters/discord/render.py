@@ -200,8 +200,6 @@ def digest_parts(digest: Digest, tag: str | None = None) -> list[Part]:
 
 def reply_parts(reply: Reply) -> list[Part]:
     """A command's answer as messages (the caller decides whether they are ephemeral)."""
-    if reply.digest is not None:
-        return digest_parts(reply.digest)
     # Core text may echo user input: mention syntax is defused even though nothing can ping.
     lines = [defuse(reply.text)] if reply.text else []
     lines += [f"*{defuse(note)}*" for note in reply.notes]
