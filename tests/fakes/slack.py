@@ -18,6 +18,8 @@ from urllib.parse import parse_qsl, urlsplit
 from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.models.blocks import Block
 
+from .http import send
+
 # Arguments Slack sends as JSON strings inside form posts.
 _JSON_ARGS = ("blocks", "attachments", "metadata")
 
@@ -222,37 +224,21 @@ class FakeSlack:
                 self._send_fault(req, fault)
                 return
         if method == "response_url":
-            self._send(req, 200, b"ok", "text/plain")
+            send(req, 200, b"ok", "text/plain")
             return
         body = self._api(method, args, token)
-        self._send(req, 200, json.dumps(body).encode(), "application/json; charset=utf-8")
+        send(req, 200, json.dumps(body).encode(), "application/json; charset=utf-8")
 
     def _send_fault(self, req: BaseHTTPRequestHandler, fault: Fault) -> None:
         headers = {}
         if fault.retry_after is not None:
             headers["Retry-After"] = str(fault.retry_after)
         if fault.status >= 500:
-            self._send(req, fault.status, b"<html>upstream error</html>", "text/html", headers)
+            send(req, fault.status, b"<html>upstream error</html>", "text/html", headers)
             return
         error = fault.error or ("ratelimited" if fault.status == 429 else "fatal_error")
         body = json.dumps({"ok": False, "error": error}).encode()
-        self._send(req, fault.status, body, "application/json; charset=utf-8", headers)
-
-    @staticmethod
-    def _send(
-        req: BaseHTTPRequestHandler,
-        status: int,
-        body: bytes,
-        content_type: str,
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        req.send_response(status)
-        req.send_header("Content-Type", content_type)
-        req.send_header("Content-Length", str(len(body)))
-        for key, value in (headers or {}).items():
-            req.send_header(key, value)
-        req.end_headers()
-        req.wfile.write(body)
+        send(req, fault.status, body, "application/json; charset=utf-8", headers)
 
     def _next_ts(self) -> str:
         with self._lock:

@@ -25,6 +25,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from paperbot.config import Settings
 
+from .http import send
+
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 HF_DAY = "2026-06-12"
 _ENTRY = re.compile(r"\s*<entry>.*?</entry>", re.DOTALL)
@@ -157,24 +159,24 @@ class FakeSources:
             if fault.hang:
                 self._stop.wait(fault.hang)
             headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
-            return _send(
+            return send(
                 handler, fault.status, b'{"error": "injected"}', "application/json", headers
             )
         if path == "/api/daily_papers":
             return self._daily_papers(handler, query)
         if path.startswith("/atom/"):
             feed = self.atom_feeds.get(path.removeprefix("/atom/"), self.default_feed)
-            return _send(handler, 200, feed, "application/atom+xml")
+            return send(handler, 200, feed, "application/atom+xml")
         if path == "/api/query":
-            return _send(handler, 200, self._api(query), "application/atom+xml")
-        return _send(handler, 404, b"not found", "text/plain")
+            return send(handler, 200, self._api(query), "application/atom+xml")
+        return send(handler, 404, b"not found", "text/plain")
 
     def _daily_papers(self, handler: BaseHTTPRequestHandler, query: dict[str, str]) -> None:
         limit = int(query.get("limit", "50"))
         page = int(query.get("p", "0"))
         items = copy.deepcopy(self.hf_days.get(query.get("date", HF_DAY), []))
         body = json.dumps(items[page * limit : (page + 1) * limit]).encode()
-        _send(handler, 200, body, "application/json")
+        send(handler, 200, body, "application/json")
 
     def _api(self, query: dict[str, str]) -> bytes:
         wanted = [i.strip() for i in query.get("id_list", "").split(",") if i.strip()]
@@ -187,25 +189,6 @@ class FakeSources:
             return entry if any(f"/abs/{i}" in entry for i in wanted) else ""
 
         return _ENTRY.sub(keep, text).encode()
-
-
-def _send(
-    handler: BaseHTTPRequestHandler,
-    status: int,
-    body: bytes,
-    content_type: str,
-    headers: dict[str, str] | None = None,
-) -> None:
-    try:
-        handler.send_response(status)
-        handler.send_header("Content-Type", content_type)
-        handler.send_header("Content-Length", str(len(body)))
-        for name, value in (headers or {}).items():
-            handler.send_header(name, value)
-        handler.end_headers()
-        handler.wfile.write(body)
-    except (BrokenPipeError, ConnectionResetError):
-        pass  # the client gave up (timeout tests)
 
 
 def refused_url() -> str:

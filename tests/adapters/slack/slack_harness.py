@@ -19,6 +19,8 @@ from paperbot.config import Settings
 from paperbot.web import build_app
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+# Mention syntax a hostile query or title might carry: it must come back escaped.
+HOSTILE = "<!channel> <!here> <@U123> <!subteam^S1> & more"
 
 
 def sign(body: bytes, *, secret: str = SECRET, timestamp: int | None = None) -> dict[str, str]:

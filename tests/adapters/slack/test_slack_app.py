@@ -11,14 +11,12 @@ from typing import Any
 
 import pytest
 from fakes.slack import FakeSlack, block_kit_problems, mention_leaks, spec_problems
-from slack_harness import Served, command_body, serve, sign, wait_for
+from slack_harness import HOSTILE, Served, command_body, serve, sign, wait_for
 from sqlalchemy import select
 
 from paperbot.adapters.slack import render
 from paperbot.core.messages import ChannelRef
 from paperbot.core.models import Channel
-
-HOSTILE = "<!channel> <!here> <@U123> <!subteam^S1> & more"
 
 
 @pytest.fixture

@@ -5,28 +5,15 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import httpx
-import pytest
 from cli_helpers import cli_env, closed_port, paperbot, start_bot, stop_bot, wait_healthy
 from fakes.slack import FakeSlack, block_kit_problems, mention_leaks
-from slack_harness import SECRET, command_body, sign
-
-HOSTILE = "<!channel> <!here> <@U123> <!subteam^S1> & more"
-
-
-@pytest.fixture
-def slack() -> Iterator[FakeSlack]:
-    with FakeSlack() as fake:
-        fake.add_channel("C1")
-        fake.add_user("T1", "UADMIN", admin=True)
-        fake.add_user("T1", "UPLAIN")
-        yield fake
+from slack_harness import HOSTILE, SECRET, command_body, sign
 
 
 def check(message: dict[str, Any]) -> None:

@@ -20,7 +20,7 @@ from cli_helpers import cli_env, paperbot
 from cryptography.fernet import Fernet
 from fakes.slack import FakeSlack, block_kit_problems, mention_leaks
 from fakes.slack_socket import Ack, FakeSocketMode
-from slack_harness import command_body, serve, wait_for
+from slack_harness import HOSTILE, command_body, serve, wait_for
 from sqlalchemy import select
 
 from paperbot.adapters.slack import render
@@ -30,17 +30,7 @@ from paperbot.core.models import Channel
 
 APP_TOKEN = "xapp-1-A1-1111-0123456789abcdef"
 BOT_TOKEN = "xoxb-test-token"
-HOSTILE = "<!channel> <!here> <@U123> <!subteam^S1> & more"
 SLACK_ACK_DEADLINE = 3.0  # Slack shows the user an error when an envelope is not acked by then
-
-
-@pytest.fixture
-def slack() -> Iterator[FakeSlack]:
-    with FakeSlack() as fake:
-        fake.add_channel("C1")
-        fake.add_user("T1", "UADMIN", admin=True)
-        fake.add_user("T1", "UPLAIN")
-        yield fake
 
 
 @pytest.fixture
