@@ -23,6 +23,7 @@ from typing import ClassVar
 
 import httpx
 from sqlalchemy import delete, func, select
+from stats import percentile
 
 from paperbot.config import Settings
 from paperbot.core import db, delivery
@@ -153,10 +154,6 @@ class PacedPlatform:
         return None
 
 
-def p95(values: list[float]) -> float:
-    return statistics.quantiles(values, n=100)[94] if len(values) > 1 else values[0]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     cached = Path(__file__).resolve().parent / ".cache" / "run-1000000"
@@ -228,7 +225,8 @@ def main() -> None:
     build_s = time.perf_counter() - started
     print(
         f"store: {papers} papers; built {len(timings)} digests in {build_s:.1f} s "
-        f"(p50 {statistics.median(timings) * 1000:.1f} ms, p95 {p95(timings) * 1000:.1f} ms)"
+        f"(p50 {statistics.median(timings) * 1000:.1f} ms,"
+        f" p95 {percentile(timings, 0.95) * 1000:.1f} ms)"
     )
 
     # 2. Deliver N channels of one workspace through the limits.

@@ -16,7 +16,6 @@ import os
 import random
 import resource
 import shutil
-import statistics
 import subprocess
 import sys
 import time
@@ -26,6 +25,7 @@ from pathlib import Path
 import tantivy
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from stats import latency_ms
 from synth import CACHE, corpus, vocabulary
 
 from paperbot.core import db
@@ -81,16 +81,6 @@ def queries(count: int, seed: int = 3) -> list[str]:
     while len(out) < count:
         out.append(rng.choice(makers)())
     return out
-
-
-def percentiles(samples: list[float]) -> dict[str, float]:
-    ordered = sorted(samples)
-    pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))]  # noqa: E731
-    return {
-        "p50_ms": round(statistics.median(ordered) * 1000, 2),
-        "p95_ms": round(pick(0.95) * 1000, 2),
-        "p99_ms": round(pick(0.99) * 1000, 2),
-    }
 
 
 def bare_engine(index: SearchIndex, text: str) -> None:
@@ -154,8 +144,8 @@ def main(argv: list[str] | None = None) -> int:
         bare_engine(index, text)
         bare.append(time.perf_counter() - start)
     report["queries"] = len(texts)
-    report["paperbot_search"] = percentiles(ours)
-    report["bare_engine"] = percentiles(bare)
+    report["paperbot_search"] = latency_ms(ours)
+    report["bare_engine"] = latency_ms(bare)
     slowest = sorted(zip(ours, texts, strict=True), reverse=True)[:5]
     report["slowest"] = [f"{s * 1000:.1f} ms {t}" for s, t in slowest]
     report["bench_peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)

@@ -17,7 +17,6 @@ import json
 import multiprocessing
 import os
 import socket
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -32,6 +31,7 @@ sys.path[:0] = [str(HERE.parent / "tests"), str(HERE)]
 
 from fakes.slack import FakeSlack  # noqa: E402
 from search import CACHE, queries  # noqa: E402
+from stats import latency_ms  # noqa: E402
 
 SECRET = "benchmark-signing-secret"
 TOKEN = "xoxb-test-token"
@@ -59,16 +59,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def percentiles(samples: list[float]) -> dict[str, float]:
-    ordered = sorted(samples)
-    pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))]  # noqa: E731
-    return {
-        "p50_ms": round(statistics.median(ordered) * 1000, 1),
-        "p99_ms": round(pick(0.99) * 1000, 1),
-        "max_ms": round(ordered[-1] * 1000, 1),
-    }
 
 
 async def load(url: str, slack: FakeSlack, texts: list[str], clients: int) -> dict[str, Any]:
@@ -142,8 +132,8 @@ async def load(url: str, slack: FakeSlack, texts: list[str], clients: int) -> di
         "clients": clients,
         "errors": errors,
         "requests_per_s": round(len(texts) / elapsed, 1),
-        "ack": percentiles(acks),
-        "answer": percentiles(answers),
+        "ack": latency_ms(acks, digits=1),
+        "answer": latency_ms(answers, digits=1),
         "answered_via_response_url": len(late),
     }
 

@@ -88,9 +88,15 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         path = tmp_path / "paperbot.db"
         shutil.copy(request.getfixturevalue("_sqlite_template"), path)
         return f"sqlite:///{path}"
-    url: str = request.getfixturevalue("_pg_database")
-    _truncate_all(url)
+    url: str = request.getfixturevalue("pg_url")
     return url
+
+
+@pytest.fixture
+def pg_url(_pg_database: str) -> str:
+    """PostgreSQL only (e.g. multi-replica tests): the session's database, emptied."""
+    _truncate_all(_pg_database)
+    return _pg_database
 
 
 @pytest.fixture

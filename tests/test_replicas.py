@@ -15,11 +15,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
 from paperbot.adapters.console.platform import read_transcript
-from paperbot.core.models import Base, Channel, Delivery, Paper
+from paperbot.core.models import Channel, Delivery, Paper
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -85,16 +85,6 @@ def wait_for(check: object, timeout: float, what: str) -> None:
             return
         time.sleep(0.05)
     raise AssertionError(f"timed out waiting for {what}")
-
-
-@pytest.fixture
-def pg_url(_pg_database: str) -> str:
-    engine = create_engine(_pg_database)
-    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-    with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-    engine.dispose()
-    return _pg_database
 
 
 @pytest.fixture
