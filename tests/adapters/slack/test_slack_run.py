@@ -34,6 +34,7 @@ def test_paperbot_run_serves_slack_http_mode(
         PAPERBOT_SLACK__BOT_TOKEN="xoxb-test-token",
         PAPERBOT_SLACK__API_BASE_URL=slack.api_url,
         PAPERBOT_DIGEST__TICK_SECONDS="1",
+        PAPERBOT_SEED_SAMPLE_DATA="true",  # papers to search and post (default: none beside Slack)
     )
     proc = start_bot(env=env, cwd=tmp_path)
     try:
