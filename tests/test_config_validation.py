@@ -158,7 +158,7 @@ def test_config_file_errors_name_the_file_and_line(
     typo = tmp_path / "typo.toml"
     typo.write_text('databse_url = "sqlite:///x.db"\n')
     monkeypatch.setenv("PAPERBOT_CONFIG", str(typo))
-    with pytest.raises(ConfigError, match="unknown setting 'databse_url'.*'database_url'"):
+    with pytest.raises(ConfigError, match=r"unknown setting 'databse_url'.*'database_url'"):
         Settings(_env_file=None)  # type: ignore[call-arg]
     latin1 = tmp_path / "latin1.toml"
     latin1.write_bytes('instance_id = "café"\n'.encode("latin-1"))
