@@ -357,14 +357,18 @@ class Settings(BaseSettings):
 
 def load_settings(**overrides: Any) -> Settings:
     """Settings from every source, or a ConfigError: one line per bad setting, no secrets."""
-    from paperbot.config_errors import describe
+    from paperbot.config_errors import describe, misspelt_variables
 
     try:
-        return Settings(**overrides)
+        settings = Settings(**overrides)
     except ValidationError as exc:
         raise ConfigError(describe(exc, Settings)) from None
     except SettingsError as exc:
         raise ConfigError(describe(exc, Settings)) from None
+    misspelt = misspelt_variables(Settings)
+    if misspelt:
+        raise ConfigError("\n".join(misspelt))
+    return settings
 
 
 __all__ = [

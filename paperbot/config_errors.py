@@ -73,6 +73,30 @@ def describe(exc: ValidationError | SettingsError, settings_cls: type[BaseModel]
     return "\n".join(lines.values())
 
 
+def misspelt_variables(settings_cls: type[BaseModel]) -> list[str]:
+    """PAPERBOT_* variables (environment or .env) that look like a misspelt setting's name.
+
+    Only near misses count (PAPERBOT_DATABSE_URL, PAPERBOT_DIGSET__...): other PAPERBOT_*
+    variables may belong to tools around paperbot (PAPERBOT_CONFIG, test settings).
+    """
+    names = {key.upper() for key in os.environ}
+    if Path(".env").is_file():
+        from dotenv import dotenv_values
+
+        names |= {key.upper() for key in dotenv_values(".env")}
+    known = [name.upper() for name in settings_cls.model_fields]
+    lines = []
+    for name in sorted(names):
+        head = name.removeprefix(PREFIX).split("__", 1)[0]
+        if not name.startswith(PREFIX) or head in known or head == "CONFIG":
+            continue
+        close = difflib.get_close_matches(head, known, n=1, cutoff=0.8)
+        if close:
+            suggestion = PREFIX + close[0] + name.removeprefix(PREFIX + head)
+            lines.append(f"unknown setting {name} (did you mean {suggestion}?)")
+    return lines
+
+
 def env_name(path: list[str]) -> str:
     return PREFIX + "__".join(part.upper() for part in path)
 
@@ -188,4 +212,4 @@ def _did_you_mean(name: str, known: Any, path: list[str] | None = None) -> str:
     return f" (did you mean {env_name([*path[:-1], close[0]])}?)"
 
 
-__all__ = ["TomlFile", "describe", "env_name", "mask_url"]
+__all__ = ["TomlFile", "describe", "env_name", "mask_url", "misspelt_variables"]

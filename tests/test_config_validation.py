@@ -88,6 +88,20 @@ def test_unknown_keys_are_typos_and_their_values_stay_hidden(
     )
 
 
+def test_misspelt_top_level_names_are_refused_other_variables_left_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    message = refused(monkeypatch, PAPERBOT_DATABSE_URL="sqlite:///x.db")
+    assert message == "unknown setting PAPERBOT_DATABSE_URL (did you mean PAPERBOT_DATABASE_URL?)"
+    monkeypatch.delenv("PAPERBOT_DATABSE_URL")
+    message = refused(monkeypatch, PAPERBOT_DIGSET__DEFAULT_ZONE="Europe/Berlin")
+    assert "did you mean PAPERBOT_DIGEST__DEFAULT_ZONE?" in message
+    monkeypatch.delenv("PAPERBOT_DIGSET__DEFAULT_ZONE")
+    monkeypatch.setenv("PAPERBOT_TEST_SOMETHING", "1")  # not a setting, not a near miss
+    monkeypatch.setenv("PAPERBOT_REQUIRE_POSTGRES", "1")
+    assert load_settings(_env_file=None).digest.default_zone == "UTC"
+
+
 def test_secrets_and_passwords_are_never_shown(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
