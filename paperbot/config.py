@@ -6,12 +6,11 @@ refusal into a ConfigError with one line per bad setting (config_errors).
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -26,58 +25,21 @@ from paperbot.config_types import (
     Days,
     HttpUrl,
     LogLevel,
+    Section,
+    SeedPolicy,
     Text,
     Word,
+    WordList,
     WsUrl,
     Zone,
+    from_text,
+    seed_policy,
 )
 from paperbot.core.errors import ConfigError
 
 DEFAULT_USER_AGENT = "paperbot/0.1 (+https://github.com/paperbot/paperbot)"
 DEFAULT_CONFIG_FILE = Path("config/paperbot.toml")
 DAY_SECONDS = 86_400.0
-
-
-def split_list(value: Any) -> Any:
-    """Accept a JSON list or a comma-separated string for list settings."""
-    if isinstance(value, str):
-        text = value.strip()
-        if not text:
-            return []
-        if text.startswith("["):
-            return json.loads(text)
-        return [part.strip() for part in text.split(",") if part.strip()]
-    if isinstance(value, int):
-        return [value]
-    return value
-
-
-StrList = Annotated[list[str], NoDecode]
-IntList = Annotated[list[int], NoDecode]
-WordList = Annotated[list[Word], NoDecode]
-
-
-def _from_text(model: type[BaseModel], name: str, value: Any) -> Any:
-    """Lists from JSON or commas; an empty string for an optional value means unset."""
-    field = model.model_fields.get(name)
-    if field is None:
-        return value
-    if str(field.annotation).startswith("list"):
-        return split_list(value)
-    if isinstance(value, str) and not value.strip() and type(None) in get_args(field.annotation):
-        return None  # `PAPERBOT_DISCORD__TOKEN=` as in config/example.env: not configured
-    return value
-
-
-class Section(BaseModel):
-    """One settings area: unknown keys (typos) and non-finite numbers are refused."""
-
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-
-    @field_validator("*", mode="before")
-    @classmethod
-    def _text_forms(cls, value: Any, info: Any) -> Any:
-        return _from_text(cls, info.field_name, value)
 
 
 class HttpSettings(Section):
@@ -247,21 +209,6 @@ class DiscordSettings(Section):
         return self.token is not None
 
 
-SeedPolicy = Literal["auto", "true", "false"]
-_SEED_WORDS = {"yes": "true", "on": "true", "1": "true", "no": "false", "off": "false"}
-_SEED_WORDS["0"] = "false"
-
-
-def _seed_policy(value: Any) -> Any:
-    """true/false booleans (the old setting) and their usual spellings, or "auto"."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        word = value.strip().lower()
-        return _SEED_WORDS.get(word, word)
-    return value
-
-
 def config_file() -> tuple[Path, bool]:
     """The TOML file to read, and whether it was asked for (PAPERBOT_CONFIG) or is the default."""
     named = os.environ.get("PAPERBOT_CONFIG", "").strip()
@@ -300,8 +247,8 @@ class Settings(BaseSettings):
     @classmethod
     def _text_forms(cls, value: Any, info: Any) -> Any:
         if info.field_name == "seed_sample_data":
-            return _seed_policy(value)
-        return _from_text(cls, info.field_name, value)
+            return seed_policy(value)
+        return from_text(cls, info.field_name, value)
 
     @field_validator("index_dir")
     @classmethod
@@ -377,5 +324,4 @@ __all__ = [
     "Settings",
     "config_file",
     "load_settings",
-    "split_list",
 ]

@@ -1,4 +1,5 @@
-"""Validated setting types: IANA zones, HH:MM times, day lists, URLs, database URLs, log levels.
+"""Validated setting types (zones, HH:MM times, day lists, URLs, database URLs, log levels) and
+the Section base every settings area derives from.
 
 Each type is the plain value the code already uses (a str), checked and normalised when the
 settings load, so a bad value stops the start instead of reaching a channel row.
@@ -6,11 +7,13 @@ settings load, so a bad value stops the start instead of reaching a channel row.
 
 from __future__ import annotations
 
+import json
 import re
-from typing import Annotated
+from typing import Annotated, Any, Literal, get_args
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BeforeValidator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, field_validator
+from pydantic_settings import NoDecode
 
 _PRINTABLE = re.compile(r"^[^\x00-\x1f\x7f-\x9f\s]+$")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -129,15 +132,79 @@ LogLevel = Annotated[str, AfterValidator(_log_level)]
 Word = Annotated[str, BeforeValidator(_strip), AfterValidator(_word)]
 Text = Annotated[str, AfterValidator(_text)]
 
+
+def split_list(value: Any) -> Any:
+    """Accept a JSON list or a comma-separated string for list settings."""
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            return []
+        if text.startswith("["):
+            return json.loads(text)
+        return [part.strip() for part in text.split(",") if part.strip()]
+    if isinstance(value, int):
+        return [value]
+    return value
+
+
+WordList = Annotated[list[Word], NoDecode]
+
+
+def from_text(model: type[BaseModel], name: str, value: Any) -> Any:
+    """Lists from JSON or commas; an empty string for an optional value means unset."""
+    field = model.model_fields.get(name)
+    if field is None:
+        return value
+    if str(field.annotation).startswith("list"):
+        return split_list(value)
+    if isinstance(value, str) and not value.strip() and type(None) in get_args(field.annotation):
+        return None  # `PAPERBOT_DISCORD__TOKEN=` as in config/example.env: not configured
+    return value
+
+
+class Section(BaseModel):
+    """One settings area: unknown keys (typos) and non-finite numbers are refused."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _text_forms(cls, value: Any, info: Any) -> Any:
+        return from_text(cls, info.field_name, value)
+
+
+SeedPolicy = Literal["auto", "true", "false"]
+_SEED_WORDS = {
+    **dict.fromkeys(("yes", "on", "1"), "true"),
+    **dict.fromkeys(("no", "off", "0"), "false"),
+}
+
+
+def seed_policy(value: Any) -> Any:
+    """true/false booleans (the old setting) and their usual spellings, or "auto"."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        word = value.strip().lower()
+        return _SEED_WORDS.get(word, word)
+    return value
+
+
 __all__ = [
     "ClockTime",
     "DatabaseUrl",
     "Days",
     "HttpUrl",
     "LogLevel",
+    "Section",
+    "SeedPolicy",
     "Text",
     "Word",
+    "WordList",
     "WsUrl",
     "Zone",
     "database_url",
+    "from_text",
+    "seed_policy",
+    "split_list",
 ]
