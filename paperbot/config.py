@@ -120,7 +120,7 @@ class DigestSettings(Section):
     lease_seconds: int = Field(120, ge=10, le=DAY_SECONDS)
     max_attempts: int = Field(8, ge=1, le=100)
     tick_seconds: float = Field(
-        60.0, gt=0, le=3600, description="how often `paperbot run` delivers"
+        60.0, ge=0.1, le=3600, description="how often `paperbot run` delivers"
     )
 
     @field_validator("max_size")
