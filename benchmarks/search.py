@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         **os.environ,
         "PAPERBOT_DATABASE_URL": f"sqlite:///{db_path}",
         "PAPERBOT_SEED_SAMPLE_DATA": "false",
-        "PAPERBOT_CONFIG": str(work / "absent.toml"),
+        "PAPERBOT_CONFIG": os.devnull,
         "PAPERBOT_LOG_LEVEL": "WARNING",
     }
     if not (args.reuse and db_path.exists()):

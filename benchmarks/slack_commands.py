@@ -159,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
             "slack": {"signing_secret": SECRET, "bot_token": TOKEN, "api_base_url": slack.api_url},
         }
         port = free_port()
-        os.environ["PAPERBOT_CONFIG"] = str(work / "absent.toml")
+        os.environ["PAPERBOT_CONFIG"] = os.devnull
         child = multiprocessing.get_context("spawn").Process(
             target=serve, args=(json.dumps(settings), port), daemon=True
         )

@@ -14,21 +14,23 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal, Protocol, TextIO
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TextIO
 
-import uvicorn
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
-from starlette.routing import BaseRoute
 
-from paperbot import scheduling
 from paperbot.adapters.console.platform import ConsolePlatform
-from paperbot.config import ConfigError, Settings
-from paperbot.core import db, jobs, metrics
+from paperbot.config import Settings
+from paperbot.core import db, metrics, schema
+from paperbot.core.errors import ConfigError
 from paperbot.core.index import SearchIndex
 from paperbot.core.ports import ChatPlatform
-from paperbot.core.seed import seed_if_empty
 from paperbot.core.service import Paperbot
+
+# The web server, the scheduler and the platform SDKs are imported where they are used, so
+# one-off commands (search, trending, channel list) load none of them.
+if TYPE_CHECKING:
+    from starlette.routing import BaseRoute
 
 log = logging.getLogger("paperbot")
 
@@ -75,39 +77,72 @@ def build_core(
     A long-running process keeps the index's writer lock and catches up from the change
     counter; one-off commands take it only while they write.
     """
-    engine = db.create_db_engine(settings.database_url)
-    db.upgrade(engine)
+    engine = db.create_db_engine(
+        settings.database_url, connect_timeout=settings.database_connect_timeout_seconds
+    )
+    try:
+        migrated = schema.ensure_schema(engine)
+    except BaseException:
+        engine.dispose()
+        raise
+    for line in migrated.lines() if migrated else ():
+        log.info("database: %s", line)
     session_factory = db.make_session_factory(engine)
     metrics.watch_sources(session_factory)
     index = SearchIndex(settings.resolved_index_dir(), keep_writer=long_running)
-    if seed and settings.seed_sample_data:
-        added = seed_if_empty(session_factory, now=now)
-        if added:
-            log.info("seeded an empty store with %d bundled sample papers", added)
+    if seed and settings.seeds_samples():
+        _seed(settings, session_factory, now)
     index.catch_up(session_factory)
     service = Paperbot(settings, session_factory, index, worker_id=worker_id(settings))
     service.platforms["console"] = ConsolePlatform(out=out, transcript=settings.console.transcript)
     return Core(settings, engine, session_factory, index, service)
 
 
+def _seed(settings: Settings, session_factory: sessionmaker[Session], now: datetime) -> None:
+    from paperbot.core import seed  # ingest code (httpx, feedparser): only when seeding
+
+    added = seed.seed_if_empty(session_factory, now=now)
+    if not added:
+        return
+    log.info("seeded an empty store with %d bundled sample papers", added)
+    if settings.platform_configured:
+        log.warning(
+            "PAPERBOT_SEED_SAMPLE_DATA=true put %d sample papers beside Slack/Discord: they"
+            " appear in real digests and searches (`paperbot db remove-samples` removes them)",
+            added,
+        )
+
+
 def add_platform_adapters(core: Core) -> None:
     """Build the Slack and Discord adapters whose credentials are configured."""
     settings = core.settings
-    try:
-        if settings.slack.configured:
-            from paperbot.adapters.slack.adapter import SlackAdapter
+    if settings.slack.configured:
+        from paperbot.adapters.slack.adapter import SlackAdapter
 
-            core.adapters.append(SlackAdapter(core.service, settings))
-        if settings.discord.configured:
-            from paperbot.adapters.discord.adapter import DiscordAdapter
+        core.adapters.append(SlackAdapter(core.service, settings))
+    if settings.discord.configured:
+        from paperbot.adapters.discord.adapter import DiscordAdapter
 
-            core.adapters.append(DiscordAdapter(core.service, settings))
-    except ConfigError:
-        raise
-    except ValueError as exc:  # other settings the adapters' libraries reject
-        raise ConfigError(str(exc)) from None
+        core.adapters.append(DiscordAdapter(core.service, settings))
     for adapter in core.adapters:
         core.service.platforms[adapter.platform.name] = adapter.platform
+
+
+def warn_about_samples(core: Core) -> None:
+    """A store that serves Slack or Discord should not hold the bundled sample papers."""
+    if not core.adapters:
+        return
+    from paperbot.core import seed
+
+    count = seed.count_samples(core.session_factory)
+    if count:
+        names = " and ".join(sorted(adapter.platform.name for adapter in core.adapters))
+        log.warning(
+            "this store serves %s and holds %d bundled sample papers, which show up in digests"
+            " and searches: `paperbot db remove-samples` removes them",
+            names,
+            count,
+        )
 
 
 async def stop_adapters(core: Core) -> None:
@@ -121,6 +156,9 @@ async def stop_adapters(core: Core) -> None:
 
 
 def build_scheduler(core: Core) -> Any:
+    from paperbot import scheduling
+    from paperbot.core import jobs
+
     settings, service = core.settings, core.service
     sources: list[Literal["hf", "arxiv"]] = [
         name for name in ("hf", "arxiv") if getattr(settings, name).enabled
@@ -157,6 +195,8 @@ def build_scheduler(core: Core) -> Any:
 
 async def run(settings: Settings, *, console: bool | None, stdin: TextIO, stdout: TextIO) -> int:
     """`paperbot run`: serve until EOF on the console, or SIGINT/SIGTERM."""
+    import uvicorn
+
     from paperbot.adapters.console import repl
     from paperbot.web import build_app
 
@@ -168,6 +208,7 @@ async def run(settings: Settings, *, console: bool | None, stdin: TextIO, stdout
     waiters: set[asyncio.Task[Any]] = set()
     try:
         add_platform_adapters(core)
+        warn_about_samples(core)
         use_console = console if console is not None else not core.adapters
         sock = _http_socket(settings, required=bool(core.adapters) or not use_console)
         if sock is not None:
@@ -181,8 +222,7 @@ async def run(settings: Settings, *, console: bool | None, stdin: TextIO, stdout
         scheduler.start()
         if use_console:
             waiters.add(asyncio.create_task(repl.run(core.service, stdin, stdout), name="console"))
-        http = f"http://{settings.http.host}:{settings.http.port}/healthz" if server else "no HTTP"
-        log.info("paperbot running: %s; %s", ", ".join(sorted(core.service.platforms)), http)
+        log.info("paperbot running: %s", _running(core, use_console, server is not None))
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -203,6 +243,17 @@ async def run(settings: Settings, *, console: bool | None, stdin: TextIO, stdout
             await asyncio.wait(waiters, timeout=5)
         core.close()
     return 0
+
+
+def _running(core: Core, console: bool, http: bool) -> str:
+    """What this process serves, as the start line says it (no console unless it runs one)."""
+    chats = sorted(adapter.platform.name for adapter in core.adapters)
+    parts = [", ".join(chats) if chats else "no chat platform"]
+    parts.append("console chat on stdin" if console else "no console chat")
+    settings = core.settings
+    where = f"http://{settings.http.host}:{settings.http.port}/healthz"
+    parts.append(where if http else "no HTTP")
+    return "; ".join(parts)
 
 
 def _http_socket(settings: Settings, *, required: bool) -> socket.socket | None:

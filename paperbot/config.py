@@ -1,180 +1,218 @@
-"""Settings: built-in defaults < config/paperbot.toml < .env < PAPERBOT_* env < arguments."""
+"""Settings: built-in defaults < config/paperbot.toml < .env < PAPERBOT_* env < arguments.
+
+Every value is validated when the settings load (see config_types); `load_settings` turns a
+refusal into a ConfigError with one line per bad setting (config_errors).
+"""
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
-    TomlConfigSettingsSource,
+    SettingsError,
 )
 
+from paperbot.config_types import (
+    ClockTime,
+    DatabaseUrl,
+    Days,
+    HttpUrl,
+    LogLevel,
+    Section,
+    SeedPolicy,
+    Text,
+    Word,
+    WordList,
+    WsUrl,
+    Zone,
+    from_text,
+    seed_policy,
+)
+from paperbot.core.errors import ConfigError
+
 DEFAULT_USER_AGENT = "paperbot/0.1 (+https://github.com/paperbot/paperbot)"
+DEFAULT_CONFIG_FILE = Path("config/paperbot.toml")
+DAY_SECONDS = 86_400.0
 
 
-def split_list(value: Any) -> Any:
-    """Accept a JSON list or a comma-separated string for list settings."""
-    if isinstance(value, str):
-        text = value.strip()
-        if not text:
-            return []
-        if text.startswith("["):
-            return json.loads(text)
-        return [part.strip() for part in text.split(",") if part.strip()]
-    if isinstance(value, int):
-        return [value]
-    return value
+class HttpSettings(Section):
+    host: Word = "127.0.0.1"
+    port: int = Field(3000, ge=1, le=65535)
 
 
-StrList = Annotated[list[str], NoDecode]
-IntList = Annotated[list[int], NoDecode]
-
-
-class _ListsModel(BaseModel):
-    @field_validator("*", mode="before")
-    @classmethod
-    def _lists(cls, value: Any, info: Any) -> Any:
-        field = cls.model_fields.get(info.field_name)
-        if field is not None and str(field.annotation).startswith("list"):
-            return split_list(value)
-        return value
-
-
-class HttpSettings(BaseModel):
-    host: str = "127.0.0.1"
-    port: int = 3000
-
-
-class HFSettings(BaseModel):
+class HFSettings(Section):
     enabled: bool = True
-    base_url: str = "https://huggingface.co"
+    base_url: HttpUrl = "https://huggingface.co"
     days_back: int = Field(
         3, ge=1, le=30, description="recent days re-fetched so upvotes keep growing"
     )
     catch_up_days: int = Field(14, ge=1, le=90, description="longest gap of missed days caught up")
     page_size: int = Field(100, ge=1, le=100)
     max_pages: int = Field(10, ge=1, le=100)
-    interval_minutes: int = Field(60, ge=1)
+    interval_minutes: int = Field(60, ge=1, le=10_080)
 
 
-class ArxivSettings(_ListsModel):
+ARXIV_CATEGORY = r"^[a-z][a-z-]*(\.[A-Za-z][A-Za-z-]*)?$"
+AnnounceType = Literal["new", "cross", "replace", "replace-cross"]
+
+
+class ArxivSettings(Section):
     enabled: bool = True
-    rss_base_url: str = "https://rss.arxiv.org"
-    api_base_url: str = "https://export.arxiv.org"
-    categories: StrList = Field(default_factory=lambda: ["cs.LG", "cs.CL", "cs.AI", "cs.CV"])
-    min_interval_seconds: float = Field(3.0, ge=0.0, description="arXiv asks one request per 3 s")
-    announce_types: StrList = Field(
-        default_factory=lambda: ["new", "cross", "replace", "replace-cross"],
+    rss_base_url: HttpUrl = "https://rss.arxiv.org"
+    api_base_url: HttpUrl = "https://export.arxiv.org"
+    categories: Annotated[
+        list[Annotated[str, Field(pattern=ARXIV_CATEGORY, max_length=40)]], NoDecode
+    ] = Field(default_factory=lambda: ["cs.LG", "cs.CL", "cs.AI", "cs.CV"])
+    min_interval_seconds: float = Field(
+        3.0, ge=0.0, le=60.0, description="arXiv asks one request per 3 s"
+    )
+    announce_types: Annotated[list[AnnounceType], NoDecode] = Field(
+        default_factory=lambda: list(get_args(AnnounceType)),
         description="announcement feed entries kept (new, cross-lists, replacements)",
     )
     api_max_results: int = Field(100, ge=1, le=2000)
-    interval_minutes: int = Field(180, ge=1)
+    interval_minutes: int = Field(180, ge=1, le=10_080)
 
 
-class SourceHttpSettings(BaseModel):
-    timeout_seconds: float = Field(20.0, gt=0)
-    user_agent: str = DEFAULT_USER_AGENT
+class SourceHttpSettings(Section):
+    timeout_seconds: float = Field(20.0, gt=0, le=600)
+    user_agent: Text = DEFAULT_USER_AGENT
     max_attempts: int = Field(4, ge=1, le=10)
-    max_backoff_seconds: float = Field(60.0, ge=0)
-    backoff_base_seconds: float = Field(1.0, ge=0, description="first retry wait, doubled each try")
+    max_backoff_seconds: float = Field(60.0, ge=0, le=3600)
+    backoff_base_seconds: float = Field(
+        1.0, ge=0, le=600, description="first retry wait, doubled each try"
+    )
 
 
-class RankingSettings(BaseModel):
+class RankingSettings(Section):
     """Weights of the trending score (see paperbot.core.ranking for the formula)."""
 
-    upvote_weight: float = 1.0
-    comment_weight: float = 0.5
-    star_weight: float = 0.05
-    growth_weight: float = 2.0
-    half_life_hours: float = Field(default=36.0, gt=0)
-    topic_weight: float = 1.0
+    upvote_weight: float = Field(1.0, ge=0)
+    comment_weight: float = Field(0.5, ge=0)
+    star_weight: float = Field(0.05, ge=0)
+    growth_weight: float = Field(2.0, ge=0)
+    half_life_hours: float = Field(default=36.0, gt=0, le=24 * 365)
+    topic_weight: float = Field(1.0, ge=0)
     # Base score of every paper before decay, so papers without signals rank by recency.
     recency_weight: float = Field(default=1.0, ge=0)
-    growth_window_hours: float = Field(default=24.0, gt=0, description="span growth is measured on")
+    growth_window_hours: float = Field(
+        default=24.0, gt=0, le=24 * 30, description="span growth is measured on"
+    )
     extra_topic_bonus: float = Field(default=0.1, ge=0, description="bonus per extra topic")
 
 
-class DigestSettings(BaseModel):
-    default_time: str = "09:00"
-    default_zone: str = "UTC"
-    default_days: str = "daily"
+class DigestSettings(Section):
+    default_time: ClockTime = "09:00"
+    default_zone: Zone = "UTC"
+    default_days: Days = "daily"
     default_size: int = Field(5, ge=1, le=20)
     max_size: int = Field(20, ge=1, le=50)
     lookback_days: int = Field(3, ge=1, le=30)
     max_lookback_days: int = Field(14, ge=1, le=60)
-    grace_hours: float = Field(6.0, ge=0)
-    lease_seconds: int = Field(120, ge=10)
-    max_attempts: int = Field(8, ge=1)
-    tick_seconds: float = Field(60.0, gt=0, description="how often `paperbot run` delivers")
+    grace_hours: float = Field(6.0, ge=0, le=72)
+    lease_seconds: int = Field(120, ge=10, le=DAY_SECONDS)
+    max_attempts: int = Field(8, ge=1, le=100)
+    tick_seconds: float = Field(
+        60.0, ge=0.1, le=3600, description="how often `paperbot run` delivers"
+    )
+
+    @field_validator("max_size")
+    @classmethod
+    def _max_fits_default(cls, value: int, info: Any) -> int:
+        default = info.data.get("default_size")
+        if default is not None and value < default:
+            raise ValueError(f"smaller than default_size ({default})")
+        return value
+
+    @field_validator("max_lookback_days")
+    @classmethod
+    def _max_fits_lookback(cls, value: int, info: Any) -> int:
+        lookback = info.data.get("lookback_days")
+        if lookback is not None and value < lookback:
+            raise ValueError(f"smaller than lookback_days ({lookback})")
+        return value
 
 
-class PermissionSettings(BaseModel):
+class PermissionSettings(Section):
     # "managers": platform admins, channel managers and the allow-lists may change a channel;
     # "anyone": every member may (small private groups).
     channel_changes: Literal["managers", "anyone"] = "managers"
 
 
-class RetentionSettings(BaseModel):
-    snapshot_days: int = Field(30, ge=1)
-    removed_channel_days: int = Field(30, ge=0)
+class RetentionSettings(Section):
+    snapshot_days: int = Field(30, ge=1, le=3650)
+    removed_channel_days: int = Field(30, ge=0, le=3650)
 
 
-class ConsoleSettings(BaseModel):
+class ConsoleSettings(Section):
     # One JSON line per posted digest part (shared by processes: appended with O_APPEND).
     transcript: Path | None = None
 
+    @field_validator("transcript")
+    @classmethod
+    def _a_file(cls, value: Path | None) -> Path | None:
+        if value is not None and value.is_dir():
+            raise ValueError("is a folder: name a file to append to")
+        return value
 
-class SlackSettings(_ListsModel):
+
+class SlackSettings(Section):
     bot_token: SecretStr | None = None
     app_token: SecretStr | None = None
     signing_secret: SecretStr | None = None
-    client_id: str | None = None
+    client_id: Word | None = None
     client_secret: SecretStr | None = None
     token_encryption_key: SecretStr | None = None
-    api_base_url: str = "https://slack.com/api/"
-    admins: StrList = Field(default_factory=list)
+    api_base_url: HttpUrl = "https://slack.com/api/"
+    admins: WordList = Field(default_factory=list)
     # Slack waits 3 s for the ack: answers ready sooner go in it, later ones via response_url.
     ack_budget_seconds: float = Field(2.0, ge=0, le=2.8)
-    command: str = Field("/papers", description="the slash command's name in the app manifest")
-    admin_cache_seconds: float = Field(600.0, ge=0, description="how long users.info is trusted")
+    command: str = Field(
+        "/papers",
+        pattern=r"^/[a-z0-9_-]{1,31}$",
+        description="the slash command's name in the app manifest",
+    )
+    admin_cache_seconds: float = Field(
+        600.0, ge=0, le=DAY_SECONDS, description="how long users.info is trusted"
+    )
     # Where "Add to Slack" sends the browser (OAuth installs); a setting for tests and mirrors.
-    authorize_url: str = "https://slack.com/oauth/v2/authorize"
+    authorize_url: HttpUrl = "https://slack.com/oauth/v2/authorize"
 
     @property
     def configured(self) -> bool:
         return bool(self.bot_token or self.client_id)
 
 
-class DiscordSettings(_ListsModel):
+class DiscordSettings(Section):
     token: SecretStr | None = None
-    application_id: int | None = None
-    api_base_url: str = "https://discord.com/api/v10"
-    gateway_url: str = "wss://gateway.discord.gg"
-    guild_ids: IntList = Field(default_factory=list)
-    shard_count: int | Literal["auto"] | None = None
-    shard_ids: IntList = Field(default_factory=list)
+    application_id: int | None = Field(None, ge=1)
+    api_base_url: HttpUrl = "https://discord.com/api/v10"
+    gateway_url: WsUrl = "wss://gateway.discord.gg"
+    guild_ids: Annotated[list[Annotated[int, Field(ge=1)]], NoDecode] = Field(default_factory=list)
+    shard_count: Annotated[int, Field(ge=1)] | Literal["auto"] | None = None
+    shard_ids: Annotated[list[Annotated[int, Field(ge=0)]], NoDecode] = Field(default_factory=list)
     # discord.py waits out 429s up to this long (it must be >= 30 s), then delivery retries.
     max_ratelimit_timeout: float = Field(30.0, ge=30.0, le=600.0)
-    send_timeout_seconds: float = Field(60.0, gt=0, description="per message sent over REST")
+    send_timeout_seconds: float = Field(
+        60.0, gt=0, le=600, description="per message sent over REST"
+    )
 
     @property
     def configured(self) -> bool:
         return self.token is not None
 
 
-class ConfigError(ValueError):
-    """Settings that cannot work together; the message says what to set."""
-
-
-def _config_file() -> Path:
-    return Path(os.environ.get("PAPERBOT_CONFIG", "config/paperbot.toml"))
+def config_file() -> tuple[Path, bool]:
+    """The TOML file to read, and whether it was asked for (PAPERBOT_CONFIG) or is the default."""
+    named = os.environ.get("PAPERBOT_CONFIG", "").strip()
+    return (Path(named), True) if named else (DEFAULT_CONFIG_FILE, False)
 
 
 class Settings(BaseSettings):
@@ -183,13 +221,16 @@ class Settings(BaseSettings):
         env_nested_delimiter="__",
         env_file=".env",
         extra="ignore",
+        allow_inf_nan=False,
     )
 
-    database_url: str = "sqlite:///paperbot.db"
+    database_url: DatabaseUrl = "sqlite:///paperbot.db"
+    database_connect_timeout_seconds: float = Field(10.0, gt=0, le=300)
     index_dir: Path | None = None
-    seed_sample_data: bool = True
-    log_level: str = "INFO"
-    instance_id: str | None = None
+    # "auto": bundled sample papers only on the embedded default (no Slack or Discord).
+    seed_sample_data: SeedPolicy = "auto"
+    log_level: LogLevel = "INFO"
+    instance_id: Annotated[Word, Field(max_length=100)] | None = None
     http: HttpSettings = Field(default_factory=HttpSettings)
     source_http: SourceHttpSettings = Field(default_factory=SourceHttpSettings)
     hf: HFSettings = Field(default_factory=HFSettings)
@@ -202,6 +243,20 @@ class Settings(BaseSettings):
     discord: DiscordSettings = Field(default_factory=DiscordSettings)
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _text_forms(cls, value: Any, info: Any) -> Any:
+        if info.field_name == "seed_sample_data":
+            return seed_policy(value)
+        return from_text(cls, info.field_name, value)
+
+    @field_validator("index_dir")
+    @classmethod
+    def _a_folder(cls, value: Path | None) -> Path | None:
+        if value is not None and value.exists() and not value.is_dir():
+            raise ValueError("is a file: name a folder for the search index")
+        return value
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -211,12 +266,26 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        toml = TomlConfigSettingsSource(settings_cls, toml_file=_config_file())
+        from paperbot.config_errors import TomlFile
+
+        path, asked = config_file()
+        toml = TomlFile(settings_cls, path, required=asked)
         return (init_settings, env_settings, dotenv_settings, toml, file_secret_settings)
 
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def platform_configured(self) -> bool:
+        """Slack or Discord credentials are set: this store serves real channels."""
+        return self.slack.configured or self.discord.configured
+
+    def seeds_samples(self) -> bool:
+        """Whether an empty store gets the bundled sample papers (see seed_sample_data)."""
+        if self.seed_sample_data == "auto":
+            return not self.platform_configured
+        return self.seed_sample_data == "true"
 
     def resolved_index_dir(self) -> Path:
         """The tantivy folder: beside the SQLite file, or one per PostgreSQL database."""
@@ -231,3 +300,28 @@ class Settings(BaseSettings):
         name = url.database or "memory"
         host = (url.host or "local").replace(":", "_")
         return Path("paperbot-index") / f"{url.get_backend_name()}-{host}-{url.port or ''}-{name}"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from every source, or a ConfigError: one line per bad setting, no secrets."""
+    from paperbot.config_errors import describe, misspelt_variables
+
+    try:
+        settings = Settings(**overrides)
+    except ValidationError as exc:
+        raise ConfigError(describe(exc, Settings)) from None
+    except SettingsError as exc:
+        raise ConfigError(describe(exc, Settings)) from None
+    misspelt = misspelt_variables(Settings)
+    if misspelt:
+        raise ConfigError("\n".join(misspelt))
+    return settings
+
+
+__all__ = [
+    "ConfigError",
+    "DigestSettings",
+    "Settings",
+    "config_file",
+    "load_settings",
+]

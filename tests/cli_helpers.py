@@ -29,7 +29,7 @@ def cli_env(database_url: str, tmp_path: Path, **extra: str) -> dict[str, str]:
         {
             "PAPERBOT_DATABASE_URL": database_url,
             "PAPERBOT_INDEX_DIR": str(tmp_path / "index"),
-            "PAPERBOT_CONFIG": str(tmp_path / "absent.toml"),
+            "PAPERBOT_CONFIG": os.devnull,  # no config/paperbot.toml: defaults and env only
             "PAPERBOT_HF__BASE_URL": dead,
             "PAPERBOT_ARXIV__RSS_BASE_URL": dead,
             "PAPERBOT_ARXIV__API_BASE_URL": dead,

@@ -26,12 +26,13 @@ NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture(autouse=True)
-def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """No PAPERBOT_* from the developer's shell, no config/paperbot.toml, no .env leaks in."""
     for key in list(os.environ):
         if key.startswith("PAPERBOT_") and not key.startswith("PAPERBOT_TEST"):
             monkeypatch.delenv(key)
-    monkeypatch.setenv("PAPERBOT_CONFIG", str(tmp_path / "absent-paperbot.toml"))
+    # An empty config file (a missing one named by PAPERBOT_CONFIG is an error).
+    monkeypatch.setenv("PAPERBOT_CONFIG", os.devnull)
 
 
 @pytest.fixture

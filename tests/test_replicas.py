@@ -38,7 +38,7 @@ class Replica:
         self.name, self.port = name, free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("PAPERBOT_")}
         env.update(
-            PAPERBOT_CONFIG=str(tmp / "absent.toml"),
+            PAPERBOT_CONFIG=os.devnull,
             PAPERBOT_DATABASE_URL=url,
             PAPERBOT_INDEX_DIR=str(tmp / f"index-{name}"),
             PAPERBOT_SEED_SAMPLE_DATA="false",

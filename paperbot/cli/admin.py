@@ -1,4 +1,4 @@
-"""`paperbot run`, `db upgrade`, `index rebuild` and `discord invite-url`."""
+"""`paperbot run`, `db upgrade`, `db remove-samples`, `index rebuild` and `discord invite-url`."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import asyncio
 import logging
 import os
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -50,15 +50,45 @@ def run(
 
 @db_app.command("upgrade")
 def db_upgrade() -> None:
-    """Apply database migrations."""
-    from paperbot.core import db
+    """Apply database migrations (safe while replicas start: they take turns)."""
+    from paperbot.core import db, schema
 
     settings = load_settings()
     setup_logging(settings)
-    engine = db.create_db_engine(settings.database_url)
-    db.upgrade(engine)
-    engine.dispose()
-    emit("Database is up to date.")
+    engine = db.create_db_engine(
+        settings.database_url, connect_timeout=settings.database_connect_timeout_seconds
+    )
+    try:
+        done = schema.upgrade(engine)
+    finally:
+        engine.dispose()
+    for line in done.lines():
+        emit(line)
+
+
+@db_app.command("remove-samples")
+def db_remove_samples() -> None:
+    """Delete the bundled sample papers (seeded for the console) from the store."""
+    from paperbot.core import seed
+
+    settings = load_settings()
+    setup_logging(settings)
+    with opened_core(settings) as core:
+        removed, kept = seed.remove_samples(core.session_factory)
+        reindexed = removed > 0 and _rebuild_quietly(core)
+    also = f"; kept {kept} that a real source also brought" if kept else ""
+    emit(f"Removed {removed} sample papers{also}.")
+    if removed and not reindexed:
+        # Searches never show them (results come from the database), but the index counts them.
+        emit("A running paperbot holds the search index: `paperbot index rebuild` compacts it.")
+
+
+def _rebuild_quietly(core: Any) -> bool:
+    try:
+        core.index.rebuild(core.session_factory, wait_seconds=5)
+    except RuntimeError:  # another process holds the index writer
+        return False
+    return True
 
 
 @index_app.command("rebuild")

@@ -1,7 +1,7 @@
 """Shared pieces of the command line: the Typer apps, settings, output and error helpers.
 
 Results go to stdout, logs to stderr. Exit codes: 0 answered (even with no results),
-2 bad input (one line on stderr), 1 unexpected failure.
+2 bad input or settings (one line on stderr), 1 a service that did not answer or a failure.
 """
 
 from __future__ import annotations
@@ -16,9 +16,10 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, NoReturn
 
 import typer
-from pydantic import ValidationError
 
+from paperbot import config
 from paperbot.config import Settings
+from paperbot.core.errors import UserError
 
 app = typer.Typer(
     add_completion=False,
@@ -38,7 +39,7 @@ app.add_typer(discord_app, name="discord")
 log = logging.getLogger("paperbot")
 
 
-class BadInput(Exception):
+class BadInput(UserError):
     """User input we refuse: one line on stderr, exit 2."""
 
 
@@ -47,12 +48,8 @@ def fail(message: str) -> NoReturn:
 
 
 def load_settings() -> Settings:
-    try:
-        return Settings()
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        fail(f"invalid setting {where}: {first['msg']}")
+    """The settings, validated (a ConfigError names each bad one: exit 2)."""
+    return config.load_settings()
 
 
 def setup_logging(settings: Settings) -> None:

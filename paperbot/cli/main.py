@@ -1,4 +1,8 @@
-"""The `paperbot` command: parse arguments, build Settings, call bootstrap and the core."""
+"""The `paperbot` command: parse arguments, build Settings, call bootstrap and the core.
+
+The error tree (paperbot.core.errors) is mapped here, once: its message on stderr, one
+`paperbot: ` line each, and the class's exit code.
+"""
 
 from __future__ import annotations
 
@@ -7,16 +11,17 @@ import sys
 
 # Importing the command modules registers their commands on the Typer app.
 from paperbot.cli import admin, channels, papers  # noqa: F401
-from paperbot.cli.common import BadInput, app
-from paperbot.config import ConfigError
+from paperbot.cli.common import app
+from paperbot.core.errors import PaperbotError
 
 
 def main() -> None:
     try:
         app()
-    except (BadInput, ConfigError) as exc:
-        sys.stderr.write(f"paperbot: {exc}\n")
-        sys.exit(2)
+    except PaperbotError as exc:
+        for line in str(exc).splitlines() or [type(exc).__name__]:
+            sys.stderr.write(f"paperbot: {line}\n")
+        sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         sys.exit(130)
     except Exception as exc:

@@ -1,31 +1,55 @@
-"""Database engine and sessions: SQLite pragmas, PostgreSQL options, Alembic migrations."""
+"""Database engine and sessions: SQLite pragmas, PostgreSQL options, connection failures in words.
+
+Migrations live in paperbot.core.schema (Alembic is imported only when one is due).
+"""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import URL, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-MIGRATIONS = Path(__file__).with_name("migrations")
+from paperbot.core.errors import DatabaseUnavailable
+
+if TYPE_CHECKING:
+    from paperbot.core.schema import Upgrade
+
+DEFAULT_CONNECT_TIMEOUT = 10.0
 
 
-def create_db_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine with the pragmas paperbot relies on (WAL and foreign keys on SQLite)."""
+def create_db_engine(
+    url: str, *, connect_timeout: float = DEFAULT_CONNECT_TIMEOUT, **kwargs: Any
+) -> Engine:
+    """An engine with the pragmas paperbot relies on (WAL and foreign keys on SQLite).
+
+    A PostgreSQL server that does not answer fails after `connect_timeout` seconds instead
+    of the operating system's minutes.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            folder = Path(parsed.database).parent
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise DatabaseUnavailable(
+                    f"cannot open {where(parsed)}: cannot create its folder {folder}"
+                    f" ({exc.strerror})"
+                ) from None
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
         _sqlite_pragmas(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    connect_args: dict[str, Any] = {}
+    if "connect_timeout" not in parsed.query:
+        connect_args["connect_timeout"] = max(2, math.ceil(connect_timeout))  # libpq: >= 2 s
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)
 
 
 def _sqlite_pragmas(engine: Engine) -> None:
@@ -58,13 +82,42 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         yield session
 
 
-def alembic_config(engine: Engine) -> Config:
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    cfg.attributes["engine"] = engine
-    return cfg
+def where(url: URL) -> str:
+    """'database "paperbot" on db.example:5432' (never the password)."""
+    if url.get_backend_name() == "sqlite":
+        return f"the SQLite database {url.database or ':memory:'}"
+    return f'database "{url.database}" on {url.host or "localhost"}:{url.port or 5432}'
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Apply migrations (idempotent; runs on every start and from `paperbot db upgrade`)."""
-    command.upgrade(alembic_config(engine), revision)
+def unavailable(url: URL, exc: DBAPIError) -> DatabaseUnavailable:
+    """A driver's connection failure as one line naming the host and the database."""
+    text = str(exc.orig) if exc.orig is not None else str(exc)
+    lowered = text.lower()
+    if "password authentication failed" in lowered or (
+        "role" in lowered and "does not exist" in lowered
+    ):
+        why = f"the server refused the login of user {url.username!r}"
+    elif "database" in lowered and "does not exist" in lowered:
+        why = f'it does not exist: create it (createdb "{url.database}") or fix the URL'
+    elif "timeout" in lowered:
+        why = "the server did not answer in time"
+    elif "refused" in lowered or "resolve host" in lowered or "no route" in lowered:
+        why = "the server does not answer (" + _last_line(text) + ")"
+    else:
+        why = _last_line(text)
+    return DatabaseUnavailable(f"cannot open {where(url)}: {why}")
+
+
+def _last_line(text: str) -> str:
+    """The driver's reason without its framing ("connection to server at ... failed: ")."""
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    first = lines[0] if lines else "no answer"
+    reason = first.rsplit("failed: ", 1)[-1].replace("FATAL:", "").strip()
+    return (reason[:1].lower() + reason[1:])[:200]
+
+
+def upgrade(engine: Engine, revision: str = "head") -> Upgrade:
+    """Apply migrations under the cross-process lock (see paperbot.core.schema.upgrade)."""
+    from paperbot.core import schema
+
+    return schema.upgrade(engine, revision)

@@ -15,6 +15,8 @@ from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import Engine, String
 from sqlalchemy.types import TypeDecorator
 
+from paperbot.core.errors import ConfigError
+
 # The columns of slack_sdk's tables that hold secrets (see migration 0002).
 TOKEN_COLUMNS = ("bot_token", "bot_refresh_token", "user_token", "user_refresh_token")
 KEY_HELP = (
@@ -24,7 +26,7 @@ KEY_HELP = (
 )
 
 
-class InstallationConfigError(ValueError):
+class InstallationConfigError(ConfigError):
     """OAuth is configured but cannot work (missing or malformed encryption key)."""
 
 

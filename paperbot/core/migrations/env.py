@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from paperbot.core.models import Base
 
@@ -17,10 +17,7 @@ def include_object(
     )
 
 
-config = context.config
-engine: Engine = config.attributes["engine"]
-
-with engine.connect() as connection:
+def run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=Base.metadata,
@@ -31,3 +28,15 @@ with engine.connect() as connection:
     with context.begin_transaction():
         context.run_migrations()
     connection.commit()
+
+
+config = context.config
+# paperbot.core.schema hands over the connection that holds the migration lock; tools that
+# use alembic directly may hand over an engine.
+given: Connection | None = config.attributes.get("connection")
+if given is not None:
+    run(given)
+else:
+    engine: Engine = config.attributes["engine"]
+    with engine.connect() as connection:
+        run(connection)

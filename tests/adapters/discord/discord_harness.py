@@ -40,6 +40,7 @@ def settings_for(fake: FakeDiscord, database_url: str, tmp_path: Path, **discord
         discord=values,
         hf={"enabled": False},
         arxiv={"enabled": False},
+        seed_sample_data="true",  # papers to post (by default none are seeded beside Discord)
     )
 
 

@@ -32,6 +32,7 @@ async def test_paperbot_run_serves_discord(
         PAPERBOT_DISCORD__TOKEN=fake.token,
         PAPERBOT_DISCORD__API_BASE_URL=fake.api_base_url,
         PAPERBOT_DISCORD__GATEWAY_URL=fake.gateway_url,
+        PAPERBOT_SEED_SAMPLE_DATA="true",  # papers to search and post (default: none on Discord)
     )
     process = await asyncio.create_subprocess_exec(
         sys.executable,

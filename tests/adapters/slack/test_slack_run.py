@@ -34,6 +34,7 @@ def test_paperbot_run_serves_slack_http_mode(
         PAPERBOT_SLACK__BOT_TOKEN="xoxb-test-token",
         PAPERBOT_SLACK__API_BASE_URL=slack.api_url,
         PAPERBOT_DIGEST__TICK_SECONDS="1",
+        PAPERBOT_SEED_SAMPLE_DATA="true",  # papers to search and post (default: none beside Slack)
     )
     proc = start_bot(env=env, cwd=tmp_path)
     try:
@@ -76,7 +77,20 @@ def test_paperbot_run_serves_slack_http_mode(
         now = command("digest").json()
         assert "Posted" in now["text"], now
         first = list(slack.messages["C1"])
-        # Tomorrow's scheduled slot, delivered by a one-off `paperbot deliver` beside the bot.
+        # Tomorrow's scheduled slot, delivered by a one-off `paperbot deliver` beside the bot,
+        # with papers announced today (the bundled samples are dated months ago).
+        fresh = tmp_path / "fresh.jsonl"
+        fresh.write_text(
+            "".join(
+                json.dumps(
+                    {"arxiv_id": f"2612.0000{i}", "title": f"Diffusion {i}", "abstract": "x"}
+                )
+                + "\n"
+                for i in range(3)
+            )
+        )
+        ingested = paperbot("ingest", "--source", "file", str(fresh), env=env, cwd=tmp_path)
+        assert ingested.returncode == 0, ingested.stderr
         tomorrow = (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%dT00:05:00+00:00")
         done = paperbot("deliver", "--now", tomorrow, env=env, cwd=tmp_path)
         assert done.returncode == 0, done.stderr

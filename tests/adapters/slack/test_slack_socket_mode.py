@@ -369,6 +369,7 @@ def socket_env(url: str, tmp_path: Path, slack: FakeSlack, app_token: str) -> di
         PAPERBOT_SLACK__APP_TOKEN=app_token,
         PAPERBOT_SLACK__BOT_TOKEN=BOT_TOKEN,
         PAPERBOT_SLACK__API_BASE_URL=slack.api_url,
+        PAPERBOT_SEED_SAMPLE_DATA="true",  # papers to search (default: none beside Slack)
     )
 
 
