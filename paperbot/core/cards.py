@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-import re
-
 from paperbot.core.messages import PaperCard
 from paperbot.core.models import Paper
-
-SUMMARY_CHARS = 300
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s")
+from paperbot.core.summaries import summarize, summarize_abstract
 
 
-def summarize(text: str, limit: int = SUMMARY_CHARS) -> str:
-    """The first sentences of a text, cut at a word boundary within `limit` characters."""
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    cut = text[:limit]
-    ends = [m.start() for m in _SENTENCE_END.finditer(cut)]
-    if ends and ends[-1] > limit // 2:
-        return cut[: ends[-1]].rstrip()
-    return cut.rsplit(" ", 1)[0].rstrip(" ,;:") + "…"
+def card_summary(paper: Paper) -> str:
+    """The Hugging Face AI summary when there is one, else an extractive one of the abstract."""
+    if paper.ai_summary and paper.ai_summary.strip():
+        return summarize(paper.ai_summary)
+    return summarize_abstract(paper.abstract or "", title=paper.title or "")
 
 
 def code_url(paper: Paper) -> str | None:
@@ -38,7 +29,7 @@ def to_card(paper: Paper, *, why: str = "", score: float = 0.0) -> PaperCard:
         title=" ".join(paper.title.split()),
         url=url,
         authors=tuple(paper.authors or ()),
-        summary=summarize(paper.ai_summary or paper.abstract or ""),
+        summary=card_summary(paper),
         arxiv_id=paper.arxiv_id,
         pdf_url=pdf,
         code_url=code_url(paper),

@@ -14,12 +14,16 @@ from paperbot.config import RankingSettings, Settings
 from paperbot.core.cards import to_card
 from paperbot.core.messages import PaperCard
 from paperbot.core.models import Paper, SignalSnapshot
-from paperbot.core.ranking import Growth, Signals, growth, merge_growth, trending_score, why_line
+from paperbot.core.ranking import Growth, Signals, growth, merge_growth, trending_score
+from paperbot.core.why import why_line
 
 # A literal IN list up to this size; beyond it the window is passed as a subquery.
 MAX_LITERAL_IDS = 1000
 
 PaperIds = Collection[int] | Select[int]
+# Sources that say when a paper was announced; a paper known only from others (a JSONL file
+# without dates) has the day paperbot first stored it as its `announced` day.
+DATING_SOURCES = frozenset({"hf", "arxiv"})
 
 
 def today(now: datetime) -> date:
@@ -118,10 +122,49 @@ def _growth_rows(
     return out
 
 
+def _baseline_rows(session: Session, ids: PaperIds, *, at: datetime) -> dict[int, Growth]:
+    """Per paper: each signal in its latest snapshot at or before `at` (largest over sources)."""
+    snap = SignalSnapshot
+    latest = (
+        select(snap.paper_id, snap.source, func.max(snap.observed_at).label("at"))
+        .where(_id_filter(snap.paper_id, ids), snap.observed_at <= at)
+        .group_by(snap.paper_id, snap.source)
+        .subquery()
+    )
+    rows = session.execute(
+        select(snap.paper_id, snap.upvotes, snap.comments, snap.github_stars).join(
+            latest,
+            and_(
+                snap.paper_id == latest.c.paper_id,
+                snap.source == latest.c.source,
+                snap.observed_at == latest.c.at,
+            ),
+        )
+    ).all()
+    out: dict[int, Growth] = {}
+    for row in rows:
+        prev = out.get(row.paper_id, Growth())
+        out[row.paper_id] = Growth(
+            max(prev.upvotes, row.upvotes or 0),
+            max(prev.comments, row.comments or 0),
+            max(prev.github_stars, row.github_stars or 0),
+        )
+    return out
+
+
 def load_signals(
-    session: Session, ids: PaperIds, *, now: datetime, weights: RankingSettings
+    session: Session,
+    ids: PaperIds,
+    *,
+    now: datetime,
+    weights: RankingSettings,
+    window_start: datetime | None = None,
 ) -> dict[int, Signals]:
-    """Signals of the given papers (ids or a window subquery) at `now`, in two queries."""
+    """Signals of the given papers (ids or a window subquery) at `now`, in two queries.
+
+    With `window_start` (long cadences) each paper also gets what it gained since then
+    (one more query): its totals minus its latest snapshot at or before the start.
+    """
     if not isinstance(ids, Select) and len(ids) > MAX_LITERAL_IDS:
         ids = select(Paper.id).where(Paper.id.in_(list(ids)))
     rows = session.execute(
@@ -130,6 +173,7 @@ def load_signals(
             Paper.announced,
             Paper.published,
             Paper.first_seen_at,
+            Paper.sources,
             Paper.upvotes,
             Paper.comments,
             Paper.github_stars,
@@ -138,19 +182,34 @@ def load_signals(
     if not rows:
         return {}
     grown = _growth_rows(session, ids, now=now, window_hours=weights.growth_window_hours)
+    before = _baseline_rows(session, ids, at=window_start) if window_start is not None else {}
+    span = (now - window_start).total_seconds() / 3600 if window_start is not None else 0.0
     out: dict[int, Signals] = {}
     for row in rows:
         g = grown.get(row.id, Growth())
+        totals = (row.upvotes or 0, row.comments or 0, row.github_stars or 0)
+        gained = None
+        if window_start is not None:
+            base = before.get(row.id, Growth())
+            gained = Growth(
+                max(0, totals[0] - base.upvotes),
+                max(0, totals[1] - base.comments),
+                max(0, totals[2] - base.github_stars),
+                span,
+            )
         out[row.id] = Signals(
-            upvotes=row.upvotes or 0,
-            comments=row.comments or 0,
-            github_stars=row.github_stars or 0,
+            upvotes=totals[0],
+            comments=totals[1],
+            github_stars=totals[2],
             upvotes_growth=g.upvotes,
             comments_growth=g.comments,
             stars_growth=g.github_stars,
             growth_hours=g.hours,
             announced=row.announced or row.published,
             first_seen_at=row.first_seen_at,
+            published=row.published,
+            dated=row.published is not None or bool(DATING_SOURCES & set(row.sources or ())),
+            gained=gained,
         )
     return out
 
