@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import date
+
 from paperbot.core.messages import PaperCard
 from paperbot.core.models import Paper
 from paperbot.core.summaries import summarize, summarize_abstract
+
+# Sources that say when a paper was announced; a paper known only from others (a JSONL file
+# without dates) has the day paperbot first stored it as its `announced` day.
+DATING_SOURCES = frozenset({"hf", "arxiv"})
+
+
+def has_source_date(published: date | None, sources: Iterable[str] | None) -> bool:
+    """Whether a paper's day comes from a source, not from when paperbot stored it."""
+    return published is not None or bool(DATING_SOURCES.intersection(sources or ()))
 
 
 def card_summary(paper: Paper) -> str:
@@ -38,7 +50,8 @@ def to_card(paper: Paper, *, why: str = "", score: float = 0.0) -> PaperCard:
         upvotes=paper.upvotes or 0,
         comments=paper.comments or 0,
         github_stars=paper.github_stars or 0,
-        published=paper.published or paper.announced,
+        published=paper.published
+        or (paper.announced if has_source_date(None, paper.sources) else None),
         categories=tuple(paper.categories or ()),
         why=why,
         score=score,

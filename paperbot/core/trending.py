@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, Select, and_, func, or_, select, union
 from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
 from paperbot.config import RankingSettings, Settings
-from paperbot.core.cards import to_card
+from paperbot.core.cards import has_source_date, to_card
 from paperbot.core.messages import PaperCard
 from paperbot.core.models import Paper, SignalSnapshot
 from paperbot.core.ranking import Growth, Signals, growth, merge_growth, trending_score
@@ -21,9 +21,6 @@ from paperbot.core.why import why_line
 MAX_LITERAL_IDS = 1000
 
 PaperIds = Collection[int] | Select[int]
-# Sources that say when a paper was announced; a paper known only from others (a JSONL file
-# without dates) has the day paperbot first stored it as its `announced` day.
-DATING_SOURCES = frozenset({"hf", "arxiv"})
 
 
 def today(now: datetime) -> date:
@@ -208,7 +205,7 @@ def load_signals(
             announced=row.announced or row.published,
             first_seen_at=row.first_seen_at,
             published=row.published,
-            dated=row.published is not None or bool(DATING_SOURCES & set(row.sources or ())),
+            dated=has_source_date(row.published, row.sources),
             gained=gained,
         )
     return out

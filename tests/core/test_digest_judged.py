@@ -138,6 +138,7 @@ def test_new_today_only_for_papers_announced_today(
                 assert announced(store, paper.title) == TODAY, paper.title
             if paper.title == undated.title:
                 assert paper.why.startswith("added 2 days ago")
+                assert paper.published is None  # no made-up date on the card either
             # No figure of the card appears again in the why line.
             totals = (f"{paper.upvotes:,} upvote", f"{paper.comments:,} comment", "★")
             assert not any(re.search(rf"(?<![+\d]){t}", paper.why) for t in totals), paper
