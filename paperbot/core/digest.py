@@ -17,13 +17,7 @@ from paperbot.core import schedule
 from paperbot.core.digest_cache import CardBook, DigestCache
 from paperbot.core.messages import ChannelRef, Digest, PaperCard
 from paperbot.core.models import Channel, Delivery, Paper, PostedPaper
-from paperbot.core.ranking import (
-    Signals,
-    digest_score,
-    topic_score,
-    trending_score,
-    window_score,
-)
+from paperbot.core.ranking import Signals, cadence_score, digest_score, topic_score
 from paperbot.core.selection import Candidate, DuplicateCheck, Similarity, choose
 from paperbot.core.source_health import enabled_sources, partial_sources
 from paperbot.core.trending import (
@@ -50,7 +44,17 @@ class TopicMatchLike(Protocol):
     @property
     def topics(self) -> tuple[str, ...]: ...
     @property
+    def relevance(self) -> Mapping[str, float]: ...
+    @property
     def by_meaning(self) -> tuple[str, ...]: ...
+
+
+def matched_topics(match: TopicMatchLike) -> tuple[str, ...]:
+    """The match's topics that scored something: a relevance of 0 is no match (the matcher's
+    contract says so; this keeps one that breaks it from filling digests with noise)."""
+    if match.score <= 0:
+        return ()
+    return tuple(t for t in match.topics if match.relevance.get(t, match.score) > 0)
 
 
 class TopicMatcher(Protocol):
@@ -176,11 +180,14 @@ def _candidates(
     """The window's never-posted candidates for the channel, best first."""
     weights, since, now, start = settings.ranking, mode.since, mode.now, mode.window_start
     matches: Mapping[int, TopicMatchLike] = {}
+    labels: dict[int, tuple[str, ...]] = {}
+    scores: Mapping[int, float] = {}
+    if cache is not None:
+        scores = cache.scores(session, since, now, settings, start)
     if topics:
         found = index.match_topics(topics, since=since, now=now, limit_per_topic=LIMIT_PER_TOPIC)
-        # A match without a topic or with no relevance is no match (the contract says so;
-        # this keeps a matcher that breaks it from filling digests with noise).
-        matches = {pid: m for pid, m in found.items() if m.topics and m.score > 0}
+        labels = {pid: shown for pid, m in found.items() if (shown := matched_topics(m))}
+        matches = {pid: found[pid] for pid in labels}
         if cache is not None:
             window = cache.window(session, since, now, settings, start)
             signals = {pid: window[pid] for pid in matches if pid in window}
@@ -203,12 +210,11 @@ def _candidates(
         if pid in posted:
             continue
         match = matches.get(pid)
-        matched = tuple(match.topics) if match is not None else ()
+        matched = labels.get(pid, ())
         topic = topic_score(match.score, len(matched), weights=weights) if match else 0.0
-        if hours is None:
-            base = trending_score(sig, now=now, weights=weights)
-        else:
-            base = window_score(sig, now=now, window_hours=hours, weights=weights)
+        base = scores.get(pid)
+        if base is None:
+            base = cadence_score(sig, now=now, weights=weights, window_hours=hours)
         out.append(Candidate(pid, digest_score(base, topic, weights=weights), matched))
     day = {pid: (s.announced or date.min).toordinal() for pid, s in signals.items()}
     out.sort(key=lambda c: (c.score, day[c.paper_id], c.paper_id), reverse=True)

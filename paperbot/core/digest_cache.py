@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from paperbot.config import Settings
 from paperbot.core.messages import PaperCard
-from paperbot.core.ranking import Signals
+from paperbot.core.ranking import Signals, cadence_score
 from paperbot.core.selection import Candidate
 from paperbot.core.source_health import partial_sources
 from paperbot.core.trending import load_cards, load_signals, newest_day, window_ids
@@ -61,6 +61,27 @@ class DigestCache:
             lambda: load_signals(
                 session, window_ids(since), now=now, weights=weights, window_start=window_start
             ),
+        )
+
+    def scores(
+        self,
+        session: Session,
+        since: date,
+        now: datetime,
+        settings: Settings,
+        window_start: datetime | None = None,
+    ) -> dict[int, float]:
+        """Every window paper's score before topics: the same for every channel of a tick."""
+        weights = settings.ranking
+        window = self.window(session, since, now, settings, window_start)
+        hours = (now - window_start).total_seconds() / 3600 if window_start else None
+        return self._get(
+            now,
+            ("scores", since, window_start, tuple(weights.model_dump().values())),
+            lambda: {
+                pid: cadence_score(sig, now=now, weights=weights, window_hours=hours)
+                for pid, sig in window.items()
+            },
         )
 
     def cards(self, session: Session, ids: Sequence[int], now: datetime) -> dict[int, PaperCard]:

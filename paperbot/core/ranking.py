@@ -182,6 +182,15 @@ def window_score(
     return math.sqrt(earned) + weights.recency_weight * freshness
 
 
+def cadence_score(
+    signals: Signals, *, now: datetime, weights: RankingSettings, window_hours: float | None = None
+) -> float:
+    """The score before topics: trending, or for a long cadence (window_hours set) the window's."""
+    if window_hours is None:
+        return trending_score(signals, now=now, weights=weights)
+    return window_score(signals, now=now, window_hours=window_hours, weights=weights)
+
+
 def topic_score(relevance: float, matched_topics: int, *, weights: RankingSettings) -> float:
     """How well a paper matches a channel's topics, 0..1 (0 for a channel without topics)."""
     if matched_topics <= 0:

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from paperbot.config import Settings
-from paperbot.core.digest import build_digest
+from paperbot.core.digest import DigestCache, build_digest
 from paperbot.core.index import SearchIndex, TopicMatch
 from paperbot.core.ingest import ingest
 from paperbot.core.messages import Digest
@@ -204,6 +204,8 @@ def test_a_plain_words_topic_matched_by_meaning_says_so(
         paper_id(store, "Efficient Personalized Text-to-image Generation"): 0.74,
         # Below what matters: a topic match with relevance 0 is no match at all.
         paper_id(store, "HYDRA-X"): 0.0,
+        # Matched lexically by the other topic: the zero does not make it a match of this one.
+        paper_id(store, "EvoArena"): 0.0,
     }
     matcher = MeaningMatcher(index, {PLAIN: personal})
     lab = add_channel(store, "lab", [PLAIN, '"LLM agents"'], days="fri", size=4)
@@ -220,6 +222,7 @@ def test_a_plain_words_topic_matched_by_meaning_says_so(
     assert by_meaning.why == f"new 4 days ago · matches by meaning: {PLAIN}"
     assert by_meaning.summary.startswith("Here we present a simple approach")
     assert digest.papers[0].why == 'new today · matches: "LLM agents"'
+    assert digest.papers[0].topics == ('"LLM agents"',)
     assert "HYDRA-X" not in titles(digest)
 
 
@@ -234,3 +237,22 @@ def test_a_paper_matching_both_ways_lists_each_topic_once(
     )
     assert paper.topics == ("diffusion", PLAIN)
     assert paper.why == f"new 2 days ago · matches: diffusion · matches by meaning: {PLAIN}"
+
+
+def test_a_shared_tick_cache_builds_the_same_digests(
+    store: sessionmaker[Session], index: SearchIndex, settings: Settings
+) -> None:
+    channels = [
+        add_channel(store, "daily", TOPICS),
+        add_channel(store, "weekly", TOPICS, days="fri"),
+        add_channel(store, "mon-thu", ["diffusion"], days="mon,thu"),
+        add_channel(store, "everything", [], days="fri", size=8),
+    ]
+    cache = DigestCache()
+    for cid in channels:
+        plain = digest_of(store, index, cid, settings)
+        with store() as s:
+            shared = build_digest(
+                s, index, s.get_one(Channel, cid), now=NOW, settings=settings, cache=cache
+            )
+        assert shared.papers == plain.papers
