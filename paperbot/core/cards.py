@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import date
 
@@ -17,6 +18,20 @@ DATING_SOURCES = frozenset({"hf", "arxiv"})
 def has_source_date(published: date | None, sources: Iterable[str] | None) -> bool:
     """Whether a paper's day comes from a source, not from when paperbot stored it."""
     return published is not None or bool(DATING_SOURCES.intersection(sources or ()))
+
+
+_ARXIV_MONTH = re.compile(r"(?:^|/)(\d{2})(\d{2})(?:\.|\d{3})")
+
+
+def arxiv_month(arxiv_id: str | None) -> date | None:
+    """The month an arXiv paper was first submitted, from its id (2606.12345, cs/0112017)."""
+    match = _ARXIV_MONTH.search(arxiv_id or "")
+    if not match:
+        return None
+    yy, mm = int(match.group(1)), int(match.group(2))
+    if not 1 <= mm <= 12:
+        return None
+    return date(2000 + yy if yy < 91 else 1900 + yy, mm, 1)
 
 
 def card_summary(paper: Paper) -> str:

@@ -76,6 +76,8 @@ class Signals:
     published: date | None = None
     # False when `announced` is only the day paperbot first stored the paper (an undated file).
     dated: bool = True
+    # The month of the first version, from the arXiv id (2606.12345: June 2026), first day.
+    first_month: date | None = None
     # What each signal gained inside a long cadence's window (None: not measured).
     gained: Growth | None = None
 

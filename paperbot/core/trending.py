@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, Select, and_, func, or_, select, union
 from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
 from paperbot.config import RankingSettings, Settings
-from paperbot.core.cards import has_source_date, to_card
+from paperbot.core.cards import arxiv_month, has_source_date, to_card
 from paperbot.core.messages import PaperCard
 from paperbot.core.models import Paper, SignalSnapshot
 from paperbot.core.ranking import Growth, Signals, growth, merge_growth, trending_score
@@ -167,6 +167,7 @@ def load_signals(
     rows = session.execute(
         select(
             Paper.id,
+            Paper.arxiv_id,
             Paper.announced,
             Paper.published,
             Paper.first_seen_at,
@@ -206,6 +207,7 @@ def load_signals(
             first_seen_at=row.first_seen_at,
             published=row.published,
             dated=has_source_date(row.published, row.sources),
+            first_month=arxiv_month(row.arxiv_id),
             gained=gained,
         )
     return out

@@ -8,7 +8,7 @@ so a reader sees every figure once.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from paperbot.core.ranking import Growth, Signals
 
@@ -55,6 +55,10 @@ def recency(signals: Signals, now: datetime) -> str:
     if day is not None:
         if signals.published is not None and (day - signals.published).days > NEW_WITHIN_DAYS:
             return f"first published {_day(signals.published)}"
+        month = signals.first_month
+        if month is not None and (day - _month_end(month)).days > NEW_WITHIN_DAYS:
+            # A feed lists revisions with the day of the revision; the id says when v1 came.
+            return f"first published {month:%b %Y}"
         days = (today - day).days
         if days >= NEW_WITHIN_DAYS:
             return f"announced {_day(day)}"
@@ -72,6 +76,10 @@ def recency(signals: Signals, now: datetime) -> str:
     if days == 1:
         return f"{verb} yesterday"
     return f"{verb} {days} days ago"
+
+
+def _month_end(first: date) -> date:
+    return (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
 
 
 def _topic(text: str) -> str:

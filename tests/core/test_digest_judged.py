@@ -124,25 +124,39 @@ def test_new_today_only_for_papers_announced_today(
         source="file",
     )
     ingest(store, [undated], source="file", now=NOW - timedelta(days=2))
+    # A 2019 paper revised today, as arXiv's feed lists it (announce_type "replace").
+    revised = PaperIn(
+        title="Diffusion policies, revised",
+        abstract="We propose diffusion policies for control.",
+        arxiv_id="1905.01234v4",
+        published=TODAY,
+        announced=TODAY,
+        source="arxiv",
+    )
+    ingest(store, [revised], source="arxiv", now=NOW - timedelta(hours=2))
     index.catch_up(store)
     channels = [
         add_channel(store, "daily", TOPICS, size=20),
         add_channel(store, "weekly", TOPICS, days="fri", size=20),
         add_channel(store, "everything", [], size=20),
     ]
-    seen = 0
+    seen: list[str] = []
     for cid in channels:
         for paper in digest_of(store, index, cid, settings).papers:
-            seen += 1
+            seen.append(paper.title)
             if "new today" in paper.why:
                 assert announced(store, paper.title) == TODAY, paper.title
+                assert paper.arxiv_id is None or paper.arxiv_id.startswith("2606."), paper
             if paper.title == undated.title:
                 assert paper.why.startswith("added 2 days ago")
                 assert paper.published is None  # no made-up date on the card either
+            if paper.title == revised.title:
+                assert paper.why.startswith("first published May 2019")
             # No figure of the card appears again in the why line.
             totals = (f"{paper.upvotes:,} upvote", f"{paper.comments:,} comment", "★")
             assert not any(re.search(rf"(?<![+\d]){t}", paper.why) for t in totals), paper
-    assert seen >= 40
+    assert len(seen) >= 40
+    assert {undated.title, revised.title} <= set(seen)
 
 
 def test_near_duplicates_from_two_sources_appear_once(

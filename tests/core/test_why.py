@@ -62,6 +62,15 @@ def test_new_today_only_for_papers_announced_today() -> None:
     assert line(announced=date(2026, 6, 12)) == "announced 12 Jun 2026"
     # A 2019 paper listed again today (an arXiv revision, or an old paper on HF) is not new.
     assert line(announced=TODAY, published=date(2019, 3, 4)) == "first published 4 Mar 2019"
+    # An arXiv feed lists a revision with the revision's day; its id says when v1 came out.
+    revision = Signals(announced=TODAY, published=TODAY, first_month=date(2019, 5, 1))
+    assert why_line(revision, now=NOW) == "first published May 2019"
+    this_month = Signals(announced=TODAY, published=TODAY, first_month=date(2026, 11, 1))
+    assert why_line(this_month, now=NOW) == "new today"
+    # Submitted on the last day of a month, announced two days later: still new.
+    early = datetime(2026, 12, 2, 9, tzinfo=UTC)
+    turn = Signals(announced=early.date(), first_month=date(2026, 11, 1))
+    assert why_line(turn, now=early) == "new today"
     # A paper from an undated file: all paperbot knows is when it stored it.
     undated = NOW - timedelta(hours=2)
     assert line(announced=TODAY, first_seen_at=undated, dated=False) == "added today"
