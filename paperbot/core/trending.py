@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, union
+from sqlalchemy import ColumnElement, Select, Subquery, and_, func, or_, select, union
 from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
 from paperbot.config import RankingSettings, Settings
@@ -66,6 +67,28 @@ def newest_day(session: Session) -> date | None:
     return max(days) if days else None
 
 
+def _picked(session: Session, picks: Subquery) -> Sequence[Any]:
+    """The snapshots named by a (paper_id, source, at) subquery."""
+    snap = SignalSnapshot
+    return session.execute(
+        select(
+            snap.paper_id,
+            snap.source,
+            snap.observed_at,
+            snap.upvotes,
+            snap.comments,
+            snap.github_stars,
+        ).join(
+            picks,
+            and_(
+                snap.paper_id == picks.c.paper_id,
+                snap.source == picks.c.source,
+                snap.observed_at == picks.c.at,
+            ),
+        )
+    ).all()
+
+
 def _growth_rows(
     session: Session, ids: PaperIds, *, now: datetime, window_hours: float
 ) -> dict[int, Growth]:
@@ -89,23 +112,7 @@ def _growth_rows(
         .where(of_papers, snap.observed_at > target, snap.observed_at <= now)
         .group_by(*key),
     ).subquery()
-    rows = session.execute(
-        select(
-            snap.paper_id,
-            snap.source,
-            snap.observed_at,
-            snap.upvotes,
-            snap.comments,
-            snap.github_stars,
-        ).join(
-            picks,
-            and_(
-                snap.paper_id == picks.c.paper_id,
-                snap.source == picks.c.source,
-                snap.observed_at == picks.c.at,
-            ),
-        )
-    ).all()
+    rows = _picked(session, picks)
     grouped: dict[int, dict[str, dict[datetime, object]]] = defaultdict(lambda: defaultdict(dict))
     for row in rows:
         grouped[row.paper_id][row.source][row.observed_at] = row
@@ -128,18 +135,8 @@ def _baseline_rows(session: Session, ids: PaperIds, *, at: datetime) -> dict[int
         .group_by(snap.paper_id, snap.source)
         .subquery()
     )
-    rows = session.execute(
-        select(snap.paper_id, snap.upvotes, snap.comments, snap.github_stars).join(
-            latest,
-            and_(
-                snap.paper_id == latest.c.paper_id,
-                snap.source == latest.c.source,
-                snap.observed_at == latest.c.at,
-            ),
-        )
-    ).all()
     out: dict[int, Growth] = {}
-    for row in rows:
+    for row in _picked(session, latest):
         prev = out.get(row.paper_id, Growth())
         out[row.paper_id] = Growth(
             max(prev.upvotes, row.upvotes or 0),

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -40,13 +39,6 @@ def paper(
         comments=comments,
         source="hf" if upvotes is not None or comments is not None else "arxiv",
     )
-
-
-@pytest.fixture
-def index(tmp_path: Path) -> Iterator[SearchIndex]:
-    idx = SearchIndex(tmp_path / "index")
-    yield idx
-    idx.close()
 
 
 @pytest.fixture

@@ -7,9 +7,8 @@ tell the truth (topics as written, each figure once, "new today" only for today'
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,13 +26,6 @@ from tests.core.digest_store import NOW, TODAY, add_channel, build_store
 
 TOPICS = ["diffusion", '"federated learning"', '"point cloud"', '"LLM agents"']
 PLAIN = "teaching an image generator a user's specific object from a few photos"
-
-
-@pytest.fixture
-def index(tmp_path: Path) -> Iterator[SearchIndex]:
-    idx = SearchIndex(tmp_path / "index")
-    yield idx
-    idx.close()
 
 
 @pytest.fixture
