@@ -1,6 +1,6 @@
 """Fan-out benchmark (not in CI): build 10,000 channels' digests, deliver 1,000 under Slack limits.
 
-Usage: python benchmarks/fanout.py [--store DIR] [--channels 10000] [--deliver 1000]
+Usage: python benchmarks/fanout.py [--store DIR] [--channels 10000] [--deliver 1000] [--days fri]
 
 --store: the folder of the search benchmark's cached 1M-paper store (a `paperbot.db` SQLite
 file and its index). Without it a small synthetic store is made, and the build figures are not
@@ -160,6 +160,9 @@ def main() -> None:
     parser.add_argument("--store", type=Path, default=cached if cached.exists() else None)
     parser.add_argument("--channels", type=int, default=10_000)
     parser.add_argument("--deliver", type=int, default=1_000)
+    parser.add_argument(
+        "--days", default="daily", help="the channels' schedule, e.g. fri (a weekly window)"
+    )
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="fanout-"))
     store = args.store or tmp
@@ -199,7 +202,7 @@ def main() -> None:
                 channel=f"C{i:05d}",
                 digest_time="09:00",
                 timezone="UTC",
-                days="daily",
+                days=args.days,
                 size=5,
                 post_empty=True,
                 created_at=now - timedelta(hours=1),

@@ -116,6 +116,9 @@ class DigestSettings(Section):
     max_size: int = Field(20, ge=1, le=50)
     lookback_days: int = Field(3, ge=1, le=30)
     max_lookback_days: int = Field(14, ge=1, le=60)
+    topic_share: float = Field(
+        0.5, ge=0.0, le=1.0, description="part of a digest shared evenly among its topics"
+    )
     grace_hours: float = Field(6.0, ge=0, le=72)
     lease_seconds: int = Field(120, ge=10, le=DAY_SECONDS)
     max_attempts: int = Field(8, ge=1, le=100)

@@ -137,13 +137,17 @@ def digest(
     workspace: WorkspaceOpt,
     channel: ChannelOpt,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print it; post nothing.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="With --dry-run: print JSON.")] = False,
 ) -> None:
     """Build a channel's next digest: print it (--dry-run) or post it now."""
     from paperbot.adapters.console.render import render_digest
     from paperbot.bootstrap import add_platform_adapters
     from paperbot.core import channels, delivery
+    from paperbot.core.digest import preview_slot
 
     ref = channel_ref(platform, workspace, channel)
+    if as_json and not dry_run:
+        fail("--json prints a preview: add --dry-run (nothing is posted then)")
     settings = load_settings()
     setup_logging(settings)
     now = utcnow()
@@ -153,7 +157,11 @@ def digest(
             if row is None:
                 fail(f"no such channel: {ref} (add it with `paperbot channel add`)")
             if dry_run:
-                emit(render_digest(core.service.digest_builder(session, row, now, 0)))
+                built = core.service.digest_builder(session, row, now, 0)
+                if as_json:
+                    emit_json(_digest_json(built, preview_slot(row, now)))
+                else:
+                    emit(render_digest(built))
                 return
             channel_id = row.id
         add_platform_adapters(core)
@@ -170,6 +178,25 @@ def digest(
             worker_id=core.service.worker_id,
         )
         emit(outcome.message)
+
+
+def _digest_json(built: Any, slot: str) -> dict[str, Any]:
+    return {
+        "channel": str(built.channel),
+        "slot": slot,
+        "papers": [
+            {
+                "id": card.arxiv_id or card.key,
+                "title": card.title,
+                "url": card.url,
+                "score": round(card.score, 4),
+                "why": card.why,
+                "topics": list(card.topics),
+            }
+            for card in built.papers
+        ],
+        "notes": list(built.notes),
+    }
 
 
 @app.command()

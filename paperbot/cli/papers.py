@@ -137,4 +137,4 @@ def trending(
         emit_json([card_json(c) for c in cards])
         return
     for card in cards:
-        emit(f"{card_line(card)} · {card.why}" if card.why else card_line(card))
+        emit(" · ".join([card_line(card), *card.signals(), *filter(None, [card.why])]))

@@ -3,24 +3,42 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from datetime import date
 
 from paperbot.core.messages import PaperCard
 from paperbot.core.models import Paper
+from paperbot.core.summaries import summarize, summarize_abstract
 
-SUMMARY_CHARS = 300
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s")
+# Sources that say when a paper was announced; a paper known only from others (a JSONL file
+# without dates) has the day paperbot first stored it as its `announced` day.
+DATING_SOURCES = frozenset({"hf", "arxiv"})
 
 
-def summarize(text: str, limit: int = SUMMARY_CHARS) -> str:
-    """The first sentences of a text, cut at a word boundary within `limit` characters."""
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    cut = text[:limit]
-    ends = [m.start() for m in _SENTENCE_END.finditer(cut)]
-    if ends and ends[-1] > limit // 2:
-        return cut[: ends[-1]].rstrip()
-    return cut.rsplit(" ", 1)[0].rstrip(" ,;:") + "…"
+def has_source_date(published: date | None, sources: Iterable[str] | None) -> bool:
+    """Whether a paper's day comes from a source, not from when paperbot stored it."""
+    return published is not None or bool(DATING_SOURCES.intersection(sources or ()))
+
+
+_ARXIV_MONTH = re.compile(r"(?:^|/)(\d{2})(\d{2})(?:\.|\d{3})")
+
+
+def arxiv_month(arxiv_id: str | None) -> date | None:
+    """The month an arXiv paper was first submitted, from its id (2606.12345, cs/0112017)."""
+    match = _ARXIV_MONTH.search(arxiv_id or "")
+    if not match:
+        return None
+    yy, mm = int(match.group(1)), int(match.group(2))
+    if not 1 <= mm <= 12:
+        return None
+    return date(2000 + yy if yy < 91 else 1900 + yy, mm, 1)
+
+
+def card_summary(paper: Paper) -> str:
+    """The Hugging Face AI summary when there is one, else an extractive one of the abstract."""
+    if paper.ai_summary and paper.ai_summary.strip():
+        return summarize(paper.ai_summary)
+    return summarize_abstract(paper.abstract or "", title=paper.title or "")
 
 
 def code_url(paper: Paper) -> str | None:
@@ -38,7 +56,7 @@ def to_card(paper: Paper, *, why: str = "", score: float = 0.0) -> PaperCard:
         title=" ".join(paper.title.split()),
         url=url,
         authors=tuple(paper.authors or ()),
-        summary=summarize(paper.ai_summary or paper.abstract or ""),
+        summary=card_summary(paper),
         arxiv_id=paper.arxiv_id,
         pdf_url=pdf,
         code_url=code_url(paper),
@@ -47,7 +65,8 @@ def to_card(paper: Paper, *, why: str = "", score: float = 0.0) -> PaperCard:
         upvotes=paper.upvotes or 0,
         comments=paper.comments or 0,
         github_stars=paper.github_stars or 0,
-        published=paper.published or paper.announced,
+        published=paper.published
+        or (paper.announced if has_source_date(None, paper.sources) else None),
         categories=tuple(paper.categories or ()),
         why=why,
         score=score,

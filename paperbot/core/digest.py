@@ -1,12 +1,12 @@
-"""A channel's digest at one instant: candidates, topic and never-posted filters, ranking, notes."""
+"""A channel's digest at one instant: candidates, topic and never-posted filters, ranking by
+cadence, each topic's share, notes."""
 
 from __future__ import annotations
 
 import dataclasses
-import threading
-from collections.abc import Callable, Collection, Mapping, Sequence
-from datetime import date, datetime, timedelta
-from typing import Any, Protocol, TypeVar, cast
+from collections.abc import Collection, Mapping, Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import exists, or_, select
@@ -14,31 +14,47 @@ from sqlalchemy.orm import Session
 
 from paperbot.config import Settings
 from paperbot.core import schedule
+from paperbot.core.digest_cache import CardBook, DigestCache
 from paperbot.core.messages import ChannelRef, Digest, PaperCard
-from paperbot.core.models import Channel, Delivery, Paper, PostedPaper, SourceState
-from paperbot.core.ranking import Signals, digest_score, topic_score, trending_score, why_line
+from paperbot.core.models import Channel, Delivery, Paper, PostedPaper
+from paperbot.core.ranking import Signals, cadence_score, digest_score, topic_score
+from paperbot.core.selection import Candidate, DuplicateCheck, Similarity, choose
+from paperbot.core.source_health import enabled_sources, partial_sources
 from paperbot.core.trending import (
     in_window,
-    load_cards,
     load_signals,
     newest_day,
     today,
     trending_papers,
     window_ids,
 )
+from paperbot.core.why import why_line
 
-SOURCE_NAMES = {"hf": "Hugging Face", "arxiv": "arXiv", "file": "files"}
-# A source without a success for this long makes the digest "partial".
-STALE_AFTER = timedelta(days=1)
 LIMIT_PER_TOPIC = 200
-T = TypeVar("T")
+# A gap of this many days since the previous scheduled day ranks the window by what happened in
+# it (ranking.window_score) instead of by the 36 h decay.
+LONG_CADENCE_DAYS = 3
 
 
 class TopicMatchLike(Protocol):
+    """What digests read from a topic match (paperbot.core.index.TopicMatch)."""
+
     @property
     def score(self) -> float: ...
     @property
     def topics(self) -> tuple[str, ...]: ...
+    @property
+    def relevance(self) -> Mapping[str, float]: ...
+    @property
+    def by_meaning(self) -> tuple[str, ...]: ...
+
+
+def matched_topics(match: TopicMatchLike) -> tuple[str, ...]:
+    """The match's topics that scored something: a relevance of 0 is no match (the matcher's
+    contract says so; this keeps one that breaks it from filling digests with noise)."""
+    if match.score <= 0:
+        return ()
+    return tuple(t for t in match.topics if match.relevance.get(t, match.score) > 0)
 
 
 class TopicMatcher(Protocol):
@@ -47,97 +63,6 @@ class TopicMatcher(Protocol):
     def match_topics(
         self, topics: Sequence[str], *, since: date, now: datetime, limit_per_topic: int = ...
     ) -> Mapping[int, TopicMatchLike]: ...
-
-
-class DigestCache:
-    """Work shared by the digests of one tick (one `now`): window signals, cards, source health.
-
-    Pass one to build_digest for every channel of a fan-out; without one each digest loads only
-    what it needs. Entries are keyed by `now`, and a call with another `now` drops the old ones,
-    so one long-lived cache serves tick after tick. Thread-safe.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._now: datetime | None = None
-        self._memo: dict[tuple[Any, ...], Any] = {}
-
-    def _get(self, now: datetime, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
-        full = (now, *key)
-        with self._lock:
-            if self._now != now:
-                self._now, self._memo = now, {}
-            if full in self._memo:
-                return cast(T, self._memo[full])
-        value = compute()
-        with self._lock:
-            if self._now == now:
-                self._memo[full] = value
-        return value
-
-    def window(
-        self, session: Session, since: date, now: datetime, settings: Settings
-    ) -> dict[int, Signals]:
-        weights = settings.ranking
-        return self._get(
-            now,
-            ("window", since, tuple(weights.model_dump().values())),
-            lambda: load_signals(session, window_ids(since), now=now, weights=weights),
-        )
-
-    def cards(self, session: Session, ids: Sequence[int], now: datetime) -> dict[int, PaperCard]:
-        with self._lock:
-            known = {pid: self._memo.get((now, "card", pid)) for pid in ids}
-        missing = [pid for pid, card in known.items() if card is None]
-        if missing:
-            loaded = load_cards(session, missing)
-            with self._lock:
-                if self._now == now:
-                    self._memo.update({(now, "card", pid): card for pid, card in loaded.items()})
-            known.update(loaded)
-        return {pid: card for pid, card in known.items() if card is not None}
-
-    def partial(self, session: Session, now: datetime, sources: Collection[str]) -> tuple[str, ...]:
-        return self._get(
-            now,
-            ("partial", tuple(sources)),
-            lambda: partial_sources(session, now, sources=sources),
-        )
-
-    def newest(self, session: Session, now: datetime) -> date | None:
-        return self._get(now, ("newest",), lambda: newest_day(session))
-
-
-def partial_sources(
-    session: Session, now: datetime, *, sources: Collection[str] | None = None
-) -> tuple[str, ...]:
-    """Display names of sources whose last run failed or that have not succeeded for a day.
-
-    `sources` limits the check to the sources in use (default: every source with a state row).
-    """
-    stmt = select(SourceState)
-    if sources is not None:
-        stmt = stmt.where(SourceState.source.in_(list(sources)))
-    out: list[str] = []
-    for state in session.scalars(stmt.order_by(SourceState.source)):
-        ok, failed = state.last_success_at, state.last_error_at
-        if ok is None and failed is None:
-            continue
-        if (failed is not None and (ok is None or failed > ok)) or (
-            ok is not None and now - ok > STALE_AFTER
-        ):
-            out.append(SOURCE_NAMES.get(state.source, state.source))
-    return tuple(out)
-
-
-def enabled_sources(settings: Settings) -> tuple[str, ...]:
-    """The scheduled sources whose health a digest reports (files are ingested on demand)."""
-    names = []
-    if settings.hf.enabled:
-        names.append("hf")
-    if settings.arxiv.enabled:
-        names.append("arxiv")
-    return tuple(names)
 
 
 def _zone(channel: Channel) -> ZoneInfo:
@@ -150,6 +75,18 @@ def _zone(channel: Channel) -> ZoneInfo:
 def digest_title(channel: Channel, now: datetime) -> str:
     local = now.astimezone(_zone(channel))
     return f"Your paper digest · {local:%a} {local.day} {local:%b %Y}"
+
+
+def preview_slot(channel: Channel, now: datetime) -> str:
+    """The slot a digest built at `now` stands for: today's (local), else the next one's."""
+    local = now.astimezone(_zone(channel)).date()
+    try:
+        slot = schedule.slot_on(channel, local)
+        if slot is not None:
+            return slot.key
+        return schedule.next_run(channel, now).astimezone(_zone(channel)).date().isoformat()
+    except (ValueError, KeyError):
+        return local.isoformat()
 
 
 def _schedule_gap(channel: Channel, now: datetime) -> int:
@@ -200,10 +137,34 @@ def _posted(
 
 
 @dataclasses.dataclass(frozen=True)
-class _Candidate:
-    paper_id: int
-    score: float
-    why: str
+class _Ranking:
+    """How one digest ranks its window: the window itself, and the mode of its cadence."""
+
+    since: date
+    now: datetime
+    # Set for long cadences: the window's first instant (what happened since then counts).
+    window_start: datetime | None = None
+
+    @property
+    def window_hours(self) -> float | None:
+        if self.window_start is None:
+            return None
+        return (self.now - self.window_start).total_seconds() / 3600
+
+
+@dataclasses.dataclass(frozen=True)
+class _Pool:
+    """The window's never-posted candidates, best first, with what ranked and matched them."""
+
+    ranked: list[Candidate]
+    signals: Mapping[int, Signals]
+    matches: Mapping[int, TopicMatchLike]
+
+
+def _ranking(channel: Channel, since: date, now: datetime) -> _Ranking:
+    if _schedule_gap(channel, now) < LONG_CADENCE_DAYS:
+        return _Ranking(since, now)
+    return _Ranking(since, now, datetime.combine(since, time(0, 0), tzinfo=UTC))
 
 
 def _candidates(
@@ -211,42 +172,66 @@ def _candidates(
     index: TopicMatcher,
     channel: Channel,
     topics: Sequence[str],
-    since: date,
+    mode: _Ranking,
     *,
-    now: datetime,
     settings: Settings,
     cache: DigestCache | None,
-) -> list[_Candidate]:
+) -> _Pool:
     """The window's never-posted candidates for the channel, best first."""
-    weights = settings.ranking
+    weights, since, now, start = settings.ranking, mode.since, mode.now, mode.window_start
+    matches: Mapping[int, TopicMatchLike] = {}
+    labels: dict[int, tuple[str, ...]] = {}
+    scores: Mapping[int, float] = {}
+    if cache is not None:
+        scores = cache.scores(session, since, now, settings, start)
     if topics:
-        matches = index.match_topics(topics, since=since, now=now, limit_per_topic=LIMIT_PER_TOPIC)
+        found = index.match_topics(topics, since=since, now=now, limit_per_topic=LIMIT_PER_TOPIC)
+        labels = {pid: shown for pid, m in found.items() if (shown := matched_topics(m))}
+        matches = {pid: found[pid] for pid in labels}
         if cache is not None:
-            window = cache.window(session, since, now, settings)
+            window = cache.window(session, since, now, settings, start)
             signals = {pid: window[pid] for pid in matches if pid in window}
         else:
-            signals = load_signals(session, list(matches), now=now, weights=weights)
+            signals = load_signals(
+                session, list(matches), now=now, weights=weights, window_start=start
+            )
         posted = _posted(session, channel.id, list(signals), since)
     else:
-        matches = {}
         if cache is not None:
-            signals = cache.window(session, since, now, settings)
+            signals = cache.window(session, since, now, settings, start)
         else:
-            signals = load_signals(session, window_ids(since), now=now, weights=weights)
+            signals = load_signals(
+                session, window_ids(since), now=now, weights=weights, window_start=start
+            )
         posted = _posted(session, channel.id, None, since)
-    out: list[_Candidate] = []
+    hours = mode.window_hours
+    out: list[Candidate] = []
     for pid, sig in signals.items():
         if pid in posted:
             continue
         match = matches.get(pid)
-        matched = tuple(match.topics) if match is not None else ()
+        matched = labels.get(pid, ())
         topic = topic_score(match.score, len(matched), weights=weights) if match else 0.0
-        trending = trending_score(sig, now=now, weights=weights)
-        score = digest_score(trending, topic, weights=weights)
-        out.append(_Candidate(pid, score, why_line(sig, now=now, matched_topics=matched)))
+        base = scores.get(pid)
+        if base is None:
+            base = cadence_score(sig, now=now, weights=weights, window_hours=hours)
+        out.append(Candidate(pid, digest_score(base, topic, weights=weights), matched))
     day = {pid: (s.announced or date.min).toordinal() for pid, s in signals.items()}
     out.sort(key=lambda c: (c.score, day[c.paper_id], c.paper_id), reverse=True)
-    return out
+    return _Pool(out, signals, matches)
+
+
+def _paper(card: PaperCard, candidate: Candidate, pool: _Pool, mode: _Ranking) -> PaperCard:
+    match = pool.matches.get(candidate.paper_id)
+    why = why_line(
+        pool.signals[candidate.paper_id],
+        now=mode.now,
+        matched_topics=candidate.topics,
+        by_meaning=tuple(match.by_meaning) if match is not None else (),
+        window_hours=mode.window_hours,
+    )
+    score = float(f"{candidate.score:.4g}")
+    return dataclasses.replace(card, why=why, score=score, topics=candidate.topics)
 
 
 def build_digest(
@@ -258,9 +243,11 @@ def build_digest(
     settings: Settings,
     missed_slots: int = 0,
     cache: DigestCache | None = None,
+    similarity: Similarity | None = None,
 ) -> Digest:
     """The channel's digest at `now`: papers of the lookback window it never got, matching any
-    of its topics (every paper when it has none), ranked and cut to its size.
+    of its topics (every paper when it has none), ranked, each topic given its share of the
+    slots, near-duplicates left out (by title; by embedding too with `similarity`), cut to size.
 
     A channel that never received a digest, in a store whose newest papers are older than the
     window (first run on sample data), gets the newest papers instead. Otherwise a quiet day
@@ -268,27 +255,32 @@ def build_digest(
     """
     topics = [s.topic for s in channel.subscriptions]
     span = lookback_days(channel, now, settings, missed_slots)
-    since = today(now) - timedelta(days=span)
-    ranked = _candidates(
-        session, index, channel, topics, since, now=now, settings=settings, cache=cache
-    )
-    if not ranked:
+    mode = _ranking(channel, today(now) - timedelta(days=span), now)
+    pool = _candidates(session, index, channel, topics, mode, settings=settings, cache=cache)
+    if not pool.ranked:
         newest = cache.newest(session, now) if cache else newest_day(session)
         # Only when the store itself is older than the window (first run on sample data) and
         # only for a channel's first digest: a quiet weekend must not repost old news.
-        if newest is not None and newest < since and not has_received_digest(session, channel.id):
-            since = newest - timedelta(days=settings.digest.lookback_days)
-            ranked = _candidates(
-                session, index, channel, topics, since, now=now, settings=settings, cache=cache
+        if (
+            newest is not None
+            and newest < mode.since
+            and not has_received_digest(session, channel.id)
+        ):
+            mode = _ranking(channel, newest - timedelta(days=settings.digest.lookback_days), now)
+            pool = _candidates(
+                session, index, channel, topics, mode, settings=settings, cache=cache
             )
     size = max(1, min(channel.size or settings.digest.default_size, settings.digest.max_size))
-    chosen = ranked[:size]
-    ids = [c.paper_id for c in chosen]
-    cards = cache.cards(session, ids, now) if cache else load_cards(session, ids)
+    cards = CardBook(session, pool.ranked, now, cache, chunk=2 * size)
+    chosen = choose(
+        pool.ranked,
+        topics,
+        size,
+        duplicates=DuplicateCheck(cards.title, similarity=similarity),
+        share=settings.digest.topic_share,
+    )
     papers = tuple(
-        dataclasses.replace(cards[c.paper_id], why=c.why, score=float(f"{c.score:.4g}"))
-        for c in chosen
-        if c.paper_id in cards
+        _paper(card, c, pool, mode) for c in chosen if (card := cards.get(c.paper_id)) is not None
     )
     sources = enabled_sources(settings)
     partial = (
@@ -314,5 +306,6 @@ __all__ = [
     "has_received_digest",
     "lookback_days",
     "partial_sources",
+    "preview_slot",
     "trending_papers",
 ]

@@ -9,7 +9,7 @@ import shutil
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TextIO
@@ -56,10 +56,15 @@ class SearchHits:
 
 @dataclass(frozen=True)
 class TopicMatch:
-    """A paper's best relevance (0..1, relative to the topic's best paper) and its topics."""
+    """How a paper matches a channel's topics (relevance 0..1, relative to the topic's best paper).
 
-    score: float
-    topics: tuple[str, ...]
+    Only topics whose relevance clears the threshold are listed (never a relevance of 0).
+    """
+
+    score: float  # best relevance over the matched topics
+    topics: tuple[str, ...]  # the matched topics, best first
+    relevance: Mapping[str, float] = field(default_factory=dict)  # per matched topic
+    by_meaning: tuple[str, ...] = ()  # topics matched by the dense (semantic) side only
 
 
 def build_schema() -> tantivy.Schema:
@@ -506,19 +511,22 @@ class SearchIndex:
     ) -> dict[int, TopicMatch]:
         """Papers announced since a date matching any topic, with best relevance and topics."""
         self._searcher()
-        out: dict[int, TopicMatch] = {}
-        for topic in topics:
+        per_paper: dict[int, dict[str, float]] = {}
+        for topic in dict.fromkeys(topics):
             key = (topic, since, now.date().isoformat())
             hits = self._topic_cache.get(key)
             if hits is None:
                 hits = self._topic_hits(topic, since, now, limit_per_topic)
                 self._topic_cache[key] = hits
             for pid, score in hits:
-                prev = out.get(pid)
-                if prev is None:
-                    out[pid] = TopicMatch(score, (topic,))
-                else:
-                    out[pid] = TopicMatch(max(prev.score, score), (*prev.topics, topic))
+                # A hit that scored nothing (e.g. matched only through an excluded word's
+                # absence) is no match.
+                if score > 0:
+                    per_paper.setdefault(pid, {})[topic] = score
+        out: dict[int, TopicMatch] = {}
+        for pid, relevance in per_paper.items():
+            ranked = sorted(relevance, key=lambda t: -relevance[t])  # stable: ties keep order
+            out[pid] = TopicMatch(relevance[ranked[0]], tuple(ranked), relevance)
         return out
 
     def _topic_hits(

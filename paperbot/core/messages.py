@@ -41,6 +41,8 @@ class PaperCard:
     # One line saying why this paper is shown, e.g. "38 upvotes in 24 h · matches: diffusion".
     why: str = ""
     score: float = 0.0
+    # The channel topics the paper matched, as the user wrote them, best first (digests only).
+    topics: tuple[str, ...] = ()
 
     def signals(self) -> tuple[str, ...]:
         """The paper's signals as short phrases every platform shows the same way."""

@@ -1,6 +1,8 @@
-"""Pure scoring of papers: the trending score, the topic-match score and the one-line "why".
+"""Pure scoring of papers: the trending score, the window score of long cadences, topic score.
 
 Every weight comes from ``settings.ranking`` (RankingSettings) and ``now`` is always a parameter.
+
+Daily and weekday channels (gap since the previous scheduled day < 3 days) rank by trending:
 
     points   = upvote_weight·upvotes + comment_weight·comments + star_weight·github_stars
     growth   = upvote_weight·Δupvotes + comment_weight·Δcomments + star_weight·Δstars
@@ -11,26 +13,50 @@ Every weight comes from ``settings.ranking`` (RankingSettings) and ``now`` is al
                age from 00:00 UTC of the announcement day, or from first_seen_at when undated
     trending = (recency_weight + activity) · decay
 
+Channels whose gap is 3 days or more (weekly, mon+thu, a weekdays channel on Monday) rank their
+window by what happened in it, without the 36 h decay:
+
+    gained   = each signal's total − its value in the latest snapshot at or before the window
+               start (00:00 UTC of the window's first day); 0 when first seen inside the window
+    in_window = upvote_weight·gained upvotes + comment_weight·gained comments
+               + star_weight·gained stars
+    freshness = 0.5 ** (age_hours / window_hours)        (0.5 for a paper as old as the window)
+    window   = sqrt(in_window) + recency_weight·freshness
+
+Both are then boosted by the topic match:
+
     topic    = min(1, clamp(relevance, 0, 1) + extra_topic_bonus·(matched topics − 1))
-    score    = trending · (1 + topic_weight·topic)        (the order of a digest)
+    score    = trending (or window) · (1 + topic_weight·topic)        (the order of a digest)
 
 The logarithm keeps one viral paper from burying everything for a week, the decay makes a day-old
 paper need about 1.6x the activity of a new one to stay level (half-life 36 h), and
 ``recency_weight`` gives papers without any signals (arXiv, files) a score that is pure recency,
-so a channel's topics still get papers.
+so a channel's topics still get papers. Over a long window the period's most upvoted paper should
+lead, so there is no decay and a gentler compression: the square root keeps a paper with 4x the
+votes about 2x ahead, more than a better topic match usually adds (a weak match at relevance 0.3
+against a perfect one is 1.3 against 2), while freshness (at most recency_weight, one upvote's
+worth) orders papers of similar activity newest first and ranks papers without signals.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol
 
 from paperbot.config import RankingSettings
 
-MAX_TOPICS_SHOWN = 3
+
+@dataclass(frozen=True)
+class Growth:
+    """How much each signal grew over `hours`."""
+
+    upvotes: int = 0
+    comments: int = 0
+    github_stars: int = 0
+    hours: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -47,6 +73,13 @@ class Signals:
     growth_hours: float = 0.0
     announced: date | None = None
     first_seen_at: datetime | None = None
+    published: date | None = None
+    # False when `announced` is only the day paperbot first stored the paper (an undated file).
+    dated: bool = True
+    # The month of the first version, from the arXiv id (2606.12345: June 2026), first day.
+    first_month: date | None = None
+    # What each signal gained inside a long cadence's window (None: not measured).
+    gained: Growth | None = None
 
 
 class SnapshotLike(Protocol):
@@ -58,14 +91,6 @@ class SnapshotLike(Protocol):
     def comments(self) -> int: ...
     @property
     def github_stars(self) -> int: ...
-
-
-@dataclass(frozen=True)
-class Growth:
-    upvotes: int = 0
-    comments: int = 0
-    github_stars: int = 0
-    hours: float = 0.0
 
 
 def growth(snapshots: Iterable[SnapshotLike], *, now: datetime, window_hours: float) -> Growth:
@@ -121,24 +146,51 @@ def decay(hours: float, half_life_hours: float) -> float:
     return 0.5 ** (max(0.0, hours) / half_life_hours)
 
 
+def points(upvotes: int, comments: int, stars: int, weights: RankingSettings) -> float:
+    """The weighted sum of three signals (negative values count 0)."""
+    return (
+        weights.upvote_weight * max(0, upvotes)
+        + weights.comment_weight * max(0, comments)
+        + weights.star_weight * max(0, stars)
+    )
+
+
 def activity(signals: Signals, weights: RankingSettings) -> float:
-    points = (
-        weights.upvote_weight * max(0, signals.upvotes)
-        + weights.comment_weight * max(0, signals.comments)
-        + weights.star_weight * max(0, signals.github_stars)
-    )
-    grown = (
-        weights.upvote_weight * max(0, signals.upvotes_growth)
-        + weights.comment_weight * max(0, signals.comments_growth)
-        + weights.star_weight * max(0, signals.stars_growth)
-    )
-    return math.log1p(max(0.0, points + weights.growth_weight * grown))
+    total = points(signals.upvotes, signals.comments, signals.github_stars, weights)
+    grown = points(signals.upvotes_growth, signals.comments_growth, signals.stars_growth, weights)
+    return math.log1p(max(0.0, total + weights.growth_weight * grown))
 
 
 def trending_score(signals: Signals, *, now: datetime, weights: RankingSettings) -> float:
     """How much a paper is trending at `now` (see the module docstring for the formula)."""
     base = weights.recency_weight + activity(signals, weights)
     return base * decay(age_hours(signals, now=now), weights.half_life_hours)
+
+
+def gained_in_window(signals: Signals) -> Growth:
+    """What the paper earned inside the window (its totals when that was not measured)."""
+    if signals.gained is not None:
+        return signals.gained
+    return Growth(signals.upvotes, signals.comments, signals.github_stars)
+
+
+def window_score(
+    signals: Signals, *, now: datetime, window_hours: float, weights: RankingSettings
+) -> float:
+    """A long cadence's score: what happened in the window, freshness only as a tie-break."""
+    g = gained_in_window(signals)
+    earned = points(g.upvotes, g.comments, g.github_stars, weights)
+    freshness = decay(age_hours(signals, now=now), max(1.0, window_hours))
+    return math.sqrt(earned) + weights.recency_weight * freshness
+
+
+def cadence_score(
+    signals: Signals, *, now: datetime, weights: RankingSettings, window_hours: float | None = None
+) -> float:
+    """The score before topics: trending, or for a long cadence (window_hours set) the window's."""
+    if window_hours is None:
+        return trending_score(signals, now=now, weights=weights)
+    return window_score(signals, now=now, window_hours=window_hours, weights=weights)
 
 
 def topic_score(relevance: float, matched_topics: int, *, weights: RankingSettings) -> float:
@@ -152,62 +204,3 @@ def topic_score(relevance: float, matched_topics: int, *, weights: RankingSettin
 def digest_score(trending: float, topic: float, *, weights: RankingSettings) -> float:
     """The order of a digest: trending, boosted by how well the paper matches the topics."""
     return trending * (1.0 + weights.topic_weight * topic)
-
-
-def _count(n: int, word: str) -> str:
-    return f"{n:,} {word}{'' if n == 1 else 's'}"
-
-
-def _span(hours: float) -> str:
-    if hours >= 48:
-        return f"{round(hours / 24)} d"
-    return f"{max(1, round(hours))} h"
-
-
-def _recency(signals: Signals, now: datetime) -> str:
-    if signals.announced is not None:
-        days = (now.astimezone(UTC).date() - signals.announced).days
-        verb = "new"
-    elif signals.first_seen_at is not None:
-        days = (now - signals.first_seen_at).days
-        verb = "added"
-    else:
-        return ""
-    if days <= 0:
-        return f"{verb} today"
-    if days == 1:
-        return f"{verb} yesterday"
-    if days < 7:
-        return f"{verb} {days} days ago"
-    day = signals.announced or signals.first_seen_at
-    assert day is not None
-    return f"{verb} {day.day} {day:%b %Y}"
-
-
-def why_line(signals: Signals, *, now: datetime, matched_topics: Sequence[str] = ()) -> str:
-    """One line saying why a paper is shown.
-
-    e.g. "38 upvotes in 24 h · 12 comments · ★ 120 · matches: diffusion", or, for a paper
-    without signals, "new yesterday · matches: diffusion".
-    """
-    parts: list[str] = []
-    if signals.upvotes_growth > 0 and signals.growth_hours > 0:
-        parts.append(f"{_count(signals.upvotes_growth, 'upvote')} in {_span(signals.growth_hours)}")
-    elif signals.upvotes > 0:
-        parts.append(_count(signals.upvotes, "upvote"))
-    if signals.comments > 0:
-        parts.append(_count(signals.comments, "comment"))
-    if signals.github_stars > 0:
-        stars = f"★ {signals.github_stars:,}"
-        if signals.stars_growth > 0:
-            stars += f" (+{signals.stars_growth:,})"
-        parts.append(stars)
-    if not parts:
-        recency = _recency(signals, now)
-        if recency:
-            parts.append(recency)
-    if matched_topics:
-        shown = list(matched_topics[:MAX_TOPICS_SHOWN])
-        more = len(matched_topics) - len(shown)
-        parts.append("matches: " + ", ".join(shown) + (f" +{more} more" if more > 0 else ""))
-    return " · ".join(parts)

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, union
+from sqlalchemy import ColumnElement, Select, Subquery, and_, func, or_, select, union
 from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
 from paperbot.config import RankingSettings, Settings
-from paperbot.core.cards import to_card
+from paperbot.core.cards import arxiv_month, has_source_date, to_card
 from paperbot.core.messages import PaperCard
 from paperbot.core.models import Paper, SignalSnapshot
-from paperbot.core.ranking import Growth, Signals, growth, merge_growth, trending_score, why_line
+from paperbot.core.ranking import Growth, Signals, growth, merge_growth, trending_score
+from paperbot.core.why import why_line
 
 # A literal IN list up to this size; beyond it the window is passed as a subquery.
 MAX_LITERAL_IDS = 1000
@@ -65,6 +67,28 @@ def newest_day(session: Session) -> date | None:
     return max(days) if days else None
 
 
+def _picked(session: Session, picks: Subquery) -> Sequence[Any]:
+    """The snapshots named by a (paper_id, source, at) subquery."""
+    snap = SignalSnapshot
+    return session.execute(
+        select(
+            snap.paper_id,
+            snap.source,
+            snap.observed_at,
+            snap.upvotes,
+            snap.comments,
+            snap.github_stars,
+        ).join(
+            picks,
+            and_(
+                snap.paper_id == picks.c.paper_id,
+                snap.source == picks.c.source,
+                snap.observed_at == picks.c.at,
+            ),
+        )
+    ).all()
+
+
 def _growth_rows(
     session: Session, ids: PaperIds, *, now: datetime, window_hours: float
 ) -> dict[int, Growth]:
@@ -88,23 +112,7 @@ def _growth_rows(
         .where(of_papers, snap.observed_at > target, snap.observed_at <= now)
         .group_by(*key),
     ).subquery()
-    rows = session.execute(
-        select(
-            snap.paper_id,
-            snap.source,
-            snap.observed_at,
-            snap.upvotes,
-            snap.comments,
-            snap.github_stars,
-        ).join(
-            picks,
-            and_(
-                snap.paper_id == picks.c.paper_id,
-                snap.source == picks.c.source,
-                snap.observed_at == picks.c.at,
-            ),
-        )
-    ).all()
+    rows = _picked(session, picks)
     grouped: dict[int, dict[str, dict[datetime, object]]] = defaultdict(lambda: defaultdict(dict))
     for row in rows:
         grouped[row.paper_id][row.source][row.observed_at] = row
@@ -118,18 +126,49 @@ def _growth_rows(
     return out
 
 
+def _baseline_rows(session: Session, ids: PaperIds, *, at: datetime) -> dict[int, Growth]:
+    """Per paper: each signal in its latest snapshot at or before `at` (largest over sources)."""
+    snap = SignalSnapshot
+    latest = (
+        select(snap.paper_id, snap.source, func.max(snap.observed_at).label("at"))
+        .where(_id_filter(snap.paper_id, ids), snap.observed_at <= at)
+        .group_by(snap.paper_id, snap.source)
+        .subquery()
+    )
+    out: dict[int, Growth] = {}
+    for row in _picked(session, latest):
+        prev = out.get(row.paper_id, Growth())
+        out[row.paper_id] = Growth(
+            max(prev.upvotes, row.upvotes or 0),
+            max(prev.comments, row.comments or 0),
+            max(prev.github_stars, row.github_stars or 0),
+        )
+    return out
+
+
 def load_signals(
-    session: Session, ids: PaperIds, *, now: datetime, weights: RankingSettings
+    session: Session,
+    ids: PaperIds,
+    *,
+    now: datetime,
+    weights: RankingSettings,
+    window_start: datetime | None = None,
 ) -> dict[int, Signals]:
-    """Signals of the given papers (ids or a window subquery) at `now`, in two queries."""
+    """Signals of the given papers (ids or a window subquery) at `now`, in two queries.
+
+    With `window_start` (long cadences) each paper also gets what it gained since then
+    (one more query): its totals minus its latest snapshot at or before the start.
+    """
     if not isinstance(ids, Select) and len(ids) > MAX_LITERAL_IDS:
         ids = select(Paper.id).where(Paper.id.in_(list(ids)))
     rows = session.execute(
         select(
             Paper.id,
+            Paper.arxiv_id,
             Paper.announced,
             Paper.published,
             Paper.first_seen_at,
+            Paper.sources,
             Paper.upvotes,
             Paper.comments,
             Paper.github_stars,
@@ -138,19 +177,35 @@ def load_signals(
     if not rows:
         return {}
     grown = _growth_rows(session, ids, now=now, window_hours=weights.growth_window_hours)
+    before = _baseline_rows(session, ids, at=window_start) if window_start is not None else {}
+    span = (now - window_start).total_seconds() / 3600 if window_start is not None else 0.0
     out: dict[int, Signals] = {}
     for row in rows:
         g = grown.get(row.id, Growth())
+        totals = (row.upvotes or 0, row.comments or 0, row.github_stars or 0)
+        gained = None
+        if window_start is not None:
+            base = before.get(row.id, Growth())
+            gained = Growth(
+                max(0, totals[0] - base.upvotes),
+                max(0, totals[1] - base.comments),
+                max(0, totals[2] - base.github_stars),
+                span,
+            )
         out[row.id] = Signals(
-            upvotes=row.upvotes or 0,
-            comments=row.comments or 0,
-            github_stars=row.github_stars or 0,
+            upvotes=totals[0],
+            comments=totals[1],
+            github_stars=totals[2],
             upvotes_growth=g.upvotes,
             comments_growth=g.comments,
             stars_growth=g.github_stars,
             growth_hours=g.hours,
             announced=row.announced or row.published,
             first_seen_at=row.first_seen_at,
+            published=row.published,
+            dated=has_source_date(row.published, row.sources),
+            first_month=arxiv_month(row.arxiv_id),
+            gained=gained,
         )
     return out
 

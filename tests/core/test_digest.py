@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -40,13 +39,6 @@ def paper(
         comments=comments,
         source="hf" if upvotes is not None or comments is not None else "arxiv",
     )
-
-
-@pytest.fixture
-def index(tmp_path: Path) -> Iterator[SearchIndex]:
-    idx = SearchIndex(tmp_path / "index")
-    yield idx
-    idx.close()
 
 
 @pytest.fixture
@@ -120,7 +112,8 @@ def test_topic_filter_keeps_matching_papers_and_says_why(
         "Diffusion models for video generation",
         "Latent diffusion with fewer steps",
     ]
-    assert digest.papers[0].why == "38 upvotes · matches: diffusion"
+    assert digest.papers[0].why == "new today · matches: diffusion"
+    assert digest.papers[0].signals() == ("▲ 38 upvotes",)
     assert digest.papers[1].why == "new yesterday · matches: diffusion"
     assert digest.topics == ("diffusion",)
     assert digest.title == "Your paper digest · Fri 27 Nov 2026"
@@ -178,7 +171,8 @@ def test_upvote_growth_between_snapshots_ranks_and_explains(
     with session_factory() as s:
         digest = build_digest(s, index, s.get_one(Channel, cid), now=NOW, settings=settings)
     assert [p.title for p in digest.papers] == ["Rising", "Steady"]
-    assert digest.papers[0].why == "43 upvotes in 24 h · 7 comments"
+    assert digest.papers[0].why == "+43 upvotes in 24 h · new today"
+    assert digest.papers[0].signals() == ("▲ 45 upvotes", "7 comments")
     assert digest.papers[0].upvotes == 45
     assert digest.papers[0].score > digest.papers[1].score
 
@@ -227,7 +221,7 @@ def test_first_digest_of_a_new_store_shows_its_newest_papers(
         digest = build_digest(s, index, s.get_one(Channel, fresh), now=NOW, settings=settings)
     # The newest papers the store has, still topic-matched; not last month's.
     assert [p.title for p in digest.papers] == ["Diffusion in June"]
-    assert digest.papers[0].why == "12 upvotes · matches: diffusion"
+    assert digest.papers[0].why == "announced 12 Jun 2026 · matches: diffusion"
     everything = make_channel(session_factory, name="C2")
     assert digest_titles(session_factory, index, everything, settings) == [
         "Parsing in June",
@@ -354,7 +348,37 @@ def test_trending_ranks_recent_papers_and_falls_back_to_the_newest(
     assert [c.title for c in fallback] == ["June follow-up", "June baseline"]
     store([paper(4, "Fresh", upvotes=20), paper(5, "Fresher", upvotes=80)])
     cards = trending_papers(session_factory, now=NOW, settings=settings, limit=1)
-    assert [(c.title, c.why) for c in cards] == [("Fresher", "80 upvotes")]
+    assert [(c.title, c.why, c.upvotes) for c in cards] == [("Fresher", "new today", 80)]
     wide = trending_papers(session_factory, now=NOW, settings=settings, since_days=365)
     assert [c.title for c in wide][:2] == ["Fresher", "Fresh"]
     assert len(wide) == 5
+
+
+def test_a_monday_after_a_weekdays_friday_ranks_the_long_weekend_by_its_votes(
+    session_factory: sessionmaker[Session], index: SearchIndex, store: Any, settings: Settings
+) -> None:
+    monday = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+    friday = date(2026, 11, 27)
+    store(
+        [
+            paper(1, "Agents that plan, Friday's favourite", on=friday, upvotes=200),
+            paper(2, "Agents that act, posted this morning", on=monday.date(), upvotes=5),
+        ],
+        at=monday - timedelta(hours=1),
+    )
+    weekdays = make_channel(session_factory, ["agents"], days="weekdays")
+    daily = make_channel(session_factory, ["agents"], name="C2")
+    weekend = digest_titles(session_factory, index, weekdays, settings, now=monday)
+    assert weekend[0] == "Agents that plan, Friday's favourite"
+    # A daily channel saw Friday's paper on Saturday already; its decay favours today's.
+    assert digest_titles(session_factory, index, daily, settings, now=monday)[0] == (
+        "Agents that act, posted this morning"
+    )
+    # On Tuesday the weekdays channel is back to daily ranking.
+    tuesday = monday + timedelta(days=1)
+    store([paper(3, "Agents that talk", on=tuesday.date(), upvotes=5)], at=tuesday)
+    store([paper(4, "Agents that sleep", on=monday.date(), upvotes=9)], at=tuesday)
+    assert digest_titles(session_factory, index, weekdays, settings, now=tuesday)[:2] == [
+        "Agents that talk",
+        "Agents that sleep",
+    ]

@@ -184,6 +184,30 @@ def test_match_topics_scores_and_labels(
     assert found[both].topics == ("diffusion", "video")
     assert found[vid].topics == ("video",)
     assert all(0.0 < m.score <= 1.0 for m in found.values())
+    assert set(found[both].relevance) == {"diffusion", "video"}
+    assert found[vid].relevance == {"video": found[vid].score}
+    assert all(m.by_meaning == () for m in found.values())
     # Cached per (topic, since) until the next commit.
     again = index.match_topics(["diffusion"], since=date(2026, 11, 20), now=NOW)
     assert set(again) == {both}
+
+
+def test_match_topics_lists_topics_best_first(
+    session_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    index = SearchIndex(tmp_path / "index")
+    day = date(2026, 11, 26)
+    # Strongly about robots, in passing about speech.
+    both = add_paper(
+        session_factory,
+        "Robot grasping with robot hands",
+        "Robots grasp objects; a speech interface is mentioned once.",
+        announced=day,
+    )
+    add_paper(session_factory, "Speech recognition for speech assistants", "Speech.", announced=day)
+    index.catch_up(session_factory)
+    found = index.match_topics(["speech", "robot"], since=date(2026, 11, 20), now=NOW)
+    match = found[both]
+    assert match.topics == ("robot", "speech")
+    assert match.relevance["robot"] > match.relevance["speech"] > 0
+    assert match.score == match.relevance["robot"]

@@ -1,4 +1,4 @@
-"""Pure ranking: decay, growth, weights from settings, topic score and the "why" line."""
+"""Pure ranking: decay, growth, weights from settings, the window score and topic score."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pytest
 
 from paperbot.config import RankingSettings
 from paperbot.core.ranking import (
+    Growth,
     Signals,
     decay,
     digest_score,
@@ -16,7 +17,7 @@ from paperbot.core.ranking import (
     merge_growth,
     topic_score,
     trending_score,
-    why_line,
+    window_score,
 )
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
@@ -141,34 +142,49 @@ def test_topic_weight_lets_relevance_beat_a_little_more_activity() -> None:
     assert digest_score(a, relevant, weights=flat) < digest_score(b, popular, weights=flat)
 
 
-def test_why_line_lists_growth_comments_stars_and_topics() -> None:
-    sig = Signals(
-        upvotes=48,
-        comments=12,
-        github_stars=120,
-        upvotes_growth=38,
-        growth_hours=24,
-        announced=TODAY,
+WEEK_HOURS = 7 * 24 + 9
+
+
+def week_score(sig: Signals, weights: RankingSettings = W) -> float:
+    return window_score(sig, now=NOW, window_hours=WEEK_HOURS, weights=weights)
+
+
+def test_over_a_week_the_most_upvoted_paper_leads_however_old() -> None:
+    loved = Signals(upvotes=250, announced=TODAY - timedelta(days=5), gained=Growth(upvotes=250))
+    today_none = Signals(announced=TODAY, gained=Growth())
+    today_some = Signals(upvotes=120, comments=10, announced=TODAY, gained=Growth(120, 10))
+    assert week_score(loved) > week_score(today_some) > week_score(today_none)
+    # The daily decay buries it, which is why long cadences do not use it.
+    assert trending_score(loved, now=NOW, weights=W) < trending_score(
+        today_some, now=NOW, weights=W
     )
-    line = why_line(sig, now=NOW, matched_topics=["diffusion"])
-    assert line == "38 upvotes in 24 h · 12 comments · ★ 120 · matches: diffusion"
 
 
-def test_why_line_without_growth_shows_totals_and_star_growth() -> None:
-    sig = Signals(upvotes=1, comments=1, github_stars=1500, stars_growth=40, announced=TODAY)
-    assert why_line(sig, now=NOW) == "1 upvote · 1 comment · ★ 1,500 (+40)"
-
-
-def test_why_line_for_a_paper_without_signals_says_how_new_it_is() -> None:
-    assert why_line(Signals(announced=TODAY), now=NOW, matched_topics=["rl"]) == (
-        "new today · matches: rl"
+def test_window_score_counts_only_what_was_gained_in_the_window() -> None:
+    # 900 stars before the week began, 10 new ones: less than 60 upvotes earned this week.
+    old_repo = Signals(
+        github_stars=910, announced=TODAY - timedelta(days=2), gained=Growth(0, 0, 10)
     )
-    assert why_line(Signals(announced=TODAY - timedelta(days=1)), now=NOW) == "new yesterday"
-    assert why_line(Signals(announced=TODAY - timedelta(days=3)), now=NOW) == "new 3 days ago"
-    assert why_line(Signals(announced=date(2026, 6, 12)), now=NOW) == "new 12 Jun 2026"
-    assert why_line(Signals(first_seen_at=ago(2)), now=NOW) == "added today"
+    voted = Signals(upvotes=60, announced=TODAY - timedelta(days=2), gained=Growth(60))
+    assert week_score(voted) > week_score(old_repo)
+    # Without a measurement the totals count (a paper first seen inside the window).
+    assert week_score(Signals(upvotes=60, announced=TODAY - timedelta(days=2))) == week_score(voted)
 
 
-def test_why_line_shortens_many_topics() -> None:
-    line = why_line(Signals(announced=TODAY), now=NOW, matched_topics=["a", "b", "c", "d", "e"])
-    assert line.endswith("matches: a, b, c +2 more")
+def test_window_score_orders_papers_without_signals_newest_first() -> None:
+    days = [6, 0, 3]
+    scores = [
+        week_score(Signals(announced=TODAY - timedelta(days=d), gained=Growth())) for d in days
+    ]
+    assert scores[1] > scores[2] > scores[0] > 0
+    # One upvote outweighs being new: activity leads, freshness breaks ties.
+    one = Signals(upvotes=1, announced=TODAY - timedelta(days=6), gained=Growth(upvotes=1))
+    assert week_score(one) > scores[1]
+
+
+def test_a_four_times_lead_in_a_week_survives_a_better_topic_match() -> None:
+    top = week_score(Signals(upvotes=200, announced=TODAY - timedelta(days=4), gained=Growth(200)))
+    runner = week_score(Signals(upvotes=50, announced=TODAY, gained=Growth(50)))
+    # A match near a typical threshold against a perfect one.
+    weak_match, perfect_match = 0.3, 1.0
+    assert digest_score(top, weak_match, weights=W) > digest_score(runner, perfect_match, weights=W)
