@@ -84,6 +84,13 @@ class SourceHttpSettings(BaseModel):
     max_attempts: int = Field(4, ge=1, le=10)
     max_backoff_seconds: float = Field(60.0, ge=0)
     backoff_base_seconds: float = Field(1.0, ge=0, description="first retry wait, doubled each try")
+    # timeout_seconds bounds each read; these bound a whole request and a whole source run, so
+    # a source that trickles bytes cannot hold the deployment-wide ingest lease for long.
+    deadline_seconds: float = Field(60.0, gt=0, description="longest one request may take")
+    run_deadline_seconds: float = Field(900.0, gt=0, description="longest one source run may take")
+    max_response_bytes: int = Field(
+        32 * 1024 * 1024, ge=1024, description="a larger reply is refused (read no further)"
+    )
 
 
 class RankingSettings(BaseModel):

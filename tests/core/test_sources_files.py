@@ -92,13 +92,13 @@ def test_file_ingest_is_idempotent_and_snapshots_rows_with_upvotes(
     tmp_path: Path, session_factory: sessionmaker[Session]
 ) -> None:
     path = write(tmp_path, GOOD)
-    result = ingest_file(session_factory, path, now=NOW)
+    result = ingest_file(session_factory, path, now=NOW).result
     assert (result.added, result.snapshots) == (2, 1)
     with session_factory() as s:
         papers = {p.key: p for p in s.scalars(select(Paper))}
     assert papers["1706.03762"].announced == date(2017, 6, 12)  # `published`
     assert papers[title_key(GOOD[1]["title"])].announced == NOW.date()  # the ingest day
-    again = ingest_file(session_factory, path, now=NOW)
+    again = ingest_file(session_factory, path, now=NOW).result
     assert (again.added, again.updated, again.unchanged) == (0, 0, 2)
     assert count(session_factory, Paper) == 2 and count(session_factory, SignalSnapshot) == 2
 

@@ -9,6 +9,9 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from paperbot.core.printable import printable
+from paperbot.core.sources.fields import tidy
+
 
 class SourceError(Exception):
     """A source could not be fetched or parsed; the message is short and safe to log."""
@@ -22,14 +25,18 @@ _NEW_ID = re.compile(r"(\d{4}\.\d{4,5})(?:v\d+)?")
 _OLD_ID = re.compile(r"([a-z][a-z\-]*(?:\.[A-Za-z\-]{2,})?/\d{7})(?:v\d+)?")
 
 
+# The longest real ids (old style, "math.AG/0601001") are ~20 characters; the column holds 32.
+MAX_ID_CHARS = 32
+
+
 def normalize_arxiv_id(raw: str | None) -> str | None:
     """The versionless arXiv id from 'oai:arXiv.org:…', '…/abs/…vN', 'arXiv:…' forms, or None."""
-    if not raw:
+    if not raw or len(raw) > 200:
         return None
     text = _ID_PREFIX.sub("", raw.strip())
     text = text.removesuffix(".pdf")
     match = _NEW_ID.fullmatch(text) or _OLD_ID.fullmatch(text)
-    return match.group(1) if match else None
+    return match.group(1) if match and len(match.group(1)) <= MAX_ID_CHARS else None
 
 
 _WORD = re.compile(r"[^\W_]+")
@@ -128,14 +135,17 @@ def _latex(text: str) -> str:
 
 
 def clean_text(text: str | None) -> str:
-    """Display text: HTML tags and entities and LaTeX markup removed, whitespace collapsed."""
+    """Display text: printable (see core.printable), HTML and LaTeX markup removed, one line."""
     if not text:
         return ""
+    text = printable(text)
     if _MARKUP_CHARS.search(text):
         if "<" in text or "&" in text:
             text = html.unescape(_HTML_TAG.sub("", text))
         if "\\" in text or "$" in text or "{" in text or "`" in text or "--" in text:
             text = _latex(text)
+        # Entities can spell what printable removed ("&#x202e;", "&#27;[31m").
+        text = printable(text)
     return " ".join(text.split())
 
 
@@ -191,6 +201,7 @@ class PaperIn:
     key: str = field(init=False)
 
     def __post_init__(self) -> None:
+        tidy(self)
         self.arxiv_id = normalize_arxiv_id(self.arxiv_id)
         self.key = paper_key(self.arxiv_id, self.title)
 
@@ -200,6 +211,7 @@ class PaperIn:
 
 
 __all__ = [
+    "MAX_ID_CHARS",
     "PaperIn",
     "SourceError",
     "clean_text",
