@@ -4,7 +4,6 @@
 from collections.abc import Callable
 from functools import cache
 from typing import Any, Literal, Protocol
-from zoneinfo import available_timezones
 
 import discord
 from discord import app_commands
@@ -49,7 +48,7 @@ def channel_ref(interaction: discord.Interaction[Any]) -> ChannelRef:
 
 @cache
 def _zones() -> tuple[str, ...]:
-    return tuple(sorted(available_timezones() | {"UTC"}))
+    return core.zone_names()
 
 
 def zone_choices(current: str) -> list[app_commands.Choice[str]]:
