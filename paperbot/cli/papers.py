@@ -106,8 +106,9 @@ def _ingest_file(settings: Any, path: Path, *, skip_invalid: bool) -> None:
         problems = "\n".join(f"  {p}" for p in run.scan.problems)
         more = run.skipped - len(run.scan.problems)
         tail = f"\n  and {more} more" if more > 0 else ""
+        lines = "line" if run.skipped == 1 else "lines"
         sys.stderr.write(
-            f"paperbot: skipped {run.skipped} bad lines of {shown}:\n{problems}{tail}\n"
+            f"paperbot: skipped {run.skipped} bad {lines} of {shown}:\n{problems}{tail}\n"
         )
     emit(
         f"Ingested {result.seen} papers from {shown}"

@@ -310,7 +310,7 @@ def parse_zone(text: str) -> str:
         inverted = "-" if offset.group(1) == "+" else "+"
         raise ParseError(
             f"`{name}` is an offset, not a zone name: use Etc/GMT{inverted}{int(offset.group(2))}"
-            " (its sign is inverted) or a city zone such as Asia/Karachi."
+            " (its sign is inverted), or a city's zone such as Asia/Kolkata."
         )
     raise ParseError(f"`{name}` is not a time zone I know. {ZONE_HINT}")
 
