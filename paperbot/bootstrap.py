@@ -182,7 +182,9 @@ async def run(settings: Settings, *, console: bool | None, stdin: TextIO, stdout
         if use_console:
             waiters.add(asyncio.create_task(repl.run(core.service, stdin, stdout), name="console"))
         http = f"http://{settings.http.host}:{settings.http.port}/healthz" if server else "no HTTP"
-        log.info("paperbot running: %s; %s", ", ".join(sorted(core.service.platforms)), http)
+        # The console platform always posts console channels' digests; chat needs the REPL.
+        chats = [p for p in sorted(core.service.platforms) if p != "console" or use_console]
+        log.info("paperbot running: %s; %s", ", ".join(chats) or "no chat (console off)", http)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

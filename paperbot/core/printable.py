@@ -44,8 +44,10 @@ def printable(text: str | None, *, multiline: bool = False) -> str:
     """
     if not text:
         return ""
-    if _ANY.search(text) is None:
-        return text  # the common case: one regex scan, no copy
+    # The common cases, no copy: isprintable() is a C loop that is False for every character
+    # below (and for some harmless ones, e.g. U+00A0, which the regex scan then lets through).
+    if text.isprintable() or _ANY.search(text) is None:
+        return text
     text = repair_surrogates(text)
     if "\x1b" in text or "\x9b" in text or "\x9d" in text:
         text = _ESCAPES.sub("", text)

@@ -135,18 +135,16 @@ def _latex(text: str) -> str:
 
 
 def clean_text(text: str | None) -> str:
-    """Display text: printable (see core.printable), HTML and LaTeX markup removed, one line."""
+    """Display text: HTML and LaTeX markup removed, printable (see core.printable), one line."""
     if not text:
         return ""
-    text = printable(text)
     if _MARKUP_CHARS.search(text):
         if "<" in text or "&" in text:
             text = html.unescape(_HTML_TAG.sub("", text))
         if "\\" in text or "$" in text or "{" in text or "`" in text or "--" in text:
             text = _latex(text)
-        # Entities can spell what printable removed ("&#x202e;", "&#27;[31m").
-        text = printable(text)
-    return " ".join(text.split())
+    # Last, so what entities spell ("&#x202e;") is caught too.
+    return " ".join(printable(text).split())
 
 
 _GITHUB = re.compile(r"https?://(?:www\.)?github\.com/[\w.-]+/[\w.-]+")

@@ -42,6 +42,22 @@ def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+def _text(value: str, limit: int) -> str:
+    # isprintable() is checked here, not only inside printable(): tidy runs on every field of
+    # every paper, and a call saved per field is measurable on a million-paper file.
+    if not value.isprintable():
+        value = printable(value)
+    return value if len(value) <= limit else clip(value, limit)
+
+
+def _texts(values: list[str], count: int, limit: int) -> list[str]:
+    kept = []
+    for value in values[:count]:
+        if isinstance(value, str) and (text := _text(value, limit)):
+            kept.append(text)
+    return kept
+
+
 def _url(value: str | None) -> str | None:
     if not value:
         return None
@@ -50,25 +66,24 @@ def _url(value: str | None) -> str | None:
     return text if text and len(text) <= URL_CHARS and " " not in text else None
 
 
-def _count(value: int | None) -> int | None:
-    return None if value is None else max(0, min(value, MAX_COUNT))
-
-
 def tidy(paper: PaperIn) -> None:
     """Make one paper's fields printable and within caps (in place)."""
     for name, limit in _TEXT:
         value = getattr(paper, name)
         if value:
-            setattr(paper, name, clip(printable(value), limit))
+            setattr(paper, name, _text(value, limit))
     for name, count, limit in _LISTS:
         values = getattr(paper, name)
         if values:
-            kept = (clip(printable(v), limit) for v in values[:count] if isinstance(v, str))
-            setattr(paper, name, [v for v in kept if v])
+            setattr(paper, name, _texts(values, count, limit))
     for name in _URLS:
-        setattr(paper, name, _url(getattr(paper, name)))
+        value = getattr(paper, name)
+        if value is not None:
+            setattr(paper, name, _url(value))
     for name in _COUNTS:
-        setattr(paper, name, _count(getattr(paper, name)))
+        value = getattr(paper, name)
+        if value is not None and not 0 <= value <= MAX_COUNT:
+            setattr(paper, name, max(0, min(value, MAX_COUNT)))
 
 
 __all__ = ["ABSTRACT_CHARS", "AUTHORS", "TITLE_CHARS", "URL_CHARS", "clip", "tidy"]

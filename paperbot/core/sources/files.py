@@ -105,11 +105,17 @@ def _strings(obj: dict[str, Any], key: str) -> list[str]:
     value = obj.get(key)
     if value is None:
         return []
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+    if not isinstance(value, list):
         raise ValueError(f"'{key}' must be a list of strings")
-    if any("\x00" in v for v in value):
-        raise ValueError(f"'{key}' contains a NUL character")
-    return [v.strip() for v in value if v.strip()]
+    kept = []
+    for item in value:
+        if not isinstance(item, str):
+            raise ValueError(f"'{key}' must be a list of strings")
+        if "\x00" in item:
+            raise ValueError(f"'{key}' contains a NUL character")
+        if item := item.strip():
+            kept.append(item)
+    return kept
 
 
 def _published(obj: dict[str, Any]) -> date | None:

@@ -185,7 +185,7 @@ async def test_bodies_over_a_megabyte_get_413_before_they_are_read(
     ).encode()
     started = time.monotonic()
     reply = await raw_request(served.url, head, [b"x" * 1024])  # 1 KB of the promised 50 MB
-    assert reply.startswith(b"HTTP/1.1 413") and time.monotonic() - started < 5
+    assert reply.startswith(b"HTTP/1.1 413") and time.monotonic() - started < 10
 
     chunked = (
         f"POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Type: {FORM}\r\n"
