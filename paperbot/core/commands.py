@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import time
-from functools import lru_cache
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from paperbot.core import zones
 from paperbot.core.printable import printable
+from paperbot.core.zones import find_zone
 
 MAX_QUERY_CHARS = 500
 MAX_TOPIC_CHARS = 200
@@ -258,61 +258,12 @@ def parse_time(text: str) -> time:
     return time(hour, minute)
 
 
-# Files in a tz folder that are not zone names.
-_NOT_ZONES = frozenset({"localtime", "posixrules", "factory"})
-_OFFSET = re.compile(r"^(?:utc|gmt)\s*([+-])\s*(\d{1,2})(?::?00)?$", re.IGNORECASE)
-ZONE_HINT = "Use an IANA name such as Europe/Berlin, America/New_York, Asia/Tokyo, CET or UTC."
-
-
-@lru_cache(maxsize=1)
-def _zones() -> dict[str, tuple[str, ...]]:
-    """Every IANA zone name, by its lower-case form (names that differ only in case: all)."""
-    names: dict[str, list[str]] = {}
-    for zone in available_timezones():
-        if zone.lower() not in _NOT_ZONES:
-            names.setdefault(zone.lower(), []).append(zone)
-    return {key: tuple(sorted(found)) for key, found in names.items()}
-
-
-def zone_names() -> tuple[str, ...]:
-    """Every zone name `parse_zone` accepts as written, sorted."""
-    return tuple(sorted({"UTC", *(name for names in _zones().values() for name in names)}))
-
-
-def find_zone(text: str) -> str | None:
-    """The IANA zone name `text` spells (any case, where that is unambiguous), or None."""
-    name = text.strip()
-    if name.upper() in ("UTC", "GMT", "Z"):
-        return "UTC"
-    found = _zones().get(name.lower(), ())
-    zone = name if name in found else found[0] if len(found) == 1 else None
-    if zone is None:
-        return None
-    try:
-        ZoneInfo(zone)
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        return None
-    return zone
-
-
 def parse_zone(text: str) -> str:
-    """An IANA zone name (CET, EST, Etc/GMT+5, europe/berlin...) or a ParseError saying why."""
-    zone = find_zone(text)
-    if zone is not None:
-        return zone
-    name = text.strip()[:40]
-    found = _zones().get(name.lower(), ())
-    if len(found) > 1:
-        raise ParseError(f"`{name}` could be {' or '.join(found)}: write it exactly.")
-    offset = _OFFSET.match(name)
-    if offset is not None:
-        # POSIX signs are inverted in the Etc zones: Etc/GMT-5 is five hours ahead of UTC.
-        inverted = "-" if offset.group(1) == "+" else "+"
-        raise ParseError(
-            f"`{name}` is an offset, not a zone name: use Etc/GMT{inverted}{int(offset.group(2))}"
-            " (its sign is inverted), or a city's zone such as Asia/Kolkata."
-        )
-    raise ParseError(f"`{name}` is not a time zone I know. {ZONE_HINT}")
+    """An IANA zone name (CET, EST, Etc/GMT+5, europe/berlin...), see core.zones."""
+    try:
+        return zones.parse_zone(text)
+    except zones.ZoneError as exc:
+        raise ParseError(str(exc)) from None
 
 
 def parse_days(text: str) -> str:
@@ -354,7 +305,7 @@ def _schedule(rest: str) -> Schedule:
             if zone is not None:
                 raise ParseError("Give one time zone, e.g. Europe/Berlin.")
             zone = found
-        elif "/" in part or _OFFSET.match(part):
+        elif "/" in part or zones.OFFSET.match(part):
             zone = parse_zone(part)  # raises, saying what is wrong with the zone
         elif days is None:
             try:

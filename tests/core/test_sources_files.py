@@ -152,6 +152,7 @@ def test_hostile_text_is_stored_printable_and_clipped(
         (b'{"title": "t\x00", "abstract": "x"}', "contains a NUL byte"),
         (b'{"title": "caf\xe9", "abstract": "x"}', "not UTF-8 text (byte 15)"),
         ('{"title": "\\u001b[0m\\u202e", "abstract": "x"}', "'title' has no printable text"),
+        ('{"title": "t", "abstract": "\\u0001\\u2028\\t"}', "'abstract' has no printable text"),
         ('{"title": "t", "abstract": "x", "upvotes": 10000000000000}', "whole number from 0"),
         ('{"title": "t", "abstract": "x", "arxiv_id": "a/' + "b" * 50 + '"}', "not an arXiv id"),
         ("[" * 100_000 + "]" * 100_000, "invalid JSON"),

@@ -96,7 +96,7 @@ def _text(obj: dict[str, Any], key: str, *, required: bool) -> str | None:
         raise ValueError(f"'{key}' must be {need}" if key in obj else f"missing '{key}'")
     if "\x00" in value:
         raise ValueError(f"'{key}' contains a NUL character")
-    if required and not printable(value):
+    if required and not printable(value).split():
         raise ValueError(f"'{key}' has no printable text")
     return value.strip() or None
 
