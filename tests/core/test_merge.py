@@ -149,3 +149,27 @@ def test_a_files_upvotes_count_when_no_measuring_source_has_the_paper(
         # arXiv describes the paper; the file still owns the only signal anyone measured.
         assert paper.title == "Only mine (arXiv)" and paper.abstract == "Real abstract"
         assert paper.upvotes == 9
+
+
+@pytest.mark.parametrize("file_first", [True, False])
+def test_arxiv_links_win_over_a_files_whatever_the_order(
+    tmp_path: Path, session_factory: sessionmaker[Session], file_first: bool
+) -> None:
+    row = {
+        "title": "Mine",
+        "abstract": "a",
+        "arxiv_id": "2601.00002",
+        "url": "https://blog.example/p",
+    }
+    arxiv = PaperIn(title="Theirs", abstract="b", arxiv_id="2601.00002", source="arxiv",
+                    url="https://arxiv.org/abs/2601.00002", pdf_url="https://arxiv.org/pdf/2601.00002")  # fmt: skip
+    steps = [
+        lambda: ingest_file(session_factory, write_row(tmp_path, row), now=NOW),
+        lambda: ingest(session_factory, [arxiv], source="arxiv", now=NOW),
+    ]
+    for step in steps if file_first else steps[::-1]:
+        step()
+    with session_factory() as s:
+        paper = s.scalar(select(Paper).where(Paper.key == "2601.00002"))
+        assert paper is not None
+        assert (paper.url, paper.pdf_url) == (arxiv.url, arxiv.pdf_url)

@@ -15,10 +15,10 @@ from typing import Any
 
 from paperbot.core.sources.base import PaperIn
 
-DESCRIPTIVE = ("title", "abstract", "authors", "categories", "published")
+DESCRIPTIVE = ("title", "abstract", "authors", "categories", "published", "url", "pdf_url")
 CURATED = ("github_repo", "project_page", "thumbnail", "ai_summary", "ai_keywords", "organization")
 SIGNALS = ("upvotes", "comments", "github_stars")
-FILL_ONLY = ("arxiv_id", "url", "pdf_url")
+FILL_ONLY = ("arxiv_id",)
 MERGED = (*DESCRIPTIVE, *FILL_ONLY, *CURATED, *SIGNALS, "announced", "sources")
 _COPIED = (*DESCRIPTIVE, *FILL_ONLY, *CURATED, *SIGNALS)
 
