@@ -161,8 +161,14 @@ def test_arxiv_links_win_over_a_files_whatever_the_order(
         "arxiv_id": "2601.00002",
         "url": "https://blog.example/p",
     }
-    arxiv = PaperIn(title="Theirs", abstract="b", arxiv_id="2601.00002", source="arxiv",
-                    url="https://arxiv.org/abs/2601.00002", pdf_url="https://arxiv.org/pdf/2601.00002")  # fmt: skip
+    arxiv = PaperIn(
+        title="Theirs",
+        abstract="b",
+        arxiv_id="2601.00002",
+        source="arxiv",
+        url="https://arxiv.org/abs/2601.00002",
+        pdf_url="https://arxiv.org/pdf/2601.00002",
+    )
     steps = [
         lambda: ingest_file(session_factory, write_row(tmp_path, row), now=NOW),
         lambda: ingest(session_factory, [arxiv], source="arxiv", now=NOW),
