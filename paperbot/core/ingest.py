@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from paperbot.config import Settings
 from paperbot.core.models import SourceState
-from paperbot.core.paper_store import IngestResult, ingest, next_change_seq
+from paperbot.core.paper_store import IngestError, IngestResult, ingest, next_change_seq
 from paperbot.core.progress import Progress
 from paperbot.core.sources import arxiv, hf, http
 from paperbot.core.sources.arxiv import arxiv_api_query
@@ -202,7 +202,10 @@ def run_source(
         papers = _fetch(client, settings, source, days, categories, run)
     run.fetched = len(papers)
     if papers:
-        run.result = ingest(session_factory, papers, source=source, now=now)
+        try:
+            run.result = ingest(session_factory, papers, source=source, now=now)
+        except IngestError as exc:  # batches before it are stored; the message holds no data
+            run.ok, run.error = False, str(exc)
     if not run.ok:
         log.warning("%s source failed: %s (stored papers kept)", source, run.error)
     record_run(
