@@ -89,6 +89,18 @@ class SourceHttpSettings(Section):
     backoff_base_seconds: float = Field(
         1.0, ge=0, le=600, description="first retry wait, doubled each try"
     )
+    # timeout_seconds bounds each read; these bound a whole request and a whole source run, so
+    # a source that trickles bytes cannot hold the deployment-wide ingest lease for long.
+    deadline_seconds: float = Field(60.0, gt=0, le=3600, description="longest one request may take")
+    run_deadline_seconds: float = Field(
+        900.0, gt=0, le=86400, description="longest one source run may take"
+    )
+    max_response_bytes: int = Field(
+        32 * 1024 * 1024,
+        ge=1024,
+        le=2**31,
+        description="a larger reply is refused (read no further)",
+    )
 
 
 class RankingSettings(Section):

@@ -42,4 +42,5 @@ def test_healthz_and_metrics_while_running(tmp_path: Path) -> None:
         assert "paperbot_digests_sent" in metrics
         assert "paperbot_command_latency_seconds" in metrics
     finally:
-        stop_bot(proc)
+        err = stop_bot(proc)
+    assert "paperbot running: no chat (console off)" in err and "running: console" not in err

@@ -94,10 +94,12 @@ def _rebuild_quietly(core: Any) -> bool:
 @index_app.command("rebuild")
 def index_rebuild() -> None:
     """Rebuild the search index from the database."""
+    from paperbot.cli.progress import ProgressReporter
+
     settings = load_settings()
     setup_logging(settings)
-    with opened_core(settings) as core:
-        n = core.index.rebuild(core.session_factory)
+    with opened_core(settings) as core, ProgressReporter() as progress:
+        n = core.index.rebuild(core.session_factory, progress=progress.stage("indexing"))
     emit(f"Indexed {n} papers into {settings.resolved_index_dir()}.")
 
 

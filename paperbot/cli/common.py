@@ -20,6 +20,7 @@ import typer
 from paperbot import config
 from paperbot.config import Settings
 from paperbot.core.errors import UserError
+from paperbot.core.printable import printable
 
 app = typer.Typer(
     add_completion=False,
@@ -80,11 +81,24 @@ def opened_core(settings: Settings, now: datetime | None = None) -> Iterator[Any
 
 
 def emit(text: str) -> None:
-    sys.stdout.write(text + "\n")
+    """One result on stdout, printable whatever third-party text it carries."""
+    sys.stdout.write(printable(text, multiline=True) + "\n")
 
 
 def emit_json(value: Any) -> None:
-    sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2, default=str) + "\n")
+    # json.dumps escapes C0 controls but not C1 ones or bidi overrides: clean every string.
+    text = json.dumps(_printable_json(value), ensure_ascii=False, indent=2, default=str)
+    sys.stdout.write(text + "\n")
+
+
+def _printable_json(value: Any) -> Any:
+    if isinstance(value, str):
+        return printable(value, multiline=True)
+    if isinstance(value, dict):
+        return {printable(str(k)): _printable_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_printable_json(v) for v in value]
+    return value
 
 
 def card_line(card: Any) -> str:

@@ -25,6 +25,11 @@ def main() -> None:
     except KeyboardInterrupt:
         sys.exit(130)
     except Exception as exc:
+        # The message of a library's exception may carry SQL, data or a URL with a password:
+        # name the class only; the details go to the debug log.
         logging.getLogger("paperbot").debug("unexpected failure", exc_info=True)
-        sys.stderr.write(f"paperbot: unexpected error: {type(exc).__name__}: {exc}\n")
+        sys.stderr.write(
+            f"paperbot: unexpected error ({type(exc).__name__}); run with"
+            " PAPERBOT_LOG_LEVEL=DEBUG for details\n"
+        )
         sys.exit(1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -21,6 +21,8 @@ from paperbot.cli.common import (
     setup_logging,
     utcnow,
 )
+from paperbot.cli.progress import ProgressReporter
+from paperbot.core.printable import printable
 
 
 @app.command()
@@ -33,6 +35,12 @@ def ingest(
     category: Annotated[
         list[str] | None, typer.Option(help="arXiv category, repeatable (e.g. cs.LG).")
     ] = None,
+    skip_invalid: Annotated[
+        bool,
+        typer.Option(
+            "--skip-invalid", help="--source file: ingest the good lines, report the bad ones."
+        ),
+    ] = False,
 ) -> None:
     """Fetch papers from a source into the store and the search index."""
     from paperbot.core import ingest as ingest_mod
@@ -46,26 +54,14 @@ def ingest(
         if path is None:
             fail("--source file needs a PATH to a JSONL file")
         if not path.is_file():
-            fail(f"no such file: {path}")
+            fail(f"no such file: {printable(str(path))}")
+        _ingest_file(settings, path, skip_invalid=skip_invalid)
+        return
     days = [_parse_day(d) for d in day] if day else None
     if category:
         category = [c.strip() for c in category if c.strip()]
     now = utcnow()
     with opened_core(settings, now) as core:
-        if source == "file":
-            from paperbot.core.sources.files import FileFormatError
-
-            assert path is not None
-            try:
-                result = ingest_mod.ingest_file(core.session_factory, path, now=now)
-            except FileFormatError as exc:
-                fail(str(exc))
-            indexed = core.index.catch_up(core.session_factory)
-            emit(
-                f"Ingested {result.added + result.updated + result.unchanged} papers from {path}"
-                f" ({result.added} new, {result.updated} updated); indexed {indexed}."
-            )
-            return
         outcome = ingest_mod.run_source(
             core.session_factory,
             settings,
@@ -79,6 +75,50 @@ def ingest(
             sys.stderr.write(f"paperbot: {source} failed: {outcome.error}; stored papers kept.\n")
             raise typer.Exit(1)
         emit(f"{outcome.summary()}; indexed {indexed}.")
+
+
+def _ingest_file(settings: Any, path: Path, *, skip_invalid: bool) -> None:
+    from paperbot.core.ingest import ingest_file
+    from paperbot.core.paper_store import IngestError
+    from paperbot.core.sources.files import FileFormatError
+
+    now = utcnow()
+    shown = printable(str(path))
+    with opened_core(settings, now) as core, ProgressReporter() as progress:
+        try:
+            run = ingest_file(
+                core.session_factory,
+                path,
+                now=now,
+                skip_invalid=skip_invalid,
+                on_check=progress.stage(f"checking {path.name}", unit="bytes"),
+                on_ingest=progress.stage("ingesting"),
+            )
+        except FileFormatError as exc:
+            hint = "" if exc.line is None else NOTHING_INGESTED
+            fail(f"{exc}{hint}")
+        except IngestError as exc:
+            sys.stderr.write(f"paperbot: {exc}\n")
+            raise typer.Exit(1) from None
+        indexed = core.index.catch_up(core.session_factory, progress=progress.stage("indexing"))
+    result = run.result
+    if run.skipped:
+        problems = "\n".join(f"  {p}" for p in run.scan.problems)
+        more = run.skipped - len(run.scan.problems)
+        tail = f"\n  and {more} more" if more > 0 else ""
+        lines = "line" if run.skipped == 1 else "lines"
+        sys.stderr.write(
+            f"paperbot: skipped {run.skipped} bad {lines} of {shown}:\n{problems}{tail}\n"
+        )
+    emit(
+        f"Ingested {result.seen} papers from {shown}"
+        f" ({result.added} new, {result.updated} updated); indexed {indexed}."
+    )
+
+
+NOTHING_INGESTED = (
+    "\nNothing was ingested; --skip-invalid ingests the good lines and reports the bad ones."
+)
 
 
 def _parse_day(text: str) -> date:

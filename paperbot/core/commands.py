@@ -5,7 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import time
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from paperbot.core import zones
+from paperbot.core.printable import printable
+from paperbot.core.zones import find_zone
 
 MAX_QUERY_CHARS = 500
 MAX_TOPIC_CHARS = 200
@@ -148,7 +151,6 @@ ALIASES = {
     "?": "help",
 }
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _TIME = re.compile(r"^(\d{1,2})(?::|h|\.)?(\d{2})?\s*(am|pm)?$", re.IGNORECASE)
 
 
@@ -157,8 +159,8 @@ class ParseError(ValueError):
 
 
 def clean_text(text: str) -> str:
-    """Drop control characters and collapse whitespace (chat clients send all sorts)."""
-    return " ".join(_CONTROL.sub(" ", text).split())
+    """Printable text on one line, whitespace collapsed (chat clients send all sorts)."""
+    return " ".join(printable(text).split())
 
 
 def parse(text: str) -> Command:
@@ -257,20 +259,11 @@ def parse_time(text: str) -> time:
 
 
 def parse_zone(text: str) -> str:
-    name = text.strip()
-    if name.upper() in ("UTC", "GMT", "Z"):
-        return "UTC"
+    """An IANA zone name (CET, EST, Etc/GMT+5, europe/berlin...), see core.zones."""
     try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, IsADirectoryError):
-        by_lower = {z.lower(): z for z in available_timezones()}
-        if name.lower() in by_lower:
-            return by_lower[name.lower()]
-        raise ParseError(
-            f"`{name[:40]}` is not a time zone I know. Use an IANA name such as"
-            " Europe/Berlin, America/New_York or Asia/Tokyo."
-        ) from None
-    return name
+        return zones.parse_zone(text)
+    except zones.ZoneError as exc:
+        raise ParseError(str(exc)) from None
 
 
 def parse_days(text: str) -> str:
@@ -307,12 +300,21 @@ def _schedule(rest: str) -> Schedule:
     zone: str | None = None
     days: str | None = None
     for part in parts[1:]:
-        if "/" in part or part.upper() in ("UTC", "GMT"):
+        found = find_zone(part)
+        if found is not None:
             if zone is not None:
                 raise ParseError("Give one time zone, e.g. Europe/Berlin.")
-            zone = parse_zone(part)
+            zone = found
+        elif "/" in part or zones.OFFSET.match(part):
+            zone = parse_zone(part)  # raises, saying what is wrong with the zone
         elif days is None:
-            days = parse_days(part)
+            try:
+                days = parse_days(part)
+            except ParseError:
+                raise ParseError(
+                    f"`{part[:20]}` is not a day or a time zone. Days: daily, weekdays, or"
+                    " mon,wed,fri. Zones: IANA names such as Europe/Berlin, CET or UTC."
+                ) from None
         else:
             raise ParseError("Usage: " + USAGE["schedule"])
     return Schedule(at=at, zone=zone, days=days)

@@ -15,12 +15,13 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import tantivy
-from sqlalchemy import select, tuple_
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session, sessionmaker
 from tantivy import Document, Index, IndexWriter, Query, SchemaBuilder
 
 from paperbot.core.index_query import Expr, Leaf, build, day_number, evaluate, leaf_query, leaves_of
 from paperbot.core.models import Paper
+from paperbot.core.progress import Progress
 from paperbot.core.search import SearchQuery, parse_query
 from paperbot.core.textnorm import (
     NAME_TOKENIZER,
@@ -125,6 +126,13 @@ def _document(row: Mapping[Any, Any]) -> Document:
         cats=_categories(row["categories"] or ()) or [""],
         day=paper_day(row["announced"], row["published"], row.get("first_seen_at")),
     )
+
+
+def _pending(session_factory: sessionmaker[Session], seq: int, last_id: int) -> int:
+    """How many papers an index at this watermark has yet to index."""
+    after = tuple_(Paper.change_seq, Paper.id) > tuple_(seq, last_id)
+    with session_factory() as session:
+        return int(session.scalar(select(func.count()).select_from(Paper).where(after)) or 0)
 
 
 class SearchIndex:
@@ -242,7 +250,13 @@ class SearchIndex:
             if writer is not None and not self.keep_writer:
                 self.release_writer()
 
-    def catch_up(self, session_factory: sessionmaker[Session], *, wait_seconds: float = 0.0) -> int:
+    def catch_up(
+        self,
+        session_factory: sessionmaker[Session],
+        *,
+        wait_seconds: float = 0.0,
+        progress: Progress | None = None,
+    ) -> int:
         """Index papers changed since the watermark; 0 if another process holds the writer."""
         with self._writing(wait_seconds) as writer:
             if writer is None:
@@ -252,10 +266,19 @@ class SearchIndex:
             # Nothing indexed yet: no old copies to delete first.
             self.reload()
             fresh = seq == last_id == 0 and self._index.searcher().num_docs == 0
-            return self._index_from(session_factory, writer, seq, last_id, fresh=fresh)
+            total = _pending(session_factory, seq, last_id) if progress is not None else None
+            return self._index_from(
+                session_factory, writer, seq, last_id, fresh=fresh, progress=progress, total=total
+            )
 
-    def rebuild(self, session_factory: sessionmaker[Session], *, wait_seconds: float = 30.0) -> int:
-        """Re-index every paper from SQL (the index is derived data)."""
+    def rebuild(
+        self,
+        session_factory: sessionmaker[Session],
+        *,
+        wait_seconds: float = 30.0,
+        progress: Progress | None = None,
+    ) -> int:
+        """Re-index every paper from SQL (the index is derived data); progress per batch."""
         with self._writing(wait_seconds) as writer:
             if writer is None:
                 raise RuntimeError(
@@ -264,7 +287,10 @@ class SearchIndex:
             writer.delete_all_documents()
             writer.commit()
             self._write_state(0, 0)
-            return self._index_from(session_factory, writer, 0, 0, fresh=True)
+            total = _pending(session_factory, 0, 0) if progress is not None else None
+            return self._index_from(
+                session_factory, writer, 0, 0, fresh=True, progress=progress, total=total
+            )
 
     def _index_from(
         self,
@@ -274,6 +300,8 @@ class SearchIndex:
         last_id: int,
         *,
         fresh: bool = False,
+        progress: Progress | None = None,
+        total: int | None = None,
     ) -> int:
         done = 0
         while True:
@@ -294,6 +322,8 @@ class SearchIndex:
             seq, last_id = rows[-1].change_seq, rows[-1].id
             self._write_state(seq, last_id)
             done += len(rows)
+            if progress is not None:
+                progress(done, total)
         if done:
             self.reload()
         return done

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -13,13 +14,26 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from paperbot.config import Settings
 from paperbot.core.models import SourceState
-from paperbot.core.paper_store import IngestResult, ingest, next_change_seq
+from paperbot.core.paper_store import IngestError, IngestResult, ingest, next_change_seq
+from paperbot.core.progress import Progress
 from paperbot.core.sources import arxiv, hf, http
 from paperbot.core.sources.arxiv import arxiv_api_query
 from paperbot.core.sources.base import PaperIn, SourceError
-from paperbot.core.sources.files import read_jsonl, validate_jsonl
+from paperbot.core.sources.files import FileScan, read_jsonl, scan_jsonl
 
 log = logging.getLogger(__name__)
+
+
+@dataclass
+class FileIngest:
+    """What `ingest_file` did: the store's result and the file's bad lines (when skipped)."""
+
+    result: IngestResult
+    scan: FileScan
+
+    @property
+    def skipped(self) -> int:
+        return self.scan.bad_lines
 
 
 def ingest_file(
@@ -28,10 +42,29 @@ def ingest_file(
     *,
     now: datetime,
     batch_size: int = 2000,
-) -> IngestResult:
-    """Validate the whole JSONL file first (FileFormatError changes nothing), then ingest it."""
-    validate_jsonl(path)
-    return ingest(session_factory, read_jsonl(path), source="file", now=now, batch_size=batch_size)
+    skip_invalid: bool = False,
+    on_check: Progress | None = None,
+    on_ingest: Progress | None = None,
+) -> FileIngest:
+    """Check the whole JSONL file first, then ingest it.
+
+    A file with bad lines raises FileFormatError (naming them) and changes nothing, unless
+    `skip_invalid` asks to ingest the good lines; the scan then lists what was skipped.
+    """
+    scan = scan_jsonl(path, progress=on_check)
+    if not skip_invalid and (error := scan.error()) is not None:
+        raise error
+    papers = read_jsonl(path, skip_invalid=skip_invalid)
+    result = ingest(
+        session_factory,
+        papers,
+        source="file",
+        now=now,
+        batch_size=batch_size,
+        total=scan.papers,
+        progress=on_ingest,
+    )
+    return FileIngest(result, scan)
 
 
 # --- scheduled source runs -----------------------------------------------------------------
@@ -127,13 +160,16 @@ def _fetch(
 ) -> list[PaperIn]:
     """Fetch in day order, stopping at the first failure; keeps what came before it."""
     papers: list[PaperIn] = []
+    # The whole run ends in time, so a slow source cannot hold the ingest lease for long.
+    until = time.monotonic() + settings.source_http.run_deadline_seconds
     try:
         if source == "hf":
             for day in days or []:
-                papers.extend(hf.fetch_day(client, settings, day))
+                papers.extend(hf.fetch_day(client, settings, day, until=until))
                 run.days.append(day)
         else:
-            feed = arxiv.fetch_feed(client, settings, categories or settings.arxiv.categories)
+            cats = categories or settings.arxiv.categories
+            feed = arxiv.fetch_feed(client, settings, cats, until=until)
             papers = feed.papers
             run.days = [feed.day] if feed.day else []
     except SourceError as exc:
@@ -166,7 +202,10 @@ def run_source(
         papers = _fetch(client, settings, source, days, categories, run)
     run.fetched = len(papers)
     if papers:
-        run.result = ingest(session_factory, papers, source=source, now=now)
+        try:
+            run.result = ingest(session_factory, papers, source=source, now=now)
+        except IngestError as exc:  # batches before it are stored; the message holds no data
+            run.ok, run.error = False, str(exc)
     if not run.ok:
         log.warning("%s source failed: %s (stored papers kept)", source, run.error)
     record_run(
@@ -181,6 +220,7 @@ def run_source(
 
 
 __all__ = [
+    "FileIngest",
     "IngestResult",
     "SourceRun",
     "arxiv_api_query",

@@ -11,11 +11,13 @@ from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DataError, IntegrityError, StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
 from paperbot.core.models import Counter, Paper, SignalSnapshot
+from paperbot.core.progress import Progress
 from paperbot.core.sources.base import PaperIn
-from paperbot.core.sources.merge import MERGED, merge, new_row
+from paperbot.core.sources.merge import MERGED, merge, new_row, owns_signals
 
 log = logging.getLogger(__name__)
 PAPERS = cast(Table, Paper.__table__)
@@ -117,7 +119,9 @@ def _ingest_batch(
     result.added += len(added)
     result.updated += len(changed)
     result.unchanged += len(groups) - len(added) - len(changed)
-    _snapshots(session, groups, stored, now, result)
+    sources = {row["key"]: row["sources"] for row in new_rows}
+    sources.update({key: row["sources"] for key, row in stored.items() if "sources" in row})
+    _snapshots(session, groups, stored, sources, now, result)
 
 
 def _insert_new(session: Session, rows: list[dict[str, Any]], seq: int) -> dict[str, int]:
@@ -156,12 +160,17 @@ def _snapshots(
     session: Session,
     groups: dict[str, list[PaperIn]],
     stored: dict[str, dict[str, Any]],
+    sources: dict[str, list[str]],
     now: datetime,
     result: IngestResult,
 ) -> None:
     rows = []
     for key, papers in groups.items():
-        signal = next((p for p in reversed(papers) if p.has_signals), None)
+        known = sources.get(key, ())
+        # A snapshot only from the source the paper's signals belong to (see merge).
+        signal = next(
+            (p for p in reversed(papers) if p.has_signals and owns_signals(p.source, known)), None
+        )
         if signal is None or "id" not in stored.get(key, {}):
             continue
         rows.append(
@@ -179,6 +188,19 @@ def _snapshots(
         result.snapshots += len(rows)
 
 
+class IngestError(Exception):
+    """The database refused papers; the message names neither the SQL nor the data."""
+
+
+def _refused(count: int, source: str, orig: BaseException | None) -> str:
+    # The statement and its parameters (the papers) stay out: they can be megabytes of
+    # third-party text. The class of the driver's error says enough to look further.
+    kind = type(orig).__name__ if orig is not None else "error"
+    return (
+        f"the database refused a batch of {count} papers from {source} ({kind}); it was not stored"
+    )
+
+
 def _batches(papers: Iterable[PaperIn], size: int) -> Iterator[list[PaperIn]]:
     iterator = iter(papers)
     while batch := list(itertools.islice(iterator, size)):
@@ -192,20 +214,42 @@ def ingest(
     source: str,
     now: datetime,
     batch_size: int = 2000,
+    total: int | None = None,
+    progress: Progress | None = None,
 ) -> IngestResult:
     """Upsert papers in committed batches; re-ingesting unchanged papers changes nothing.
 
     Each PaperIn carries its own source (a seed mixes "hf" and "sample"); `source` names the
     run in logs. A batch that changes anything takes one new change_seq for all its changes.
+    `progress(papers done, total)` is called after each committed batch.
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     result = IngestResult()
+    done = 0
     for batch in _batches(papers, batch_size):
-        with session_factory.begin() as session:
-            _ingest_batch(session, batch, now, result)
+        try:
+            with session_factory.begin() as session:
+                _ingest_batch(session, batch, now, result)
+        except (DataError, IntegrityError) as exc:
+            raise IngestError(_refused(len(batch), source, exc.orig)) from None
+        except StatementError as exc:
+            if not isinstance(exc.orig, ValueError):  # UnicodeEncodeError and kin, client-side
+                raise
+            raise IngestError(_refused(len(batch), source, exc.orig)) from None
+        done += len(batch)
+        if progress is not None:
+            progress(done, total)
     log.debug("ingest from %s: %s", source, result)
     return result
 
 
-__all__ = ["COUNTERS", "PAPERS", "SEQ_NAME", "IngestResult", "ingest", "next_change_seq"]
+__all__ = [
+    "COUNTERS",
+    "PAPERS",
+    "SEQ_NAME",
+    "IngestError",
+    "IngestResult",
+    "ingest",
+    "next_change_seq",
+]

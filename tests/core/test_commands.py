@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import random
+import re
 from datetime import time
 
 import pytest
 
 from paperbot.core import commands as c
+from paperbot.core.zones import zone_names
 
 
 @pytest.mark.parametrize(
@@ -83,3 +85,55 @@ def test_thousands_of_messy_lines_never_raise_anything_else() -> None:
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 60)))
         with contextlib.suppress(c.ParseError):
             c.parse(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "zone", "days"),
+    [
+        ("schedule 09:00 CET", "CET", None),
+        ("schedule 09:00 cet weekdays", "CET", "weekdays"),
+        ("schedule 9am EST mon,wed", "EST", "mon,wed"),
+        ("schedule 09:00 weekdays Etc/GMT+5", "Etc/GMT+5", "weekdays"),
+        ("schedule 09:00 etc/gmt-14", "Etc/GMT-14", None),
+        ("schedule 09:00 europe/BERLIN", "Europe/Berlin", None),
+        ("schedule 09:00 America/Argentina/Buenos_Aires", "America/Argentina/Buenos_Aires", None),
+        ("schedule 09:00 Japan daily", "Japan", "daily"),
+        ("schedule 09:00 zulu", "Zulu", None),
+        ("schedule 09:00 gmt", "UTC", None),
+    ],
+)
+def test_schedule_takes_every_iana_zone_name(text: str, zone: str, days: str | None) -> None:
+    assert c.parse(text) == c.Schedule(time(9), zone, days)
+
+
+def test_every_zone_the_cli_accepts_chat_accepts_too() -> None:
+    names = zone_names()
+    assert len(names) > 500 and "localtime" not in names and "posixrules" not in names
+    for name in names:
+        zone = "UTC" if name in ("GMT", "UTC") else name
+        assert c.parse_zone(name) == zone
+        assert c.parse(f"schedule 10:00 {name}") == c.Schedule(time(10), zone)
+        weekdays = c.parse(f"schedule 10:00 {name.lower()} weekdays")
+        assert weekdays == c.Schedule(time(10), zone, "weekdays")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("schedule 09:00 UTC+5", "Etc/GMT-5"),
+        ("schedule 09:00 gmt-3", "Etc/GMT+3"),
+        ("schedule 09:00 localtime", "not a day or a time zone"),
+        ("schedule 09:00 CET EST", "one time zone"),
+        ("schedule 09:00 Europe/Atlantis", "not a time zone I know"),
+        ("schedule 09:00 ../../etc/passwd", "not a time zone I know"),
+    ],
+)
+def test_zone_mistakes_get_a_helpful_line(text: str, message: str) -> None:
+    with pytest.raises(c.ParseError, match=re.escape(message)):
+        c.parse(text)
+
+
+def test_chat_text_is_printable() -> None:
+    assert c.parse("subscribe robots\x1b[31m \u202edrawkcab\ud800") == c.Subscribe(
+        "robots drawkcab\ufffd"
+    )

@@ -146,3 +146,24 @@ def test_naive_now_is_refused(session_factory: sessionmaker[Session]) -> None:
 def test_ingest_accepts_a_lazy_iterable(session_factory: sessionmaker[Session]) -> None:
     result = ingest(session_factory, iter(papers(7)), source="file", now=NOW, batch_size=3)
     assert result.added == 7 and len(rows(session_factory)) == 7
+
+
+def test_a_refused_batch_names_no_sql_and_no_data(pg_url: str) -> None:
+    from paperbot.core import db
+    from paperbot.core.paper_store import IngestError
+
+    engine = db.create_db_engine(pg_url)
+    try:
+        factory = db.make_session_factory(engine)
+        paper = PaperIn(title="fine", abstract="secret abstract text", arxiv_id="2601.00001")
+        paper.title = "a\x00b"  # past every gate (PaperIn cleans on creation): PostgreSQL refuses
+        with pytest.raises(IngestError) as caught:
+            ingest(factory, [paper], source="file", now=NOW)
+        message = str(caught.value)
+        assert "INSERT" not in message and "secret" not in message and "\x00" not in message
+        assert message == (
+            "the database refused a batch of 1 papers from file (DataError); it was not stored"
+        )
+        assert caught.value.__cause__ is None and caught.value.__suppress_context__
+    finally:
+        engine.dispose()

@@ -5,8 +5,11 @@ It serves the recorded payloads in tests/fixtures:
 - GET /atom/<cat1+cat2>                              -> the Atom announcement feed
 - GET /api/query?id_list=...|search_query=...        -> export API Atom (id_list filters entries)
 Failures are switched on per path prefix: `fail("/api/daily_papers", status=500, times=2)`,
-`fail(..., status=429, retry_after="1")`, `fail(..., hang=2.0)`; `refused_url()` is a port
-where nothing listens.
+`fail(..., status=429, retry_after="1")`, `fail(..., hang=2.0)`; hostile replies too:
+`fail(..., trickle=0.05)` sends a 200 and then one byte every 0.05 s, never finishing;
+`fail(..., huge=50_000_000)` sends that many bytes (`declare=False`: without Content-Length).
+`page_items = N` makes Daily Papers answer N items whatever `limit` asked. `refused_url()` is
+a port where nothing listens.
 """
 
 from __future__ import annotations
@@ -49,7 +52,11 @@ class Fault:
     status: int = 500
     retry_after: str | None = None
     hang: float = 0.0
+    trickle: float = 0.0
+    huge: int = 0
+    declare: bool = True
     times: int | None = None  # None: until cleared
+    sent: int = 0  # body bytes a hostile reply got out before the client stopped reading
 
 
 @dataclass
@@ -72,6 +79,7 @@ class FakeSources:
     )
     faults: list[Fault] = field(default_factory=list)
     requests: list[Request] = field(default_factory=list)
+    page_items: int | None = None
     _server: ThreadingHTTPServer | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -155,6 +163,8 @@ class FakeSources:
         with self._lock:
             self.requests.append(Request(path, query, dict(handler.headers), time.monotonic()))
         fault = self._fault(path)
+        if fault is not None and (fault.trickle or fault.huge):
+            return self._hostile(handler, fault)
         if fault is not None:
             if fault.hang:
                 self._stop.wait(fault.hang)
@@ -171,9 +181,33 @@ class FakeSources:
             return send(handler, 200, self._api(query), "application/atom+xml")
         return send(handler, 404, b"not found", "text/plain")
 
+    def _hostile(self, handler: BaseHTTPRequestHandler, fault: Fault) -> None:
+        """A reply that trickles forever, or a huge one (in 64 KB writes)."""
+        try:
+            handler.send_response(200)
+            handler.send_header("Content-Type", "application/json")
+            if fault.declare:
+                handler.send_header("Content-Length", str(fault.huge or 10_000_000))
+            handler.end_headers()
+            if fault.trickle:
+                while not self._stop.wait(fault.trickle):
+                    handler.wfile.write(b" ")
+                    handler.wfile.flush()
+                return
+            block = b" " * 65536
+            while fault.sent < fault.huge and not self._stop.is_set():
+                piece = block[: fault.huge - fault.sent]
+                handler.wfile.write(piece)
+                fault.sent += len(piece)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client stopped reading: what the test wants
+
     def _daily_papers(self, handler: BaseHTTPRequestHandler, query: dict[str, str]) -> None:
         limit = int(query.get("limit", "50"))
         page = int(query.get("p", "0"))
+        if self.page_items is not None:
+            body = json.dumps(many_items(self.page_items, page)).encode()
+            return send(handler, 200, body, "application/json")
         items = copy.deepcopy(self.hf_days.get(query.get("date", HF_DAY), []))
         body = json.dumps(items[page * limit : (page + 1) * limit]).encode()
         send(handler, 200, body, "application/json")
@@ -189,6 +223,14 @@ class FakeSources:
             return entry if any(f"/abs/{i}" in entry for i in wanted) else ""
 
         return _ENTRY.sub(keep, text).encode()
+
+
+def many_items(n: int, page: int = 0) -> list[dict[str, Any]]:
+    """N small, distinct Daily Papers items (ids 2607.00000 up, offset by page)."""
+    return [
+        {"paper": {"id": f"26{7 + page:02d}.{i:05d}", "title": f"Paper {i}", "upvotes": 1}}
+        for i in range(n)
+    ]
 
 
 def refused_url() -> str:

@@ -2,28 +2,17 @@
 
 from __future__ import annotations
 
-import re
-
 from paperbot.core.messages import Digest, PaperCard, Reply
-
-# Terminal escape sequences (CSI, OSC, other ESC sequences), C0/C1 controls and bidi overrides:
-# third-party text must not recolour, retitle or reorder the user's terminal.
-_ANSI = re.compile(
-    r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI ... final byte
-    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC ... BEL or ST
-    r"|\x1b[@-Z\\-_]"  # two-byte escapes
-    r"|\x9b[0-?]*[ -/]*[@-~]"  # 8-bit CSI
-)
-_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+from paperbot.core.printable import printable
 
 
 def clean(text: str, *, multiline: bool = False) -> str:
-    """Third-party text without terminal escapes or control characters."""
-    text = _ANSI.sub("", text)
+    """Third-party text for a terminal: printable (no escapes, controls or bidi overrides),
+    whitespace collapsed; `multiline` keeps line breaks."""
     if multiline:
-        lines = (" ".join(_CONTROL.sub(" ", line).split()) for line in text.split("\n"))
+        lines = (" ".join(line.split()) for line in printable(text, multiline=True).split("\n"))
         return "\n".join(lines).strip("\n")
-    return " ".join(_CONTROL.sub(" ", text.replace("\n", " ")).split())
+    return " ".join(printable(text).split())
 
 
 def render_card(card: PaperCard, number: int | None = None) -> str:

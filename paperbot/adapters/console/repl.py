@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
+import re
 import threading
 from datetime import UTC, datetime
 from typing import TextIO
@@ -17,6 +19,12 @@ from paperbot.core.service import Paperbot
 CONSOLE = ChannelRef("console", "local", "console")
 CALLER = Caller(platform="console", workspace="local", channel="console", user="you", is_admin=True)
 BANNER = "paperbot console: type `/papers help`, or `/papers search <query>`; Ctrl-D quits."
+NOT_UTF8 = (
+    "I could not read that line: it is not UTF-8 text. Set your terminal to UTF-8"
+    " (e.g. LANG=en_US.UTF-8) and type it again."
+)
+# Bytes that are not UTF-8 reach us as lone surrogates (the "surrogateescape" decoding).
+_UNDECODABLE = re.compile("[\udc80-\udcff]")
 
 
 def preview_digest(service: Paperbot, *, now: datetime) -> str:
@@ -34,6 +42,8 @@ def answer(service: Paperbot, line: str, *, now: datetime) -> str | None:
     text = line.strip()
     if not text:
         return None
+    if _UNDECODABLE.search(text):
+        return NOT_UTF8
     if text.startswith("/") and not text.lower().startswith("/papers"):
         return "Commands start with /papers. Try `/papers help`."
     return render.render_reply(service.handle_text(text, CALLER, now=now))
@@ -42,6 +52,9 @@ def answer(service: Paperbot, line: str, *, now: datetime) -> str | None:
 async def run(service: Paperbot, stdin: TextIO, stdout: TextIO) -> None:
     """Read commands until EOF (or until the task is cancelled, e.g. on Ctrl-C)."""
     interactive = stdin.isatty()
+    if isinstance(stdout, io.TextIOWrapper):
+        # A terminal that cannot show "▲" or "…" gets "?" rather than a crash.
+        stdout.reconfigure(errors="replace")
     lines = _read_lines(stdin)
     stdout.write(BANNER + "\n\n")
     stdout.write(await asyncio.to_thread(preview_digest, service, now=datetime.now(UTC)) + "\n")
@@ -69,10 +82,17 @@ def _read_lines(stdin: TextIO) -> asyncio.Queue[str | None]:
         with contextlib.suppress(RuntimeError):  # the loop is already closed: we are exiting
             loop.call_soon_threadsafe(queue.put_nowait, item)
 
+    raw = getattr(stdin, "buffer", None)
+
     def read() -> None:
         try:
-            for line in iter(stdin.readline, ""):
-                put(line)
+            if raw is not None:
+                # Bytes, decoded per line: one line that is not UTF-8 is answered, not fatal.
+                for data in iter(raw.readline, b""):
+                    put(data.decode("utf-8", "surrogateescape"))
+            else:
+                for line in iter(stdin.readline, ""):
+                    put(line)
         except (OSError, ValueError):  # stdin closed under us
             pass
         put(None)

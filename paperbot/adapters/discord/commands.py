@@ -4,7 +4,6 @@
 from collections.abc import Callable
 from functools import cache
 from typing import Any, Literal, Protocol
-from zoneinfo import available_timezones
 
 import discord
 from discord import app_commands
@@ -12,6 +11,7 @@ from discord import app_commands
 from paperbot.core import commands as core
 from paperbot.core.commands import Command
 from paperbot.core.messages import ChannelRef
+from paperbot.core.zones import zone_names
 
 MAX_CHOICES = 25
 CHOICE_LIMIT = 100
@@ -49,7 +49,7 @@ def channel_ref(interaction: discord.Interaction[Any]) -> ChannelRef:
 
 @cache
 def _zones() -> tuple[str, ...]:
-    return tuple(sorted(available_timezones() | {"UTC"}))
+    return zone_names()
 
 
 def zone_choices(current: str) -> list[app_commands.Choice[str]]:

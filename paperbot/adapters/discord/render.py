@@ -11,6 +11,7 @@ from discord.utils import escape_markdown
 
 from paperbot.adapters.discord.views import ButtonSpec, footer_for, mlt_id, next_id
 from paperbot.core.messages import Digest, PaperCard, Reply
+from paperbot.core.printable import printable
 
 CONTENT_LIMIT = 2000
 EMBEDS_PER_MESSAGE = 10
@@ -38,13 +39,15 @@ class Part:
 
 
 def defuse(text: str) -> str:
-    """Break mention syntax with a zero-width space (allowed_mentions already stops pings)."""
+    """Printable text with mention syntax broken by a zero-width space (allowed_mentions
+    already stops pings)."""
+    text = printable(text, multiline=True)
     return _MENTION.sub("<\\1\u200b\\2>", _EVERYONE.sub("@\u200b\\1", text))
 
 
 def safe(text: str) -> str:
-    """Third-party or user text shown as is: no markdown effects, no mention syntax."""
-    return defuse(escape_markdown(" ".join(text.split())))
+    """Third-party or user text shown as is: printable, no markdown effects, no mentions."""
+    return defuse(escape_markdown(" ".join(printable(text).split())))
 
 
 def clip(text: str, limit: int) -> str:

@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 from starlette.routing import BaseRoute, Route
 
 from paperbot.adapters.slack.app import SlackCommands
+from paperbot.adapters.slack.guard import SlackRequestGuard
 from paperbot.adapters.slack.installation import (
     AsyncInstallationStoreAdapter,
     AsyncStateStoreAdapter,
@@ -126,6 +127,7 @@ class SlackAdapter:
             )
         self.commands.register(self.app)
         self.handler = AsyncSlackRequestHandler(self.app)
+        self.guard = SlackRequestGuard(signing_secret or "", self.handler.handle)
         self._socket: Any = None
         self._connecting: asyncio.Task[None] | None = None
 
@@ -149,7 +151,7 @@ class SlackAdapter:
     def routes(self) -> list[BaseRoute]:
         routes: list[BaseRoute] = []
         if not self.socket_mode:
-            routes.append(Route(EVENTS_PATH, self.handler.handle, methods=["POST"]))
+            routes.append(Route(EVENTS_PATH, self.guard.handle, methods=["POST"]))
         if self.store is not None:
             # Socket Mode carries events, not the browser's trip through Slack's OAuth pages.
             routes += [

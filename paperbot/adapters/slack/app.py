@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import aiohttp
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
@@ -85,6 +86,14 @@ def rerun_spec(command: Command) -> dict[str, Any] | None:
     return None
 
 
+async def _answer(respond: AsyncRespond, **message: Any) -> None:
+    """Post to response_url; a failure is one warning line (the request was already acked)."""
+    try:
+        await respond(**message)
+    except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+        log.warning("slack: could not answer through response_url (%s)", type(exc).__name__)
+
+
 def answer(reply: Reply, command: Command | None) -> Answer:
     message = render.render_reply(reply, rerun=rerun_spec(command) if command else None)
     return message, "ephemeral" if reply.ephemeral else "in_channel"
@@ -140,7 +149,8 @@ class SlackCommands:
             # Too slow for the 3-second ack: acknowledge now, answer through response_url.
             await ack()
             message, response_type = await task
-            await respond(response_type=response_type, **message.args())
+            if body.get("response_url"):
+                await _answer(respond, response_type=response_type, **message.args())
             return
         await ack(response_type=response_type, **message.args())
 
@@ -187,17 +197,23 @@ class SlackCommands:
         self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
     ) -> None:
         await ack()
+        if not body.get("response_url"):
+            return  # a button outside a message (App Home, a modal): nowhere to answer
         action_id = action.get("action_id")
         try:
             command = command_from_spec(json.loads(str(action.get("value") or "null")))
         except (ParseError, ValueError) as exc:
             message = render.render_error(str(exc) if isinstance(exc, ParseError) else OOPS)
-            await respond(response_type="ephemeral", replace_original=False, **message.args())
+            await _answer(
+                respond, response_type="ephemeral", replace_original=False, **message.args()
+            )
             return
         user = body.get("user") or {}
+        team = body.get("team")
+        team_id = team.get("id") if isinstance(team, dict) else team  # bolt allows a bare id
         caller = Caller(
             platform="slack",
-            workspace=str((body.get("team") or {}).get("id") or user.get("team_id") or ""),
+            workspace=str(team_id or user.get("team_id") or ""),
             channel=str((body.get("channel") or {}).get("id") or ""),
             user=str(user.get("id") or ""),
         )
@@ -210,18 +226,26 @@ class SlackCommands:
             reply = Reply(kind="error", text=OOPS)
         if action_id == render.ACTION_SHARE and reply.kind != "error":
             shared = render.render_reply(reply, shared_by=caller.user)
-            await respond(response_type="in_channel", replace_original=False, **shared.args())
+            await _answer(
+                respond, response_type="in_channel", replace_original=False, **shared.args()
+            )
             with contextlib.suppress(Exception):
                 await respond(delete_original=True)
             return
         message, _ = answer(reply, command)
         replace = action_id == render.ACTION_NEXT
-        await respond(response_type="ephemeral", replace_original=replace, **message.args())
+        await _answer(
+            respond, response_type="ephemeral", replace_original=replace, **message.args()
+        )
 
-    async def on_unknown_action(self, ack: AsyncAck, respond: AsyncRespond) -> None:
+    async def on_unknown_action(
+        self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond
+    ) -> None:
         await ack()
+        if not body.get("response_url"):
+            return
         message = render.render_error("That button no longer works; please run the command again.")
-        await respond(response_type="ephemeral", replace_original=False, **message.args())
+        await _answer(respond, response_type="ephemeral", replace_original=False, **message.args())
 
     # --- lifecycle events -----------------------------------------------------------------
 

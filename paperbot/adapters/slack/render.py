@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from paperbot.core.messages import Digest, PaperCard, Reply
+from paperbot.core.printable import printable
 
 MAX_BLOCKS = 50
 MAX_SECTION = 3000
@@ -50,7 +51,8 @@ def escape(text: str) -> str:
 
 
 def clip(text: str, limit: int, *, oneline: bool = True) -> str:
-    """Escape `text` and cut it (at a character, never inside an entity) to `limit` characters."""
+    """Printable, escaped `text`, cut (at a character, never inside an entity) to `limit`."""
+    text = printable(text, multiline=not oneline)
     if oneline:
         text = " ".join(text.split())
     else:

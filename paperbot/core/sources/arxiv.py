@@ -126,11 +126,12 @@ def parse_feed(content: bytes, *, announce_types: Iterable[str] | None = None) -
     return result
 
 
-def parse_api(content: bytes) -> list[PaperIn]:
-    """An export API response; an error entry becomes a SourceError."""
+def parse_api(content: bytes, *, limit: int | None = None) -> list[PaperIn]:
+    """An export API response (at most `limit` entries); an error entry is a SourceError."""
     parsed = _parse(content)
     papers = []
-    for entry in parsed.get("entries") or []:
+    entries = parsed.get("entries") or []
+    for entry in entries[:limit] if limit is not None else entries:
         if "api/errors" in str(entry.get("id", "")):
             raise SourceError(f"arXiv API error: {clean_text(entry.get('summary'))[:200]}")
         paper = _paper(entry, abstract=clean_text(entry.get("summary")), announced=None)
@@ -139,25 +140,37 @@ def parse_api(content: bytes) -> list[PaperIn]:
     return papers
 
 
-def _get(client: httpx.Client, settings: Settings, url: str, params: http.Params | None) -> bytes:
-    response = http.get(
+def _get(
+    client: httpx.Client,
+    settings: Settings,
+    url: str,
+    params: http.Params | None,
+    until: float | None = None,
+) -> bytes:
+    return http.get(
         client,
         url,
         settings=settings,
         params=params,
         limiter=http.ARXIV_LIMITER,
         interval=settings.arxiv.min_interval_seconds,
+        until=until,
     )
-    return response.content
 
 
-def fetch_feed(client: httpx.Client, settings: Settings, categories: Sequence[str]) -> FeedResult:
+def fetch_feed(
+    client: httpx.Client,
+    settings: Settings,
+    categories: Sequence[str],
+    *,
+    until: float | None = None,
+) -> FeedResult:
     """One request for all categories (`/atom/cs.LG+cs.CL`), deduplicated by paper key."""
     cats = "+".join(c.strip() for c in categories if c.strip())
     if not cats:
         raise SourceError("no arXiv categories configured")
     url = http.join_url(settings.arxiv.rss_base_url, f"/atom/{cats}")
-    result = parse_feed(_get(client, settings, url, None),
+    result = parse_feed(_get(client, settings, url, None, until),
                         announce_types=settings.arxiv.announce_types)  # fmt: skip
     result.papers = list({p.key: p for p in result.papers}.values())
     return result
@@ -175,21 +188,21 @@ def arxiv_api_query(
     """Query the export API by ids and/or a search_query; raises SourceError on failure."""
     if not id_list and not search:
         raise ValueError("give id_list or search")
-    params: dict[str, str | int] = {
-        "start": start,
-        "max_results": max_results
+    wanted = (
+        max_results
         or (len(id_list) if id_list and not search else None)
-        or settings.arxiv.api_max_results,
-    }
+        or settings.arxiv.api_max_results
+    )
+    params: dict[str, str | int] = {"start": start, "max_results": wanted}
     if id_list:
         params["id_list"] = ",".join(i.strip() for i in id_list if i.strip())
     if search:
         params.update(search_query=search, sortBy="submittedDate", sortOrder="descending")
     url = http.join_url(settings.arxiv.api_base_url, "/api/query")
     if client is not None:
-        return parse_api(_get(client, settings, url, params))
+        return parse_api(_get(client, settings, url, params), limit=wanted)
     with http.make_client(settings) as own:
-        return parse_api(_get(own, settings, url, params))
+        return parse_api(_get(own, settings, url, params), limit=wanted)
 
 
 __all__ = ["SOURCE", "FeedResult", "arxiv_api_query", "fetch_feed", "parse_api", "parse_feed"]

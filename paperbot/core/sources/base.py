@@ -9,6 +9,9 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from paperbot.core.printable import printable
+from paperbot.core.sources.fields import tidy
+
 
 class SourceError(Exception):
     """A source could not be fetched or parsed; the message is short and safe to log."""
@@ -22,14 +25,18 @@ _NEW_ID = re.compile(r"(\d{4}\.\d{4,5})(?:v\d+)?")
 _OLD_ID = re.compile(r"([a-z][a-z\-]*(?:\.[A-Za-z\-]{2,})?/\d{7})(?:v\d+)?")
 
 
+# The longest real ids (old style, "math.AG/0601001") are ~20 characters; the column holds 32.
+MAX_ID_CHARS = 32
+
+
 def normalize_arxiv_id(raw: str | None) -> str | None:
     """The versionless arXiv id from 'oai:arXiv.org:…', '…/abs/…vN', 'arXiv:…' forms, or None."""
-    if not raw:
+    if not raw or len(raw) > 200:
         return None
     text = _ID_PREFIX.sub("", raw.strip())
     text = text.removesuffix(".pdf")
     match = _NEW_ID.fullmatch(text) or _OLD_ID.fullmatch(text)
-    return match.group(1) if match else None
+    return match.group(1) if match and len(match.group(1)) <= MAX_ID_CHARS else None
 
 
 _WORD = re.compile(r"[^\W_]+")
@@ -128,7 +135,7 @@ def _latex(text: str) -> str:
 
 
 def clean_text(text: str | None) -> str:
-    """Display text: HTML tags and entities and LaTeX markup removed, whitespace collapsed."""
+    """Display text: HTML and LaTeX markup removed, printable (see core.printable), one line."""
     if not text:
         return ""
     if _MARKUP_CHARS.search(text):
@@ -136,7 +143,8 @@ def clean_text(text: str | None) -> str:
             text = html.unescape(_HTML_TAG.sub("", text))
         if "\\" in text or "$" in text or "{" in text or "`" in text or "--" in text:
             text = _latex(text)
-    return " ".join(text.split())
+    # Last, so what entities spell ("&#x202e;") is caught too.
+    return " ".join(printable(text).split())
 
 
 _GITHUB = re.compile(r"https?://(?:www\.)?github\.com/[\w.-]+/[\w.-]+")
@@ -191,6 +199,7 @@ class PaperIn:
     key: str = field(init=False)
 
     def __post_init__(self) -> None:
+        tidy(self)
         self.arxiv_id = normalize_arxiv_id(self.arxiv_id)
         self.key = paper_key(self.arxiv_id, self.title)
 
@@ -200,6 +209,7 @@ class PaperIn:
 
 
 __all__ = [
+    "MAX_ID_CHARS",
     "PaperIn",
     "SourceError",
     "clean_text",

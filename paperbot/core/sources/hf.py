@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import date
 from typing import Any
@@ -86,23 +87,34 @@ def parse_daily_papers(payload: Any, *, day: date | None = None) -> list[PaperIn
     return papers
 
 
-def fetch_day(client: httpx.Client, settings: Settings, day: date) -> list[PaperIn]:
-    """Every page of one day's list (pages while full, up to hf.max_pages), deduplicated."""
+def fetch_day(
+    client: httpx.Client, settings: Settings, day: date, *, until: float | None = None
+) -> list[PaperIn]:
+    """Every page of one day's list (pages while full, up to hf.max_pages), deduplicated.
+
+    A page never counts for more than the `limit` asked: a server sending more is cut short
+    (and asked no further, since it ignores what it is asked).
+    """
     cfg = settings.hf
     url = http.join_url(cfg.base_url, "/api/daily_papers")
     found: dict[str, PaperIn] = {}
     for page in range(cfg.max_pages):
         params: dict[str, str | int] = {"date": day.isoformat(), "limit": cfg.page_size, "p": page}
-        response = http.get(client, url, settings=settings, params=params)
+        content = http.get(client, url, settings=settings, params=params, until=until)
         try:
-            payload = response.json()
-        except ValueError:
+            payload = json.loads(content)
+        except (ValueError, RecursionError):
             raise SourceError("Daily Papers response is not JSON") from None
+        oversized = isinstance(payload, list) and len(payload) > cfg.page_size
+        if oversized:
+            log.warning("hf: a page of %d items for limit=%d; kept the first %d",
+                        len(payload), cfg.page_size, cfg.page_size)  # fmt: skip
+            payload = payload[: cfg.page_size]
         before = len(found)
         for paper in parse_daily_papers(payload, day=day):
             found.setdefault(paper.key, paper)
         # Stop on a short page, or on a page with nothing new (a server that ignores `p`).
-        if len(payload) < cfg.page_size or len(found) == before:
+        if oversized or len(payload) < cfg.page_size or len(found) == before:
             break
     return list(found.values())
 

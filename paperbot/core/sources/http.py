@@ -1,18 +1,22 @@
-"""HTTP for the sources: one client shape, bounded retries honouring Retry-After, arXiv pacing."""
+"""HTTP for the sources: one client shape, deadlines, size caps, bounded retries, arXiv pacing.
+
+Every request has a whole-request deadline (source_http.deadline_seconds, on top of httpx's
+per-read timeout) and a size cap (max_response_bytes: the body is streamed and reading stops
+past it); a source run can add its own end (`until`), so it releases the ingest lease in time.
+"""
 
 from __future__ import annotations
 
 import threading
 import time
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
 from paperbot.config import Settings, SourceHttpSettings
 from paperbot.core.sources.base import SourceError
+from paperbot.core.sources.deadline import Deadline, parse_retry_after
 
 Params = Mapping[str, str | int]
 
@@ -29,6 +33,9 @@ def make_client(settings: Settings) -> httpx.Client:
         timeout=httpx.Timeout(cfg.timeout_seconds),
         headers={"User-Agent": cfg.user_agent},
         follow_redirects=True,
+        # A fresh connection per request: the deadline then watches every phase of it (a
+        # reused connection's socket is only known once its headers have arrived).
+        limits=httpx.Limits(max_keepalive_connections=0),
     )
 
 
@@ -63,22 +70,12 @@ class _RetryableStatus(Exception):
         self.retry_after = parse_retry_after(response.headers.get("Retry-After"))
 
 
-def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header (delta seconds or an HTTP date), else None."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+class _Overdue(Exception):
+    """The whole-request deadline passed (retryable, like a timeout)."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"no complete reply within {seconds:g} s")
+        self.seconds = seconds
 
 
 def _retry_after(state: RetryCallState) -> float | None:
@@ -86,24 +83,23 @@ def _retry_after(state: RetryCallState) -> float | None:
     return exc.retry_after if isinstance(exc, _RetryableStatus) else None
 
 
-def _waiter(cfg: SourceHttpSettings) -> Callable[[RetryCallState], float]:
-    def wait(state: RetryCallState) -> float:
-        asked = _retry_after(state)
-        if asked is not None:
-            return min(asked, cfg.max_backoff_seconds)
-        return float(min(cfg.backoff_base_seconds * 2 ** (state.attempt_number - 1),
-                         cfg.max_backoff_seconds))  # fmt: skip
-
-    return wait
+def _wait_for(cfg: SourceHttpSettings, state: RetryCallState) -> float:
+    asked = _retry_after(state)
+    if asked is not None:
+        return min(asked, cfg.max_backoff_seconds)
+    backoff = cfg.backoff_base_seconds * 2 ** min(state.attempt_number - 1, 30)
+    return float(min(backoff, cfg.max_backoff_seconds))
 
 
-def _stopper(cfg: SourceHttpSettings) -> Callable[[RetryCallState], bool]:
+def _stopper(cfg: SourceHttpSettings, until: float | None) -> Callable[[RetryCallState], bool]:
     attempts = stop_after_attempt(cfg.max_attempts)
 
     def stop(state: RetryCallState) -> bool:
         asked = _retry_after(state)
         # Retrying sooner than the server asked would not honour it: give up until the next run.
-        return attempts(state) or (asked is not None and asked > cfg.max_backoff_seconds)
+        if attempts(state) or (asked is not None and asked > cfg.max_backoff_seconds):
+            return True
+        return until is not None and time.monotonic() + _wait_for(cfg, state) >= until
 
     return stop
 
@@ -111,6 +107,26 @@ def _stopper(cfg: SourceHttpSettings) -> Callable[[RetryCallState], bool]:
 def _where(url: str) -> str:
     parsed = httpx.URL(url)
     return f"{parsed.host}{':' + str(parsed.port) if parsed.port else ''}{parsed.path}"
+
+
+def _body(response: httpx.Response, cap: int, where: str) -> bytes:
+    """The (decoded) body, read no further than `cap` bytes."""
+    too_large = SourceError(f"reply from {where} is larger than {_size(cap)}; stopped reading")
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > cap:
+        raise too_large
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_bytes():
+        size += len(chunk)
+        if size > cap:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _size(n: int) -> str:
+    return f"{n / (1024 * 1024):.0f} MB" if n >= 1024 * 1024 else f"{n:,} bytes"
 
 
 def get(
@@ -121,24 +137,45 @@ def get(
     params: Params | None = None,
     limiter: RateLimiter | None = None,
     interval: float = 0.0,
-) -> httpx.Response:
-    """GET with bounded retries on 429/5xx/transport errors; raises SourceError when it gives up."""
-    cfg = settings.source_http
+    until: float | None = None,
+) -> bytes:
+    """GET a body with bounded retries on 429/5xx/transport errors/deadlines.
 
-    def attempt() -> httpx.Response:
+    `until` (a time.monotonic() instant) ends retries and cuts the last deadline short.
+    Raises SourceError (a short, loggable line) when it gives up.
+    """
+    cfg = settings.source_http
+    where = _where(url)
+
+    def attempt() -> bytes:
         if limiter is not None:
             limiter.wait(interval)
-        response = client.get(url, params=params)
-        if response.status_code == 429 or response.status_code >= 500:
-            raise _RetryableStatus(response)
-        if response.status_code >= 400:
-            raise SourceError(f"HTTP {response.status_code} from {_where(url)}")
-        return response
+        seconds = cfg.deadline_seconds
+        if until is not None:
+            seconds = min(seconds, until - time.monotonic())
+            if seconds <= 0:
+                raise SourceError(f"gave up on {where}: the source run took too long")
+        timeout = httpx.Timeout(min(cfg.timeout_seconds, seconds))
+        with Deadline(seconds) as deadline:
+            try:
+                with client.stream(
+                    "GET", url, params=params, timeout=timeout, extensions={"trace": deadline.trace}
+                ) as response:
+                    deadline.watch(response.extensions.get("network_stream"))
+                    if response.status_code == 429 or response.status_code >= 500:
+                        raise _RetryableStatus(response)
+                    if response.status_code >= 400:
+                        raise SourceError(f"HTTP {response.status_code} from {where}")
+                    return _body(response, cfg.max_response_bytes, where)
+            except httpx.TransportError:
+                if deadline.expired:
+                    raise _Overdue(seconds) from None
+                raise
 
     retrying = Retrying(
-        stop=_stopper(cfg),
-        wait=_waiter(cfg),
-        retry=retry_if_exception_type((_RetryableStatus, httpx.TransportError)),
+        stop=_stopper(cfg, until),
+        wait=lambda state: _wait_for(cfg, state),
+        retry=retry_if_exception_type((_RetryableStatus, _Overdue, httpx.TransportError)),
         reraise=True,
     )
     try:
@@ -146,14 +183,19 @@ def get(
     except _RetryableStatus as exc:
         tries = retrying.statistics.get("attempt_number", 1)
         hint = f", retry after {exc.retry_after:.0f}s" if exc.retry_after is not None else ""
-        raise SourceError(f"HTTP {exc.status} from {_where(url)} ({tries} tries{hint})") from None
+        raise SourceError(f"HTTP {exc.status} from {where} ({tries} tries{hint})") from None
+    except _Overdue as exc:
+        tries = retrying.statistics.get("attempt_number", 1)
+        raise SourceError(
+            f"no complete reply from {where} within {exc.seconds:.3g} s ({tries} tries)"
+        ) from None
     except httpx.TimeoutException:
         tries = retrying.statistics.get("attempt_number", 1)
-        raise SourceError(f"timed out reaching {_where(url)} ({tries} tries)") from None
+        raise SourceError(f"timed out reaching {where} ({tries} tries)") from None
     except httpx.TransportError as exc:
         tries = retrying.statistics.get("attempt_number", 1)
         kind = "could not connect to" if isinstance(exc, httpx.ConnectError) else "network error at"
-        raise SourceError(f"{kind} {_where(url)} ({tries} tries)") from None
+        raise SourceError(f"{kind} {where} ({tries} tries)") from None
 
 
 __all__ = ["ARXIV_LIMITER", "RateLimiter", "get", "join_url", "make_client", "parse_retry_after"]

@@ -5,14 +5,18 @@ from __future__ import annotations
 import asyncio
 import io
 import random
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from paperbot.adapters.console import repl
 from paperbot.bootstrap import Core, build_core
+from tests.cli_helpers import cli_env
 
 
 @pytest.fixture
@@ -61,3 +65,33 @@ def test_run_reads_until_eof(core: Core) -> None:
     text = out.getvalue()
     assert "paperbot commands" in text
     assert "Topics" in text
+
+
+def test_lines_that_are_not_utf8_are_answered(core: Core) -> None:
+    raw = b"/papers search \xff\xfe diffusion\n/papers subscribe caf\xe9\n/papers list\n"
+    stdin = io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8", errors="strict")
+    out = io.StringIO()
+    asyncio.run(repl.run(core.service, stdin, out))
+    text = out.getvalue()
+    assert text.count(repl.NOT_UTF8) == 2
+    assert "Topics: none" in text  # the line after them is answered as usual
+    assert "caf" not in text
+
+
+def test_the_console_answers_non_utf8_stdin_without_a_traceback(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    env = cli_env(sqlite_url, tmp_path, PAPERBOT_SEED_SAMPLE_DATA="true",
+                  PAPERBOT_HF__ENABLED="false", PAPERBOT_ARXIV__ENABLED="false")  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "paperbot", "run", "--console"],
+        input=b"/papers search \xff\xfe\n/papers help\n",
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        timeout=120,
+    )
+    out, err = done.stdout.decode(), done.stderr.decode()
+    assert done.returncode == 0, err
+    assert repl.NOT_UTF8 in out and "paperbot commands" in out
+    assert "Traceback" not in err and "UnicodeDecodeError" not in err

@@ -199,3 +199,23 @@ def test_the_spec_check_catches_what_discord_would_refuse() -> None:
     callback = "/interactions/{interaction_id}/{interaction_token}/callback"
     assert spec_errors(callback, "POST", {"type": 4, "data": {"content": "x" * 2001}})
     assert spec_errors(callback, "POST", {"type": 4, "data": {"content": "ok"}}) == []
+
+
+UNPRINTABLE = "Evil\x1b[2J\x1b]0;pwned\x07 \u202etitle\x00 \x9b31m\u2066x\u2069 @everyone"
+
+
+def test_every_discord_payload_carries_printable_text_only() -> None:
+    hostile = card(1, title=UNPRINTABLE, authors=(UNPRINTABLE,), summary=UNPRINTABLE,
+                   why=UNPRINTABLE, categories=(UNPRINTABLE,))  # fmt: skip
+    d = Digest(REF, UNPRINTABLE, (hostile,), datetime(2026, 11, 27, tzinfo=UTC), topics=("t\x1b",))
+    reply = Reply(kind="search", text=UNPRINTABLE, papers=(hostile,), notes=(UNPRINTABLE,))
+    for part in [*digest_parts(d), *reply_parts(reply)]:
+        payload = body(part)
+        assert payload["allowed_mentions"]["parse"] == [] and pinged(payload) == set()
+        texts = [part.content or ""]
+        for e in part.embeds:
+            texts += [e.title or "", e.description or "", e.footer.text or ""]
+        for text in texts:
+            assert text.replace("\n", "").replace("\u200b", "").isprintable(), text
+    embed = digest_parts(d)[-1].embeds[0].to_dict()
+    assert embed["title"] == "1. Evil title x @\u200beveryone"

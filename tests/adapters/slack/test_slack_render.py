@@ -196,3 +196,30 @@ def test_error_and_help_keep_lines_and_escape_placeholders() -> None:
     )
     assert message.blocks[0]["text"]["text"] == "paperbot commands:\n• /papers search &lt;query&gt;"
     assert render.render_error("Bad <!here>").text == "Bad &lt;!here&gt;"
+
+
+# Control characters, terminal escapes and bidi overrides from third-party text.
+UNPRINTABLE = "Evil\x1b[2J\x1b]0;pwned\x07 \u202etitle\x00 \x9b31m\u2066x\u2069 <!channel>"
+
+
+def shown_text(node: object) -> list[str]:
+    if isinstance(node, dict):
+        return [t for v in node.values() for t in shown_text(v)]
+    if isinstance(node, list):
+        return [t for v in node for t in shown_text(v)]
+    return [node] if isinstance(node, str) else []
+
+
+def test_every_slack_payload_carries_printable_text_only() -> None:
+    hostile = card(title=UNPRINTABLE, summary=UNPRINTABLE, authors=(UNPRINTABLE,), why=UNPRINTABLE)
+    messages = render.render_digest(digest((hostile,), topics=(UNPRINTABLE,)))
+    reply = Reply(kind="search", text=UNPRINTABLE, papers=(hostile,), notes=(UNPRINTABLE,))
+    messages.append(render.render_reply(reply, rerun={"cmd": "search", "q": "x", "p": 1}))
+    messages.append(render.render_error(UNPRINTABLE))
+    for message in messages:
+        payload = message.args()
+        assert not block_kit_problems(payload) and not mention_leaks(payload)
+        for text in shown_text(payload):
+            assert text.replace("\n", "").isprintable(), text
+    section = next(b for b in messages[0].blocks if b.get("accessory"))
+    assert "Evil title x &lt;!channel&gt;" in section["text"]["text"]  # escaping kept
