@@ -38,22 +38,39 @@ def insert_ignore(session: Session, rows: list[dict[str, Any]]) -> list[int]:
 
 
 def delivery_row(
-    channel_id: int, slot: str, at: datetime, now: datetime, **extra: Any
+    channel_id: int,
+    slot: str,
+    at: datetime,
+    now: datetime,
+    *,
+    status: str = "pending",
+    error: str | None = None,
+    missed_before: int = 0,
+    claimed_by: str | None = None,
+    lease_until: datetime | None = None,
+    attempts: int = 0,
 ) -> dict[str, Any]:
-    row: dict[str, Any] = {
+    """Every column of a new Delivery row, always the same keys.
+
+    A multi-row INSERT compiles its VALUES from the first row's keys: rows with different key
+    sets (a paused channel's "skipped" row beside pending ones) fail to compile for all of them.
+    """
+    return {
         "channel_id": channel_id,
         "slot": slot,
         "scheduled_at": at,
-        "status": "pending",
-        "attempts": 0,
+        "status": status,
+        "attempts": attempts,
         "next_attempt_at": at,
+        "claimed_by": claimed_by,
+        "lease_until": lease_until,
         "send_started": False,
-        "missed_before": 0,
+        "missed_before": missed_before,
         "message_ids": [],
+        "error": error,
         "created_at": now,
+        "sent_at": None,
     }
-    row.update(extra)
-    return row
 
 
 def _history(session: Session, ids: list[int]) -> dict[int, tuple[datetime, int]]:
@@ -108,11 +125,15 @@ def plan_due(session_factory: sessionmaker[Session], *, now: datetime, settings:
                 continue
             # A paused channel's slot is recorded as skipped, so resuming does not report
             # the paused days as missed.
-            extra = {"status": "skipped", "error": "paused"} if channel.paused else {}
-            missed = due.missed + expired
             rows.append(
                 delivery_row(
-                    channel.id, due.slot.key, due.slot.at, now, missed_before=missed, **extra
+                    channel.id,
+                    due.slot.key,
+                    due.slot.at,
+                    now,
+                    status="skipped" if channel.paused else "pending",
+                    error="paused" if channel.paused else None,
+                    missed_before=due.missed + expired,
                 )
             )
         return len(insert_ignore(session, rows)) if rows else 0

@@ -366,3 +366,20 @@ def test_deliver_now_double_click_posts_once(session_factory, platform, run, set
         ("2611.00000", "2611.00001"),
         ("2611.00002", "2611.00003"),
     ]
+
+
+@pytest.mark.parametrize("paused_at", [0, 1, 2])
+def test_paused_channel_due_beside_active_ones_stops_no_one(
+    session_factory, platform, run, paused_at
+) -> None:
+    """One multi-row INSERT plans every due slot: a paused row among them must not break it."""
+    add_papers(session_factory, 6)
+    names = ["a", "b", "c"]
+    for i, name in enumerate(names):
+        add_channel(session_factory, name, paused=i == paused_at, pause_reason="paused by U1")
+    report = run(FRIDAY_9)
+    active = [n for i, n in enumerate(names) if i != paused_at]
+    assert sorted(p.channel for p in platform.posts) == active
+    assert report.sent == 2
+    by_channel = {r.channel_id: r.status for r in rows(session_factory)}
+    assert sorted(by_channel.values()) == ["sent", "sent", "skipped"]
