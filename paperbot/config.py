@@ -113,6 +113,15 @@ class DigestSettings(BaseModel):
     lease_seconds: int = Field(120, ge=10)
     max_attempts: int = Field(8, ge=1)
     tick_seconds: float = Field(60.0, gt=0, description="how often `paperbot run` delivers")
+    reconcile_retry_seconds: float = Field(
+        60.0, gt=0, description="wait before asking a platform again whether a post went out"
+    )
+
+    @property
+    def send_budget_seconds(self) -> float:
+        """The longest one message may take to post, inline 429 waits included: half the
+        lease, so a send that starts right after a renewal ends while the lease still holds."""
+        return self.lease_seconds / 2
 
 
 class PermissionSettings(BaseModel):
@@ -146,6 +155,10 @@ class SlackSettings(_ListsModel):
     admin_cache_seconds: float = Field(600.0, ge=0, description="how long users.info is trusted")
     # Where "Add to Slack" sends the browser (OAuth installs); a setting for tests and mirrors.
     authorize_url: str = "https://slack.com/oauth/v2/authorize"
+    # conversations.history allows non-Marketplace apps about 1 call a minute per workspace.
+    history_interval_seconds: float = Field(
+        60.0, ge=0, description="least time between reconciliation reads per workspace"
+    )
 
     @property
     def configured(self) -> bool:
@@ -167,6 +180,14 @@ class DiscordSettings(_ListsModel):
     @property
     def configured(self) -> bool:
         return self.token is not None
+
+
+class AlertSettings(BaseModel):
+    """Where operator notices go besides the log and /metrics (PAPERBOT_ALERTS__*)."""
+
+    # Receives a JSON notice (POST) when no person can be told; may embed a secret.
+    webhook_url: SecretStr | None = None
+    timeout_seconds: float = Field(5.0, gt=0, le=60)
 
 
 class ConfigError(ValueError):
@@ -201,6 +222,7 @@ class Settings(BaseSettings):
     slack: SlackSettings = Field(default_factory=SlackSettings)
     discord: DiscordSettings = Field(default_factory=DiscordSettings)
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
 
     @classmethod
     def settings_customise_sources(

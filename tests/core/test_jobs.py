@@ -27,14 +27,15 @@ NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 
 
 def test_lease_is_exclusive_until_released_or_expired(session_factory) -> None:
-    assert leases.acquire(session_factory, "ingest", "a", now=NOW, ttl=60)
-    assert not leases.acquire(session_factory, "ingest", "b", now=NOW, ttl=60)
-    assert leases.acquire(session_factory, "ingest", "a", now=NOW, ttl=60)  # re-entrant
-    later = NOW + timedelta(seconds=61)
-    assert leases.acquire(session_factory, "ingest", "b", now=later, ttl=60)  # a died
-    assert not leases.renew(session_factory, "ingest", "a", now=later, ttl=60)
+    assert leases.acquire(session_factory, "ingest", "a", ttl=60)
+    assert not leases.acquire(session_factory, "ingest", "b", ttl=60)
+    assert leases.acquire(session_factory, "ingest", "a", ttl=60)  # re-entrant
+    # a dies: its lease ran out by the database's clock (written already expired here).
+    assert leases.acquire(session_factory, "ingest", "a", ttl=-1)
+    assert leases.acquire(session_factory, "ingest", "b", ttl=60)
+    assert not leases.renew(session_factory, "ingest", "a", ttl=60)
     leases.release(session_factory, "ingest", "b")
-    assert leases.acquire(session_factory, "ingest", "c", now=later, ttl=60)
+    assert leases.acquire(session_factory, "ingest", "c", ttl=60)
 
 
 def test_racing_replicas_take_the_lease_once(session_factory) -> None:
@@ -43,7 +44,7 @@ def test_racing_replicas_take_the_lease_once(session_factory) -> None:
 
     def race(name: str) -> None:
         barrier.wait()
-        if leases.acquire(session_factory, "ingest", name, now=NOW, ttl=60):
+        if leases.acquire(session_factory, "ingest", name, ttl=60):
             winners.append(name)
 
     threads = [threading.Thread(target=race, args=(f"r{i}",)) for i in range(6)]
@@ -55,7 +56,7 @@ def test_racing_replicas_take_the_lease_once(session_factory) -> None:
 
 
 def test_ingest_job_skips_while_another_replica_ingests(session_factory, settings) -> None:
-    assert leases.acquire(session_factory, "ingest", "other", now=NOW, ttl=600)
+    assert leases.acquire(session_factory, "ingest", "other", ttl=600)
     run = jobs.ingest_job(session_factory, settings, None, "hf", now=NOW, holder="me")
     assert run is None
     with session_factory() as s:
@@ -151,11 +152,11 @@ def test_metrics_exposition(session_factory) -> None:
     metrics.source_error("arxiv")
     with session_factory.begin() as s:
         s.add(SourceState(source="hf", last_success_at=NOW, papers_seen=3))
-    metrics.watch_sources(session_factory)
+    metrics.watch_database(session_factory)
     try:
         body, content_type = metrics.render_metrics()
     finally:
-        metrics.watch_sources(None)
+        metrics.watch_database(None)
     text = body.decode()
     assert content_type.startswith("text/plain")
     assert 'paperbot_digests_sent_total{platform="console"}' in text

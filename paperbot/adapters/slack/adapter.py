@@ -42,6 +42,7 @@ BOT_SCOPES = (
     "groups:read",
     "channels:history",
     "groups:history",
+    "im:write",
 )
 EVENTS_PATH = "/slack/events"
 INSTALL_PATH = "/slack/install"
@@ -66,6 +67,14 @@ class SlackConfigError(ConfigError):
 
 def _secret(value: Any) -> str | None:
     return value.get_secret_value() if value is not None else None
+
+
+def _bounds(settings: Settings) -> tuple[float, float]:
+    """Request timeout and inline 429 waits such that one message (3 tries, 2 waits) always
+    ends within the send budget, so a delivery's lease outlives every post it starts."""
+    budget = settings.digest.send_budget_seconds
+    timeout = min(10.0, budget / 3)
+    return timeout, max(0.0, (budget - 3 * timeout) / 2)
 
 
 class SlackAdapter:
@@ -115,10 +124,20 @@ class SlackAdapter:
             )
             self.app = AsyncApp(oauth_settings=oauth, **common)
             self.commands.on_workspace_gone = self._forget_workspace
-            self.platform = SlackPlatform(slack, self.store.bot_token)
+            timeout, wait = _bounds(settings)
+            self.platform = SlackPlatform(
+                slack,
+                self.store.bot_token,
+                installer=self.store.installer,
+                timeout=timeout,
+                max_inline_wait=wait,
+            )
         elif bot_token:
             self.app = AsyncApp(**common)
-            self.platform = SlackPlatform(slack, lambda _team: bot_token)
+            timeout, wait = _bounds(settings)
+            self.platform = SlackPlatform(
+                slack, lambda _team: bot_token, single=True, timeout=timeout, max_inline_wait=wait
+            )
         else:
             raise SlackConfigError(
                 "Set PAPERBOT_SLACK__BOT_TOKEN (one workspace) or PAPERBOT_SLACK__CLIENT_ID,"
