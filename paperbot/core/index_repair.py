@@ -30,10 +30,17 @@ class RepairableIndex(Protocol):
     def reopen(self) -> None: ...
 
 
+MISSING = "the search index folder is missing"
+
+
+def _meta(index: RepairableIndex) -> Path:
+    return Path(index.path) / "meta.json"
+
+
 def problem(index: RepairableIndex) -> str | None:
     """Why the index cannot serve searches right now, or None."""
-    if not (Path(index.path) / "meta.json").exists():
-        return "the search index folder is missing"
+    if not _meta(index).exists():
+        return MISSING
     try:
         index.reload()
     except BaseException as exc:
@@ -48,16 +55,21 @@ def catch_up(index: RepairableIndex, session_factory: sessionmaker[Session]) -> 
 
     Never raises a recoverable error: a failed catch-up is logged and tried again next tick.
     """
-    try:
-        return index.catch_up(session_factory)
-    except BaseException as exc:
-        if not recoverable(exc):
-            raise
-        broken = problem(index) or (is_native_panic(exc) and "the search index panicked")
-        if not broken:
-            log.warning("search index catch-up failed: %s: %s", type(exc).__name__, exc)
-            return 0
-    return repair(index, session_factory, str(broken))
+    # A vanished folder makes catch_up quietly do nothing (no writer lock to take): look first.
+    broken: str | None = MISSING if not _meta(index).exists() else None
+    if broken is None:
+        try:
+            return index.catch_up(session_factory)
+        except BaseException as exc:
+            if not recoverable(exc):
+                raise
+            broken = problem(index) or (
+                "the search index panicked" if is_native_panic(exc) else None
+            )
+            if not broken:
+                log.warning("search index catch-up failed: %s: %s", type(exc).__name__, exc)
+                return 0
+    return repair(index, session_factory, broken)
 
 
 def repair(index: RepairableIndex, session_factory: sessionmaker[Session], why: str) -> int:

@@ -273,7 +273,11 @@ class DiscordPlatform:
             return None
 
     def probe(self, workspace: str) -> bool | None:
-        """Whether the bot token works again (GET /users/@me)."""
+        """Whether the bot token works again (GET /users/@me).
+
+        The core backs probes off (Discord counts 401s toward an IP ban), so a probe may log in
+        again even within this platform's own login backoff."""
+        self._login_failed_at = None
         try:
             self._call(lambda client: client.http.request(Route("GET", "/users/@me")), 30)
         except DeliveryError as exc:
@@ -332,7 +336,7 @@ class DiscordPlatform:
         content = f"In <#{notice.channel.channel}>: {defuse(notice.text)}"[:2000]
         if notice.user and notice.user.isdigit():
             try:
-                dm = await client.http.start_private_message(int(notice.user))
+                dm = await client.http.start_private_message(notice.user)
                 await client.get_partial_messageable(int(dm["id"])).send(
                     content, allowed_mentions=NO_MENTIONS
                 )

@@ -11,7 +11,7 @@ import math
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from paperbot.core import metrics
@@ -81,6 +81,28 @@ def release_unposted(session: Session, claim: Claim) -> None:
         )
 
 
+def unreserve_untouched(session: Session, claim: Claim) -> None:
+    """Nothing of the digest went out (nor may have): forget it, so the next attempt builds
+    it afresh, with the notes and papers of that moment."""
+    touched = session.execute(
+        select(DeliveryPart.id)
+        .where(
+            DeliveryPart.delivery_id == claim.id,
+            or_(DeliveryPart.message_id.is_not(None), DeliveryPart.started_at.is_not(None)),
+        )
+        .limit(1)
+    ).first()
+    if touched is None:
+        session.execute(delete(PostedPaper).where(PostedPaper.delivery_id == claim.id))
+        session.execute(delete(DeliveryPart).where(DeliveryPart.delivery_id == claim.id))
+        session.execute(
+            update(Delivery)
+            .where(ours(claim))
+            .values(digest=None)
+            .execution_options(synchronize_session=False)
+        )
+
+
 def failed(
     deps: DeliveryDeps,
     claim: Claim,
@@ -98,6 +120,7 @@ def failed(
             # The workspace's token is refused: pause it once, not each of its channels; this
             # row waits (unclaimable) for the probe that finds the token working again.
             workspace = "*" if exc.scope == "platform" else ref.workspace
+            unreserve_untouched(session, claim)
             if not finish(
                 session, claim, DeliveryStatus.PENDING, error=reason, next_attempt_at=now
             ):
@@ -125,6 +148,7 @@ def failed(
                 "failed", claim.id, f"Posting failed ({reason}).", (), ref, reason
             )
         retry_at = now + backoff(attempts, exc.retry_after)
+        unreserve_untouched(session, claim)
         if not finish(
             session, claim, DeliveryStatus.PENDING, error=reason, next_attempt_at=retry_at
         ):
