@@ -18,8 +18,8 @@ from fakes.slack import FakeSlack
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
-from paperbot.core.models import Channel, Delivery, Paper
-from tests.cli_helpers import cli_env, closed_port
+from paperbot.core.models import Delivery
+from tests.cli_helpers import add_due_channels, cli_env, closed_port
 from tests.test_replicas import wait_for
 
 pytestmark = pytest.mark.slow
@@ -77,39 +77,10 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 def add_due(url: str, slack: FakeSlack, n: int, now: datetime) -> list[str]:
-    """Papers, and `n` Slack channels whose slot fired a minute ago."""
-    due = (now - timedelta(minutes=1)).strftime("%H:%M")
     names = [f"C{i:03d}" for i in range(n)]
-    engine = create_engine(url)
-    with Session(engine) as session, session.begin():
-        for i in range(8):
-            session.add(
-                Paper(
-                    key=f"2611.{i:05d}",
-                    arxiv_id=f"2611.{i:05d}",
-                    title=f"Paper under faults {i}",
-                    abstract="Exactly-once delivery.",
-                    announced=now.date(),
-                    first_seen_at=now - timedelta(hours=2),
-                    updated_at=now - timedelta(hours=2),
-                )
-            )
-        for name in names:
-            slack.add_channel(name)
-            session.add(
-                Channel(
-                    platform="slack",
-                    workspace="T1",
-                    channel=name,
-                    digest_time=due,
-                    timezone="UTC",
-                    days="daily",
-                    size=3,
-                    post_empty=True,
-                    created_at=now - timedelta(hours=1),
-                )
-            )
-    engine.dispose()
+    for name in names:
+        slack.add_channel(name)
+    add_due_channels(url, now, platform="slack", names=names, papers=8)
     return names
 
 

@@ -109,6 +109,7 @@ def channel_list(
                         "topics": [s.topic for s in r.subscriptions],
                         "paused": r.paused,
                         "pause_reason": r.pause_reason,
+                        "pause_kind": r.pause_kind,
                     }
                     for r in rows
                 ]

@@ -30,6 +30,7 @@ from paperbot.core.delivery import (
     DeliveryDeps,
     DeliveryOutcome,
     DeliveryReport,
+    Digests,
     pauses,
     workspaces,
 )
@@ -67,26 +68,6 @@ def _zone(channel: Channel) -> ZoneInfo:
 
 # Changes that make the caller the person to tell when the channel's digest pauses.
 CONFIGURING = (commands.Subscribe, commands.Unsubscribe, commands.Schedule, commands.Size)
-
-
-@dataclass
-class Digests:
-    """What delivery builds digests with (the index, settings and this tick's shared cache)."""
-
-    index: SearchIndex
-    settings: Settings
-    cache: digest.DigestCache
-
-    def build(self, session: Session, channel: Channel, now: datetime, missed: int) -> Digest:
-        return digest.build_digest(
-            session,
-            self.index,
-            channel,
-            now=now,
-            settings=self.settings,
-            missed_slots=missed,
-            cache=self.cache,
-        )
 
 
 @dataclass

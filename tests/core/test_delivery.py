@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import threading
 from datetime import datetime, timedelta
-from typing import Any
 
 import pytest
 from delivery_world import (
     FRIDAY_9,
     Crash,
-    FakePlatform,
     add_channel,
     add_papers,
     channel,
@@ -22,20 +20,9 @@ from delivery_world import (
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from paperbot.config import Settings
 from paperbot.core.delivery import DeliveryStatus, planning
 from paperbot.core.models import PostedPaper
 from paperbot.core.ports import DeliveryError
-
-
-@pytest.fixture
-def platform() -> FakePlatform:
-    return FakePlatform()
-
-
-@pytest.fixture
-def run(session_factory: sessionmaker[Session], settings: Settings, platform: FakePlatform) -> Any:
-    return runner(session_factory, settings, platform)
 
 
 def test_due_digest_posted_once_and_repeat_posts_nothing(session_factory, platform, run) -> None:

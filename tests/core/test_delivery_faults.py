@@ -12,7 +12,6 @@ import pytest
 from delivery_world import (
     FRIDAY_9,
     Digests,
-    FakePlatform,
     add_channel,
     add_papers,
     channel,
@@ -23,9 +22,7 @@ from delivery_world import (
     runner,
 )
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session, sessionmaker
 
-from paperbot.config import Settings
 from paperbot.core import metrics
 from paperbot.core.clock import db_now
 from paperbot.core.delivery import DeliveryStatus
@@ -44,16 +41,6 @@ KINDS = [
     "ok1",
     "ok2",
 ]
-
-
-@pytest.fixture
-def platform() -> FakePlatform:
-    return FakePlatform()
-
-
-@pytest.fixture
-def run(session_factory: sessionmaker[Session], settings: Settings, platform: FakePlatform) -> Any:
-    return runner(session_factory, settings, platform)
 
 
 def counted(name: str, **labels: str) -> float:
@@ -266,7 +253,7 @@ def test_manual_and_scheduled_digests_never_share_papers(
         # Both build from the same store before either reserves (SQLite serialises the two
         # transactions: there is no race to line up, and the wait times out).
         with contextlib.suppress(threading.BrokenBarrierError):
-            both.wait(2)
+            both.wait(1)
 
     digests = Digests(together)
     manual = threading.Thread(
@@ -394,3 +381,53 @@ def test_attempted_slots_past_the_grace_read_as_failed_not_offline(
     assert post.missed == 0
     assert any("could not be delivered" in n for n in post.notes)
     assert not any("offline" in n for n in post.notes)
+
+
+def test_metrics_show_pauses_and_undelivered_digests(
+    session_factory, platform, make_settings
+) -> None:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    settings = make_settings(digest={"max_attempts": 1})
+    run = runner(session_factory, settings, platform)
+    add_papers(session_factory, 6)
+    add_channel(session_factory, "gone")
+    add_channel(session_factory, "flaky")
+    add_channel(session_factory, "token", workspace="W9")
+    platform.fail = lambda ref, part: {
+        "gone": DeliveryError("Unknown Channel", retryable=False, kind="gone"),
+        "flaky": retryable("HTTP 502"),
+        "token": DeliveryError("401", retryable=False, scope="workspace"),
+    }[ref.channel]
+    run(FRIDAY_9)
+    metrics.watch_database(session_factory)
+    try:
+        payload, _ = metrics.render_metrics()
+    finally:
+        metrics.watch_database(None)
+    families = {f.name: f for f in text_string_to_metric_families(payload.decode())}
+    paused = {(s.labels["kind"], s.value) for s in families["paperbot_paused_channels"].samples}
+    assert paused == {("gone", 1.0)}
+    (workspace,) = families["paperbot_paused_workspaces"].samples
+    assert workspace.labels == {"platform": "fake"} and workspace.value == 1
+    recent = {s.labels["status"]: s.value for s in families["paperbot_recent_deliveries"].samples}
+    assert recent == {"failed": 2.0, "pending": 1.0}
+    assert "paperbot_digests_given_up" in families
+
+
+def test_a_digest_that_never_builds_is_given_up_not_read_as_offline(
+    session_factory, platform, make_settings
+) -> None:
+    settings = make_settings(digest={"max_attempts": 3})
+    add_papers(session_factory, 2)
+    add_channel(session_factory, "c")
+
+    def broken(row: Channel) -> None:
+        raise ValueError("a card that cannot be rendered")
+
+    for minutes in (0, 1, 3, 6):
+        deliverer(session_factory, settings, platform, digests=Digests(broken)).deliver_due(
+            FRIDAY_9 + timedelta(minutes=minutes)
+        )
+    (row,) = rows(session_factory)
+    assert (row.status, row.attempts, row.error) == ("failed", 3, "unexpected error: ValueError")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -196,3 +197,40 @@ def test_scheduler_runs_ticks_with_now_from_the_edge() -> None:
     finally:
         scheduler.shutdown(wait=False)
     assert seen["hf"] and all(t.tzinfo is UTC for t in seen["deliver"])
+
+
+def test_a_native_panic_does_not_escape_a_tick_but_an_exit_does(
+    native_panic: BaseException,
+) -> None:
+    """tantivy's PanicException is a BaseException: the tick survives it, the next one runs."""
+
+    def panics(now: datetime) -> None:
+        raise native_panic
+
+    scheduling._at_edge("deliver", panics)()  # logged, not raised
+
+    def exits(now: datetime) -> None:
+        raise SystemExit(3)
+
+    with pytest.raises(SystemExit):
+        scheduling._at_edge("deliver", exits)()
+
+
+def test_a_vanished_index_is_rebuilt_by_the_next_ingest_tick(
+    session_factory, settings, tmp_path
+) -> None:
+    import shutil
+
+    from paper_rows import add_paper
+
+    from paperbot.core.index import SearchIndex
+
+    add_paper(session_factory, "Diffusion models for weather", "diffusion")
+    index = SearchIndex(tmp_path / "held-index", keep_writer=True)
+    assert index.catch_up(session_factory) == 1
+    shutil.rmtree(index.path)
+    add_paper(session_factory, "Diffusion transformers", "diffusion")
+    assert leases.acquire(session_factory, "ingest", "other", ttl=600)  # nothing to fetch here
+    jobs.ingest_job(session_factory, settings, index, "hf", now=NOW, holder="me")
+    assert index.num_docs == 2
+    index.close()

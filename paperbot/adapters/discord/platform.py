@@ -249,14 +249,11 @@ class DiscordPlatform:
         channel_id = _channel_id(channel)
         message = digest_parts(digest, tag_for(idempotency_key))[part]
         nonce = nonce_for(idempotency_key, part)
-        try:
-            return self._call(
-                lambda client: self._send(client, channel, channel_id, message, nonce),
-                self._budget,
-            )
-        except DeliveryError as exc:
-            log.warning("discord post to %s failed: %s", channel, exc.reason)
-            raise
+        # discord.py retries 429s and 5xx itself, with this same nonce (enforce_nonce), so a
+        # repeat within Discord's dedupe window returns the first message instead of a copy.
+        return self._call(
+            lambda client: self._send(client, channel, channel_id, message, nonce), self._budget
+        )
 
     def find_posted(
         self, channel: ChannelRef, idempotency_key: str, *, since: datetime | None = None

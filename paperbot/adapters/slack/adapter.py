@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 from starlette.routing import BaseRoute, Route
 
 from paperbot.adapters.slack.app import SlackCommands
+from paperbot.adapters.slack.errors import WORKSPACE
 from paperbot.adapters.slack.installation import (
     AsyncInstallationStoreAdapter,
     AsyncStateStoreAdapter,
@@ -90,6 +91,7 @@ class SlackAdapter:
                 "Slack HTTP mode needs PAPERBOT_SLACK__SIGNING_SECRET (Basic Information page of"
                 " your Slack app), or set PAPERBOT_SLACK__APP_TOKEN for Socket Mode."
             )
+        self.service = service
         self.commands = SlackCommands(service, settings)
         self.store: EncryptedInstallationStore | None = None
         self._engine: Engine | None = None
@@ -178,7 +180,9 @@ class SlackAdapter:
         return routes
 
     async def start(self) -> None:
-        """Socket Mode: check the app token, then connect; returns once connected (or trying)."""
+        """Check a single-workspace bot token; Socket Mode: check the app token, then connect
+        (returns once connected, or still trying)."""
+        await self._check_bot_token()
         if not self.socket_mode:
             return
         from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
@@ -211,6 +215,28 @@ class SlackAdapter:
             log.warning(
                 "slack: Socket Mode not connected after %.0f s; still trying", CONNECT_WAIT_SECONDS
             )
+
+    async def _check_bot_token(self) -> None:
+        """A refused deployment token is a configuration error at start (exit 2); a working
+        one ends any pause a refusal caused before."""
+        token = _secret(self.settings.slack.bot_token)
+        if not token or self.settings.slack.client_id:
+            return
+        try:
+            await self.app.client.auth_test(token=token)
+        except SlackApiError as exc:
+            error = str(exc.response.get("error") or exc.response.status_code)
+            if error in WORKSPACE:
+                raise SlackConfigError(
+                    f"Slack refused PAPERBOT_SLACK__BOT_TOKEN ({error}): copy the Bot User OAuth"
+                    " Token (xoxb-...) again from the app's OAuth & Permissions page."
+                ) from None
+            log.warning("slack: auth.test failed (%s); going on", error)
+            return
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            log.warning("slack: cannot reach Slack to check the token (%s)", type(exc).__name__)
+            return
+        await asyncio.to_thread(self.service.workspace_back, "slack", "*")
 
     async def stop(self) -> None:
         if self._connecting is not None:

@@ -99,9 +99,8 @@ class SlackPlatform:
                 **messages[part].args(),
             )
         except Exception as exc:
-            error = classify(exc, single=self._single)
-            log.warning("slack post to %s failed: %s", channel, error.reason)
-            raise error from None
+            # Delivery logs the outcome (one line per channel); the reason says what happened.
+            raise classify(exc, single=self._single) from None
         return str(response.get("ts"))
 
     def find_posted(
@@ -162,7 +161,9 @@ class SlackPlatform:
                 client.chat_postMessage(channel=dm, text=text, unfurl_links=False)
                 return True
             except Exception as exc:  # missing im:write, a deactivated member: try the next
-                log.info("slack: could not DM %s about %s: %s", user, notice.channel, exc)
+                log.info(
+                    "slack: could not DM %s about %s (%s)", user, notice.channel, type(exc).__name__
+                )
         return False
 
     # --- pacing of conversations.history ---------------------------------------------------

@@ -5,7 +5,7 @@ Modules: status (DeliveryStatus, PauseKind), rows (the one row builder), plannin
 claiming, reserving, sending, outcomes, pauses, workspaces, notices, history, report, passes.
 """
 
-from paperbot.core.delivery.deps import DeliveryDeps, DigestSource
+from paperbot.core.delivery.deps import DeliveryDeps, Digests, DigestSource
 from paperbot.core.delivery.passes import Deliverer
 from paperbot.core.delivery.report import DeliveryOutcome, DeliveryReport
 from paperbot.core.delivery.status import MANUAL, DeliveryStatus, PauseKind
@@ -18,5 +18,6 @@ __all__ = [
     "DeliveryReport",
     "DeliveryStatus",
     "DigestSource",
+    "Digests",
     "PauseKind",
 ]

@@ -10,6 +10,7 @@ from typing import Protocol
 from sqlalchemy.orm import Session, sessionmaker
 
 from paperbot.config import Settings
+from paperbot.core import digest
 from paperbot.core.alerts import Alerts
 from paperbot.core.messages import Digest
 from paperbot.core.models import Channel
@@ -20,6 +21,26 @@ class DigestSource(Protocol):
     """Builds a channel's digest at `now` (paperbot.core.digest.build_digest behind it)."""
 
     def build(self, session: Session, channel: Channel, now: datetime, missed: int) -> Digest: ...
+
+
+@dataclass
+class Digests:
+    """The DigestSource paperbot runs with: the index, settings and the tick's shared cache."""
+
+    index: digest.TopicMatcher
+    settings: Settings
+    cache: digest.DigestCache
+
+    def build(self, session: Session, channel: Channel, now: datetime, missed: int) -> Digest:
+        return digest.build_digest(
+            session,
+            self.index,
+            channel,
+            now=now,
+            settings=self.settings,
+            missed_slots=missed,
+            cache=self.cache,
+        )
 
 
 @dataclass(frozen=True)

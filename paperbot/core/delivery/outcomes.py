@@ -115,47 +115,44 @@ def failed(
     """Record a failed attempt: retry later, give up, or pause the channel or workspace."""
     metrics.digest_failed(ref.platform, retryable=exc.retryable)
     reason = " ".join(exc.reason.split())[:500]
+    refused = not exc.retryable and exc.scope != "channel"
+    give_up = not refused and (not exc.retryable or attempts >= deps.settings.digest.max_attempts)
     with transaction(deps.session_factory) as session:
-        if not exc.retryable and exc.scope != "channel":
-            # The workspace's token is refused: pause it once, not each of its channels; this
-            # row waits (unclaimable) for the probe that finds the token working again.
-            workspace = "*" if exc.scope == "platform" else ref.workspace
+        if give_up:
+            release_unposted(session, claim)
+            status, retry_at = DeliveryStatus.FAILED, None
+        else:
             unreserve_untouched(session, claim)
-            if not finish(
-                session, claim, DeliveryStatus.PENDING, error=reason, next_attempt_at=now
-            ):
-                return _lost(claim, ref)
+            # A refused token: this row waits, unclaimable, for the probe that finds it working.
+            wait = timedelta(0) if refused else backoff(attempts, exc.retry_after)
+            status, retry_at = DeliveryStatus.PENDING, now + wait
+        extra = {"next_attempt_at": retry_at} if retry_at is not None else {}
+        if not finish(session, claim, status, error=reason, attempts=attempts, **extra):
+            return _lost(claim, ref)
+        if refused:
+            # Pause the workspace (or the platform's own token) once, not each of its channels.
+            workspace = "*" if exc.scope == "platform" else ref.workspace
             workspaces.pause(session, ref.platform, workspace, reason, now=now)
             log.warning("%s: paused workspace %s: %s", ref, workspace, reason)
-            return DeliveryOutcome(
-                "workspace", claim.id, f"I cannot post here ({reason}).", (), ref, reason
-            )
-        if not exc.retryable or attempts >= deps.settings.digest.max_attempts:
-            release_unposted(session, claim)
-            if not finish(session, claim, DeliveryStatus.FAILED, error=reason):
-                return _lost(claim, ref)
+            return DeliveryOutcome("workspace", claim.id, _cannot(reason), (), ref, reason)
+        if give_up:
             metrics.digest_given_up(ref.platform)
-            if not exc.retryable:
-                pauses.pause(session, [Channel.id == claim.channel_id], reason, kind_of(exc.kind))
-                log.warning("%s: paused: %s", ref, reason)
-                return DeliveryOutcome(
-                    "paused", claim.id, f"I cannot post here ({reason}).", (), ref, reason
-                )
-            log.warning(
-                "%s: gave up on delivery %s after %d attempts: %s", ref, claim.id, attempts, reason
-            )
-            return DeliveryOutcome(
-                "failed", claim.id, f"Posting failed ({reason}).", (), ref, reason
-            )
-        retry_at = now + backoff(attempts, exc.retry_after)
-        unreserve_untouched(session, claim)
-        if not finish(
-            session, claim, DeliveryStatus.PENDING, error=reason, next_attempt_at=retry_at
-        ):
-            return _lost(claim, ref)
+        if not exc.retryable:
+            pauses.pause(session, [Channel.id == claim.channel_id], reason, kind_of(exc.kind))
+            log.warning("%s: paused: %s", ref, reason)
+            return DeliveryOutcome("paused", claim.id, _cannot(reason), (), ref, reason)
+    if give_up:
+        log.warning(
+            "%s: gave up on delivery %s after %d attempts: %s", ref, claim.id, attempts, reason
+        )
+        return DeliveryOutcome("failed", claim.id, f"Posting failed ({reason}).", (), ref, reason)
     log.info("%s: delivery %s will retry at %s: %s", ref, claim.id, retry_at, reason)
     text = f"Posting failed for now ({reason}); paperbot will retry shortly."
     return DeliveryOutcome("retry", claim.id, text, (), ref, reason)
+
+
+def _cannot(reason: str) -> str:
+    return f"I cannot post here ({reason})."
 
 
 def _lost(claim: Claim, ref: ChannelRef) -> DeliveryOutcome:

@@ -112,10 +112,11 @@ def plan_due(session_factory: sessionmaker[Session], *, now: datetime, grace: ti
                 if schedule.due_slot(channel, now=now, since=now - grace, grace=grace):
                     candidates.append(channel)
             except (ValueError, LookupError) as exc:
+                if channel.paused:
+                    continue  # paused already, with its reason: nothing new to report
                 reason = _invalid(channel, exc)
-                if not channel.paused:
-                    pauses.pause(session, [Channel.id == channel.id], reason, PauseKind.SCHEDULE)
-                    log.warning("%s: paused: %s", ref, reason)
+                pauses.pause(session, [Channel.id == channel.id], reason, PauseKind.SCHEDULE)
+                log.warning("%s: paused: %s", ref, reason)
                 plan.troubles.append((ref, reason))
             except BaseException as exc:
                 if not recoverable(exc):

@@ -53,13 +53,14 @@ def process(deps: DeliveryDeps, claim: Claim, *, now: datetime, clock: Clock) ->
         log.info("%s: delivery %s was taken over by another worker", ref, claim.id)
         return DeliveryOutcome("skipped", claim.id, "Another paperbot worker took this over.")
     except DeliveryError as exc:
-        return outcomes.failed(deps, claim, ref, exc, now=clock(), attempts=sender.attempts)
+        return outcomes.failed(deps, claim, ref, exc, now=clock(), attempts=sender.tried)
     except BaseException as exc:
         if not recoverable(exc):
             raise  # the process is exiting: the lease runs out, another worker reconciles
-        log.warning("%s: delivery %s failed: %s: %s", ref, claim.id, type(exc).__name__, exc)
+        # One line (from outcomes) names it; the traceback is there for debugging.
+        log.debug("%s: delivery %s failed unexpectedly", ref, claim.id, exc_info=True)
         error = DeliveryError(f"unexpected error: {type(exc).__name__}", retryable=True)
-        return outcomes.failed(deps, claim, ref, error, now=clock(), attempts=sender.attempts)
+        return outcomes.failed(deps, claim, ref, error, now=clock(), attempts=sender.tried)
 
 
 class Sender:
@@ -81,6 +82,13 @@ class Sender:
             clock,
         )
         self.attempts = claim.attempts
+
+    @property
+    def tried(self) -> int:
+        """Attempts including this claim: a failure before any post (building the digest,
+        rendering it) counts too, or a channel whose digest never builds would retry forever
+        and read as "offline"."""
+        return max(self.attempts, self.claim.attempts + 1)
 
     def send(self, renewer: Renewer, *, now: datetime, gone: str | None) -> DeliveryOutcome:
         claim = self.claim
