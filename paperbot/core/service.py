@@ -66,6 +66,8 @@ def _zone(channel: Channel) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
+# Commands about the channel: their permission check also tells whether paperbot can post.
+ABOUT_CHANNEL = (*commands.CHANNEL_CHANGES, commands.ListSettings)
 # Changes that make the caller the person to tell when the channel's digest pauses.
 CONFIGURING = (commands.Subscribe, commands.Unsubscribe, commands.Schedule, commands.Size)
 
@@ -109,7 +111,7 @@ class Paperbot:
         name = type(command).__name__.lower()
         started = perf_counter()
         try:
-            if caller.bot_can_post and not caller.is_dm:
+            if caller.bot_can_post and not caller.is_dm and isinstance(command, ABOUT_CHANNEL):
                 # A check that paperbot can post here now ends a pause for not being able to.
                 self.channel_back(_ref(caller), CAN_POST_AGAIN)
             reply = self._dispatch(command, caller, now)

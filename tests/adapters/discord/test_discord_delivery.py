@@ -167,3 +167,17 @@ async def test_a_missing_permission_is_told_and_resumes_when_given_back(
         await deliver(core, at + timedelta(days=1))
         posted = fake.messages[str(CHANNEL_A)]
         assert "Digests are back" in posted[-1]["content"]
+
+
+async def test_without_a_member_to_dm_the_server_system_channel_is_told(
+    fake: FakeDiscord, rest_core: Core, at: datetime
+) -> None:
+    fake.guilds[str(GUILD_A)]["system_channel_id"] = str(CHANNEL_A2)
+    with rest_core.session_factory.begin() as s:  # added from the CLI: nobody set it up in chat
+        s.query(Channel).filter(Channel.channel == str(CHANNEL_A)).update({"configured_by": None})
+    fake.fail(CHANNEL_A, Failure(403, 50001, "Missing Access", times=None))
+    await deliver(rest_core, at)
+    (told,) = [m for m in fake.messages[str(CHANNEL_A2)] if m["content"].startswith("In <#")]
+    assert told["content"].startswith(f"In <#{CHANNEL_A}>: paperbot paused this channel's")
+    assert "Missing Access" in told["content"]
+    assert fake.violations == []
