@@ -74,13 +74,8 @@ class Sender:
         platform: ChatPlatform,
         clock: Clock,
     ) -> None:
-        self.deps, self.claim, self.ref, self.platform, self.clock = (
-            deps,
-            claim,
-            ref,
-            platform,
-            clock,
-        )
+        self.deps, self.claim, self.ref = deps, claim, ref
+        self.platform, self.clock = platform, clock
         self.attempts = claim.attempts
 
     @property
