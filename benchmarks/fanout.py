@@ -26,7 +26,8 @@ from sqlalchemy import delete, func, select
 from stats import percentile
 
 from paperbot.config import Settings
-from paperbot.core import db, delivery
+from paperbot.core import db
+from paperbot.core.delivery import planning
 from paperbot.core.index import SearchIndex
 from paperbot.core.messages import ChannelRef, Digest
 from paperbot.core.models import Channel, Delivery, Paper, PostedPaper, Subscription
@@ -123,9 +124,12 @@ class PacedPlatform:
                     return token
             time.sleep(min(ready - now, 0.005))
 
-    def post_digest(
-        self, channel: ChannelRef, digest: Digest, *, idempotency_key: str
-    ) -> list[str]:
+    def digest_parts(self, digest: Digest) -> list[tuple[str, ...]]:
+        return [tuple(p.key for p in digest.papers)]
+
+    def post_part(
+        self, channel: ChannelRef, digest: Digest, part: int, *, idempotency_key: str
+    ) -> str:
         token = self._wait_turn(channel.workspace, channel.channel)
         try:
             reply = self.client.post(
@@ -148,10 +152,18 @@ class PacedPlatform:
                 retryable=True,
                 retry_after=float(reply.headers.get("Retry-After", 1)),
             )
-        return [reply.json()["ts"]]
+        return str(reply.json()["ts"])
 
-    def find_posted(self, channel: ChannelRef, idempotency_key: str) -> list[str] | None:
+    def find_posted(
+        self, channel: ChannelRef, idempotency_key: str, *, since: datetime | None = None
+    ) -> dict[int, str] | None:
         return None
+
+    def probe(self, workspace: str) -> bool:
+        return True
+
+    def notify(self, notice: object) -> bool:
+        return False
 
 
 def main() -> None:
@@ -253,24 +265,18 @@ def main() -> None:
         )
     ids = first[: args.deliver]
 
-    delivery.plan_due(factory, now=now, settings=settings)
+    planning.plan_due(factory, now=now, grace=timedelta(hours=settings.digest.grace_hours))
     reports = []
     workers = 4
+    # One service per worker (as one per replica), all posting through the paced platform.
+    services = [
+        Paperbot(settings, factory, index, {"slack": platform}, worker_id=f"w{i}")  # type: ignore[dict-item]
+        for i in range(workers)
+    ]
     t0 = time.perf_counter()
     threads = [
-        threading.Thread(
-            target=lambda i=i: reports.append(
-                delivery.deliver_due(
-                    factory,
-                    {"slack": platform},
-                    service.digest_builder,
-                    now=now,
-                    worker_id=f"w{i}",
-                    settings=settings,
-                )
-            )
-        )
-        for i in range(workers)
+        threading.Thread(target=lambda svc=svc: reports.append(svc.deliver_due(now)))
+        for svc in services
     ]
     for t in threads:
         t.start()

@@ -88,7 +88,7 @@ def build_core(
     for line in migrated.lines() if migrated else ():
         log.info("database: %s", line)
     session_factory = db.make_session_factory(engine)
-    metrics.watch_sources(session_factory)
+    metrics.watch_database(session_factory)
     index = SearchIndex(settings.resolved_index_dir(), keep_writer=long_running)
     if seed and settings.seeds_samples():
         _seed(settings, session_factory, now)
@@ -169,25 +169,14 @@ def build_scheduler(core: Core) -> Any:
             core.session_factory, settings, core.index, source, now=now, holder=service.worker_id
         )
 
-    def deliver_tick(now: datetime) -> object:
-        # Papers another replica (or a CLI ingest) committed reach this replica's index here,
-        # within a tick, before digests are built from it.
-        core.index.catch_up(core.session_factory)
-        return jobs.delivery_job(
-            core.session_factory,
-            service.platforms,
-            service.digest_builder,
-            now=now,
-            settings=settings,
-            worker_id=service.worker_id,
-        )
-
     return scheduling.build_scheduler(
         ingest={
             source: (getattr(settings, source).interval_minutes, ingest_tick(source))
             for source in sources
         },
-        deliver=deliver_tick,
+        # Papers another replica (or a CLI ingest) committed reach this replica's index in
+        # the delivery tick, before digests are built from it.
+        deliver=service.delivery_tick,
         maintain=lambda now: jobs.maintenance_job(core.session_factory, settings, now=now),
         tick_seconds=settings.digest.tick_seconds,
     )
@@ -213,7 +202,11 @@ async def run(settings: Settings, *, console: bool | None, stdin: TextIO, stdout
         sock = _http_socket(settings, required=bool(core.adapters) or not use_console)
         if sock is not None:
             routes = [route for adapter in core.adapters for route in adapter.routes()]
-            app = build_app(routes, health=lambda: {"platforms": sorted(core.service.platforms)})
+            app = build_app(
+                routes,
+                health=lambda: {"platforms": sorted(core.service.platforms)},
+                ready=core.service.readiness,
+            )
             server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
             waiters.add(asyncio.create_task(server.serve(sockets=[sock]), name="http"))
         for adapter in core.adapters:

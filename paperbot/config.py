@@ -137,6 +137,18 @@ class DigestSettings(Section):
     tick_seconds: float = Field(
         60.0, ge=0.1, le=3600, description="how often `paperbot run` delivers"
     )
+    reconcile_retry_seconds: float = Field(
+        60.0,
+        gt=0,
+        le=3600,
+        description="wait before asking again whether a post went out",
+    )
+
+    @property
+    def send_budget_seconds(self) -> float:
+        """The longest one message may take to post, inline 429 waits included: half the
+        lease, so a send that starts right after a renewal ends while the lease still holds."""
+        return self.lease_seconds / 2
 
     @field_validator("max_size")
     @classmethod
@@ -199,6 +211,10 @@ class SlackSettings(Section):
     )
     # Where "Add to Slack" sends the browser (OAuth installs); a setting for tests and mirrors.
     authorize_url: HttpUrl = "https://slack.com/oauth/v2/authorize"
+    # conversations.history allows non-Marketplace apps about 1 call a minute per workspace.
+    history_interval_seconds: float = Field(
+        60.0, ge=0, le=3600, description="least time between reconciliation reads per workspace"
+    )
 
     @property
     def configured(self) -> bool:
@@ -222,6 +238,14 @@ class DiscordSettings(Section):
     @property
     def configured(self) -> bool:
         return self.token is not None
+
+
+class AlertSettings(Section):
+    """Where operator notices go besides the log and /metrics (PAPERBOT_ALERTS__*)."""
+
+    # Receives a JSON notice (POST) when no person can be told; may embed a secret.
+    webhook_url: SecretStr | None = None
+    timeout_seconds: float = Field(5.0, gt=0, le=60)
 
 
 def config_file() -> tuple[Path, bool]:
@@ -257,6 +281,7 @@ class Settings(BaseSettings):
     slack: SlackSettings = Field(default_factory=SlackSettings)
     discord: DiscordSettings = Field(default_factory=DiscordSettings)
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
 
     @field_validator("*", mode="before")
     @classmethod

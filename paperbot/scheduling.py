@@ -10,6 +10,8 @@ from typing import Any
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from paperbot.core.panics import recoverable
+
 log = logging.getLogger(__name__)
 
 Tick = Callable[[datetime], Any]
@@ -31,7 +33,10 @@ def _at_edge(name: str, fn: Tick) -> Callable[[], None]:
     def run() -> None:
         try:
             fn(datetime.now(UTC))
-        except Exception:
+        except BaseException as exc:
+            # A native panic (tantivy) is a BaseException: it must not kill the next ticks.
+            if not recoverable(exc):
+                raise
             log.exception("%s tick failed", name)
 
     run.__name__ = name

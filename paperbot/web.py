@@ -1,7 +1,12 @@
-"""The HTTP app every process serves: /healthz, /metrics, and the routes adapters mount."""
+"""The HTTP app every process serves: /healthz, /readyz, /metrics, and the routes adapters mount.
+
+/healthz is liveness (the process answers: the container's health check); /readyz is
+readiness: 503 with the reasons while this replica cannot serve.
+"""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 
 from starlette.applications import Starlette
@@ -12,6 +17,9 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from paperbot.core import metrics
+
+# A database that does not answer within this long is as good as unreachable.
+READY_TIMEOUT_SECONDS = 5.0
 
 # Slack's largest payloads (a view submission with many blocks) are tens of KB.
 MAX_BODY_BYTES = 1_000_000
@@ -66,7 +74,10 @@ def _too_large(limit: int) -> Response:
 
 
 def build_app(
-    routes: Sequence[BaseRoute] = (), *, health: Callable[[], dict[str, object]] | None = None
+    routes: Sequence[BaseRoute] = (),
+    *,
+    health: Callable[[], dict[str, object]] | None = None,
+    ready: Callable[[], list[str]] | None = None,
 ) -> Starlette:
     async def healthz(_: Request) -> Response:
         body: dict[str, object] = {"status": "ok"}
@@ -74,12 +85,24 @@ def build_app(
             body.update(health())
         return JSONResponse(body)
 
+    async def readyz(_: Request) -> Response:
+        if ready is None:
+            return JSONResponse({"status": "ready"})
+        try:
+            reasons = await asyncio.wait_for(asyncio.to_thread(ready), READY_TIMEOUT_SECONDS)
+        except TimeoutError:
+            reasons = [f"the readiness checks took more than {READY_TIMEOUT_SECONDS:g} s"]
+        if reasons:
+            return JSONResponse({"status": "unready", "reasons": reasons}, status_code=503)
+        return JSONResponse({"status": "ready"})
+
     async def metrics_endpoint(_: Request) -> Response:
         payload, content_type = metrics.render_metrics()
         return Response(payload, media_type=content_type)
 
     core_routes: list[BaseRoute] = [
         Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
         Route("/metrics", metrics_endpoint, methods=["GET"]),
     ]
     return Starlette(routes=[*core_routes, *routes], middleware=[Middleware(BodyLimit)])

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -88,3 +89,46 @@ def stop_bot(proc: subprocess.Popen[str]) -> str:
     assert proc.returncode == 0, err
     assert "Traceback" not in err
     return err
+
+
+def add_due_channels(
+    database_url: str, now: datetime, *, platform: str, names: list[str], papers: int = 6
+) -> None:
+    """Channels whose digest slot fired a minute before `now` (posted even when empty, so
+    tests count posts), and `papers` fresh papers, written straight to the database."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session
+
+    from paperbot.core.models import Channel, Paper
+
+    due = (now - timedelta(minutes=1)).strftime("%H:%M")
+    workspace = {"slack": "T1", "console": "local"}.get(platform, "W1")
+    engine = create_engine(database_url)
+    with Session(engine) as session, session.begin():
+        for i in range(papers):
+            session.add(
+                Paper(
+                    key=f"2611.{i:05d}",
+                    arxiv_id=f"2611.{i:05d}",
+                    title=f"Paper under faults {i}",
+                    abstract="Exactly-once delivery under failures.",
+                    announced=now.date(),
+                    first_seen_at=now - timedelta(hours=2),
+                    updated_at=now - timedelta(hours=2),
+                )
+            )
+        for name in names:
+            session.add(
+                Channel(
+                    platform=platform,
+                    workspace=workspace,
+                    channel=name,
+                    digest_time=due,
+                    timezone="UTC",
+                    days="daily",
+                    size=3,
+                    post_empty=True,
+                    created_at=now - timedelta(hours=1),
+                )
+            )
+    engine.dispose()

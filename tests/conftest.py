@@ -140,3 +140,43 @@ def make_settings(database_url: str, tmp_path: Path) -> Any:
 def settings(make_settings: Any) -> Settings:
     s: Settings = make_settings()
     return s
+
+
+@pytest.fixture
+def webhook() -> Iterator[Any]:
+    """A loopback receiver for PAPERBOT_ALERTS__WEBHOOK_URL."""
+    from fakes.webhook import FakeWebhook
+
+    with FakeWebhook() as hook:
+        yield hook
+
+
+@pytest.fixture(scope="session")
+def native_panic(tmp_path_factory: pytest.TempPathFactory) -> BaseException:
+    """A real pyo3 PanicException (a BaseException), from tantivy losing its index folder."""
+    from paperbot.core.index import SearchIndex
+    from paperbot.core.ingest import ingest_file
+
+    root = tmp_path_factory.mktemp("panic")
+    engine = db.create_db_engine(f"sqlite:///{root / 'p.db'}")
+    db.upgrade(engine)
+    factory = db.make_session_factory(engine)
+    papers = root / "papers.jsonl"
+    papers.write_text('{"title": "One", "abstract": "a"}\n')
+    ingest_file(factory, papers, now=NOW)
+    index = SearchIndex(root / "index", keep_writer=True)
+    index.catch_up(factory)
+    shutil.rmtree(root / "index")
+    papers.write_text('{"title": "Two", "abstract": "b"}\n')
+    ingest_file(factory, papers, now=NOW)
+    caught: BaseException | None = None
+    for _ in range(3):
+        try:
+            index.catch_up(factory)
+        except BaseException as exc:
+            caught = exc
+            if not isinstance(exc, Exception):
+                break
+    engine.dispose()
+    assert caught is not None and not isinstance(caught, Exception), caught
+    return caught

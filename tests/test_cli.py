@@ -98,6 +98,7 @@ def test_channels(env: dict[str, str], tmp_path: Path) -> None:
             "topics": ["diffusion models"],
             "paused": False,
             "pause_reason": None,
+            "pause_kind": None,
         }
     ]
     bad = paperbot("channel", "add", *args, "--zone", "Mars/Base", env=env, cwd=tmp_path)
@@ -181,3 +182,45 @@ def test_concurrent_deliver_processes_post_each_digest_once(
     posted = [line["channel"] for line in read_transcript(transcript) if line["part"] == 0]
     due = [name for i, name in enumerate(names) if i % 3 != 2]
     assert sorted(posted) == sorted(f"console:local/{n}" for n in due)
+
+
+def test_deliver_names_troubled_channels_and_still_exits_0(
+    env: dict[str, str], tmp_path: Path, session_factory: Any
+) -> None:
+    from sqlalchemy import update
+
+    from paperbot.core.models import Channel
+
+    env = {**env, "PAPERBOT_CONSOLE__TRANSCRIPT": str(tmp_path / "transcript.jsonl")}
+    paperbot("ingest", "--source", "file", str(SAMPLE), env=env, cwd=tmp_path)
+    for name in ("good", "bad"):
+        args = ["--platform", "console", "--workspace", "local", "--channel", name]
+        added = paperbot("channel", "add", *args, "--time", "09:00", env=env, cwd=tmp_path)
+        assert added.returncode == 0, added.stderr
+    with session_factory.begin() as session:  # a zone tzdata no longer has
+        session.execute(
+            update(Channel).where(Channel.channel == "bad").values(timezone="Europe/Atlantis")
+        )
+    done = paperbot("deliver", "--now", "2099-11-27T09:01:00+00:00", env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "sent 1" in done.stdout
+    lines = [line for line in done.stderr.splitlines() if line.startswith("console:")]
+    assert lines == ["console:local/bad: unknown time zone 'Europe/Atlantis': run /papers schedule"]
+    listed = paperbot("channel", "list", env=env, cwd=tmp_path)
+    assert "[paused: unknown time zone 'Europe/Atlantis'" in listed.stdout
+
+
+@pytest.mark.parametrize("when", ["1999-12-31T23:00:00+00:00", "2100-01-01T09:00:00+00:00"])
+def test_deliver_refuses_an_instant_outside_the_sane_years(
+    env: dict[str, str], tmp_path: Path, when: str
+) -> None:
+    done = paperbot("deliver", "--now", when, env=env, cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.strip().startswith("paperbot: --now must be between 2000 and 2100")
+
+
+def test_deliver_exits_1_when_the_pass_cannot_run(tmp_path: Path) -> None:
+    env = cli_env("postgresql+psycopg://postgres@127.0.0.1:9/unreachable", tmp_path)
+    done = paperbot("deliver", env=env, cwd=tmp_path)
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr

@@ -11,7 +11,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -19,7 +19,8 @@ from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
 from paperbot.adapters.console.platform import read_transcript
-from paperbot.core.models import Channel, Delivery, Paper
+from paperbot.core.models import Delivery
+from tests.cli_helpers import add_due_channels
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -95,41 +96,6 @@ def replicas(pg_url: str, tmp_path: Path) -> Iterator[list[Replica]]:
         replica.stop()
 
 
-def add_due_channels(url: str, now: datetime) -> None:
-    """Papers to post, and 200 console channels whose slot fired a minute ago."""
-    due = (now - timedelta(minutes=1)).strftime("%H:%M")
-    engine = create_engine(url)
-    with Session(engine) as session, session.begin():
-        for i in range(6):
-            session.add(
-                Paper(
-                    key=f"2611.{i:05d}",
-                    arxiv_id=f"2611.{i:05d}",
-                    title=f"Replica paper {i}",
-                    abstract="Exactly-once delivery under failures.",
-                    announced=now.date(),
-                    first_seen_at=now - timedelta(hours=2),
-                    updated_at=now - timedelta(hours=2),
-                )
-            )
-        for i in range(CHANNELS):
-            session.add(
-                Channel(
-                    platform="console",
-                    workspace="local",
-                    channel=f"c{i:03d}",
-                    digest_time=due,
-                    timezone="UTC",
-                    days="daily",
-                    size=3,
-                    # Posted even if the ranking finds nothing: the test counts posts.
-                    post_empty=True,
-                    created_at=now - timedelta(hours=1),
-                )
-            )
-    engine.dispose()
-
-
 def test_three_replicas_one_killed_deliver_each_digest_once(
     pg_url: str, tmp_path: Path, replicas: list[Replica]
 ) -> None:
@@ -138,7 +104,8 @@ def test_three_replicas_one_killed_deliver_each_digest_once(
         replicas.append(Replica(f"r{i}", pg_url, tmp_path, transcript))
     wait_for(lambda: all(r.healthy() for r in replicas), 40, "replicas to serve /healthz")
 
-    add_due_channels(pg_url, datetime.now(UTC))
+    names = [f"c{i:03d}" for i in range(CHANNELS)]
+    add_due_channels(pg_url, datetime.now(UTC), platform="console", names=names)
     # Kill one replica in the middle of the fan-out, then start it again.
     wait_for(lambda: len(read_transcript(transcript)) >= 15, 30, "the first digests")
     os.kill(replicas[0].proc.pid, signal.SIGKILL)

@@ -6,7 +6,15 @@ import time
 import urllib.request
 from pathlib import Path
 
-from tests.cli_helpers import cli_env, closed_port, paperbot, start_bot, stop_bot, wait_healthy
+from tests.cli_helpers import (
+    add_due_channels,
+    cli_env,
+    closed_port,
+    paperbot,
+    start_bot,
+    stop_bot,
+    wait_healthy,
+)
 
 
 def test_console_search_from_a_pipe_with_sources_unreachable(tmp_path: Path) -> None:
@@ -44,3 +52,54 @@ def test_healthz_and_metrics_while_running(tmp_path: Path) -> None:
     finally:
         err = stop_bot(proc)
     assert "paperbot running: no chat (console off)" in err and "running: console" not in err
+
+
+def test_readyz_and_an_index_folder_deleted_under_the_running_bot(tmp_path: Path) -> None:
+    import json
+    import shutil
+    import urllib.error
+    from datetime import UTC, datetime
+
+    from paperbot.adapters.console.platform import read_transcript
+
+    port = closed_port()
+    db = tmp_path / "paperbot.db"
+    transcript = tmp_path / "transcript.jsonl"
+    env = cli_env(
+        f"sqlite:///{db}",
+        tmp_path,
+        PAPERBOT_HTTP__PORT=str(port),
+        PAPERBOT_DIGEST__TICK_SECONDS="0.5",
+        PAPERBOT_CONSOLE__TRANSCRIPT=str(transcript),
+    )
+    env.pop("PAPERBOT_INDEX_DIR")
+
+    def ready() -> tuple[int, dict[str, object]]:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5) as r:
+                return r.status, json.loads(r.read())
+        except urllib.error.HTTPError as exc:
+            return exc.code, json.loads(exc.read())
+
+    proc = start_bot("--no-console", env=env, cwd=tmp_path)
+    try:
+        wait_healthy(port, proc)
+        assert ready() == (200, {"status": "ready"})
+        shutil.rmtree(tmp_path / "paperbot.db.index")
+        # The next delivery tick notices and rebuilds it from the database.
+        deadline = time.monotonic() + 20
+        while ready()[0] != 200 or not (tmp_path / "paperbot.db.index" / "meta.json").exists():
+            assert time.monotonic() < deadline, ready()
+            time.sleep(0.2)
+        # Delivery goes on: a channel due now gets its digest.
+        names = ["after-repair"]
+        add_due_channels(
+            f"sqlite:///{db}", datetime.now(UTC), platform="console", names=names, papers=0
+        )
+        deadline = time.monotonic() + 20
+        while not any(e["channel"].endswith("after-repair") for e in read_transcript(transcript)):
+            assert time.monotonic() < deadline, "no digest after the index was rebuilt"
+            time.sleep(0.2)
+    finally:
+        stderr = stop_bot(proc)  # exits 0, no traceback
+    assert "rebuilding it from the database" in stderr

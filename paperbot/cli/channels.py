@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -108,6 +109,7 @@ def channel_list(
                         "topics": [s.topic for s in r.subscriptions],
                         "paused": r.paused,
                         "pause_reason": r.pause_reason,
+                        "pause_kind": r.pause_kind,
                     }
                     for r in rows
                 ]
@@ -142,7 +144,7 @@ def digest(
     """Build a channel's next digest: print it (--dry-run) or post it now."""
     from paperbot.adapters.console.render import render_digest
     from paperbot.bootstrap import add_platform_adapters
-    from paperbot.core import channels, delivery
+    from paperbot.core import channels
     from paperbot.core.digest import preview_slot
 
     ref = channel_ref(platform, workspace, channel)
@@ -163,21 +165,10 @@ def digest(
                 else:
                     emit(render_digest(built))
                 return
-            channel_id = row.id
         add_platform_adapters(core)
-        target = core.service.platforms.get(ref.platform)
-        if target is None:
+        if ref.platform not in core.service.platforms:
             fail(f"{ref.platform} is not configured: set its credentials or use --dry-run")
-        outcome = delivery.deliver_now(
-            core.session_factory,
-            target,
-            channel_id,
-            core.service.digest_builder,
-            now=now,
-            settings=settings,
-            worker_id=core.service.worker_id,
-        )
-        emit(outcome.message)
+        emit(core.service.deliver_now(ref, now=now).message)
 
 
 def _digest_json(built: Any, slot: str) -> dict[str, Any]:
@@ -203,27 +194,35 @@ def _digest_json(built: Any, slot: str) -> dict[str, Any]:
 def deliver(
     now: Annotated[
         str | None,
-        typer.Option(help="Judge due slots, grace and leases as of this ISO instant."),
+        typer.Option(
+            help="Judge due slots and grace as of this ISO instant (leases keep the"
+            " database's clock)."
+        ),
     ] = None,
 ) -> None:
-    """Run one delivery pass (every due digest, once) and exit."""
+    """Run one delivery pass (every due digest, once) and exit.
+
+    Exit 0 when the pass ran, naming each channel in trouble on stderr; 1 when it could not.
+    """
     from paperbot.bootstrap import add_platform_adapters
-    from paperbot.core import delivery
 
     at = _parse_instant(now) if now else utcnow()
     settings = load_settings()
     setup_logging(settings)
     with opened_core(settings, at) as core:
         add_platform_adapters(core)
-        report = delivery.deliver_due(
-            core.session_factory,
-            core.service.platforms,
-            core.service.digest_builder,
-            now=at,
-            worker_id=core.service.worker_id,
-            settings=settings,
-        )
+        try:
+            report = core.service.deliver_due(at)
+        except Exception as exc:
+            sys.stderr.write(f"paperbot: the delivery pass could not run: {type(exc).__name__}\n")
+            raise typer.Exit(1) from None
     emit(report.summary())
+    for line in report.troubles:
+        sys.stderr.write(line + "\n")
+
+
+# Instants outside these years are typos (a --now of 0026 or 20266), not schedules.
+FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 
 def _parse_instant(text: str) -> datetime:
@@ -233,4 +232,6 @@ def _parse_instant(text: str) -> datetime:
         fail(f"--now {text[:40]!r} is not an ISO instant, e.g. 2026-11-27T09:00:00+01:00")
     if value.tzinfo is None:
         fail("--now needs a UTC offset, e.g. 2026-11-27T09:00:00+01:00")
+    if not FIRST_YEAR <= value.year < LAST_YEAR:
+        fail(f"--now must be between {FIRST_YEAR} and {LAST_YEAR}, not {value.year}")
     return value.astimezone(UTC)

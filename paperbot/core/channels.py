@@ -111,29 +111,37 @@ def set_schedule(channel: Channel, spec: ScheduleSpec) -> None:
 
 
 def mark_gone(
-    session: Session, where: Sequence[ColumnElement[bool]], reason: str, *, now: datetime
+    session: Session,
+    where: Sequence[ColumnElement[bool]],
+    reason: str,
+    *,
+    now: datetime,
+    kind: str = "gone",
 ) -> int:
-    """Pause (and mark removed) the channels matching `where`; returns how many."""
+    """Pause (and mark removed) the channels matching `where`; returns how many.
+
+    Nobody is told: a platform event says someone removed the channel (or paperbot) on purpose.
+    """
     result = session.execute(
         update(Channel)
         .where(*where)
-        .values(paused=True, pause_reason=reason, removed_at=now)
+        .values(
+            paused=True, pause_reason=reason, pause_kind=kind, pause_notice="none", removed_at=now
+        )
         .returning(Channel.id)
     )
     return len(result.all())
 
 
-def channel_gone(session: Session, ref: ChannelRef, reason: str, *, now: datetime) -> int:
-    return mark_gone(
-        session,
-        [
-            Channel.platform == ref.platform,
-            Channel.workspace == ref.workspace,
-            Channel.channel == ref.channel,
-        ],
-        reason,
-        now=now,
-    )
+def channel_gone(
+    session: Session, ref: ChannelRef, reason: str, *, now: datetime, kind: str = "gone"
+) -> int:
+    where = [
+        Channel.platform == ref.platform,
+        Channel.workspace == ref.workspace,
+        Channel.channel == ref.channel,
+    ]
+    return mark_gone(session, where, reason, now=now, kind=kind)
 
 
 def workspace_gone(
@@ -141,7 +149,7 @@ def workspace_gone(
 ) -> int:
     """Pause every channel of a workspace the bot was removed from; remember when, so its data
     is deleted after the retention grace unless the bot comes back."""
-    state = _workspace_state(session, platform, workspace)
+    state = workspace_state(session, platform, workspace)
     # Uninstall and token revocation both arrive (in either order): the first one counts.
     state.removed_at = state.removed_at or now
     # Channels already gone keep their own reason and date (they stay gone if the bot returns).
@@ -150,12 +158,12 @@ def workspace_gone(
         Channel.workspace == workspace,
         Channel.removed_at.is_(None),
     ]
-    return mark_gone(session, where, reason, now=now)
+    return mark_gone(session, where, reason, now=now, kind="removed")
 
 
 def workspace_back(session: Session, platform: str, workspace: str) -> int:
     """The bot was added again: resume the channels its removal paused; returns how many."""
-    state = _workspace_state(session, platform, workspace)
+    state = workspace_state(session, platform, workspace)
     if state.removed_at is None:
         return 0
     result = session.execute(
@@ -165,14 +173,16 @@ def workspace_back(session: Session, platform: str, workspace: str) -> int:
             Channel.workspace == workspace,
             Channel.removed_at >= state.removed_at,
         )
-        .values(paused=False, pause_reason=None, removed_at=None)
+        .values(
+            paused=False, pause_reason=None, pause_kind=None, pause_notice=None, removed_at=None
+        )
         .returning(Channel.id)
     )
     state.removed_at = None
     return len(result.all())
 
 
-def _workspace_state(session: Session, platform: str, workspace: str) -> WorkspaceState:
+def workspace_state(session: Session, platform: str, workspace: str) -> WorkspaceState:
     """The workspace's row, locked: concurrent uninstall/revoke events then apply in turn."""
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     session.execute(

@@ -226,6 +226,17 @@ class SearchIndex:
             handle, self._lock_file = self._lock_file, None
             handle.close()  # closing the only descriptor releases the flock
 
+    def reopen(self) -> None:
+        """Open the folder afresh after it vanished or broke (then rebuild it from SQL).
+
+        The old writer is dropped unwaited: its files and lock went with the folder.
+        """
+        self._writer = None
+        self._unlock_writer()
+        self._generation = None
+        self._topic_cache.clear()
+        self._index = self._open()
+
     def close(self) -> None:
         """Release the writer lock if this process holds it."""
         self.release_writer()

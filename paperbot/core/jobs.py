@@ -1,17 +1,16 @@
-"""The tick functions `paperbot run` schedules: ingest a source, deliver due digests, maintain."""
+"""The tick functions `paperbot run` schedules besides delivery: ingest a source, maintain."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import Literal
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from paperbot.config import Settings
-from paperbot.core import delivery, ingest, leases, maintenance, metrics
-from paperbot.core.ports import ChatPlatform
+from paperbot.core import index_repair, ingest, leases, maintenance, metrics
+from paperbot.core.panics import recoverable
 
 log = logging.getLogger(__name__)
 
@@ -21,10 +20,7 @@ SOURCES: dict[str, Literal["hf", "arxiv"]] = {"hf": "hf", "arxiv": "arxiv"}
 INGEST_LEASE_SECONDS = 300.0
 
 
-class Index(Protocol):
-    def catch_up(
-        self, session_factory: sessionmaker[Session], *, wait_seconds: float = ...
-    ) -> int: ...
+Index = index_repair.RepairableIndex
 
 
 def ingest_job(
@@ -44,13 +40,13 @@ def ingest_job(
     if source not in SOURCES:
         raise ValueError(f"unknown source {source!r}")
     run: ingest.SourceRun | None = None
-    with leases.held(
-        session_factory, INGEST_LEASE, holder, now=now, ttl=INGEST_LEASE_SECONDS
-    ) as mine:
+    with leases.held(session_factory, INGEST_LEASE, holder, ttl=INGEST_LEASE_SECONDS) as mine:
         if mine:
             try:
                 run = ingest.run_source(session_factory, settings, SOURCES[source], now=now)
-            except Exception:
+            except BaseException as exc:
+                if not recoverable(exc):
+                    raise
                 log.exception("ingest of %s failed", source)
                 metrics.source_error(source)
             else:
@@ -62,29 +58,8 @@ def ingest_job(
         else:
             log.debug("ingest of %s skipped: another replica holds the lease", source)
     if index is not None:
-        try:
-            index.catch_up(session_factory)
-        except Exception:
-            log.exception("search index catch-up failed")
+        index_repair.catch_up(index, session_factory)
     return run
-
-
-def delivery_job(
-    session_factory: sessionmaker[Session],
-    platforms: Mapping[str, ChatPlatform],
-    build: delivery.DigestBuilder,
-    *,
-    now: datetime,
-    settings: Settings,
-    worker_id: str,
-) -> delivery.DeliveryReport:
-    """One delivery pass; every replica runs it, the database decides who sends what."""
-    report = delivery.deliver_due(
-        session_factory, platforms, build, now=now, worker_id=worker_id, settings=settings
-    )
-    if any((report.planned, report.sent, report.reconciled, report.failed, report.paused)):
-        log.info("delivery: %s", report.summary())
-    return report
 
 
 def maintenance_job(

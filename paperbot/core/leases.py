@@ -1,35 +1,35 @@
-"""Named, time-bound locks in the database (e.g. "ingest": one replica ingests at a time)."""
+"""Named, time-bound locks in the database (e.g. "ingest": one replica ingests at a time).
+
+Expiry is judged by the database's clock (paperbot.core.clock.db_now): a replica whose own
+clock runs ahead cannot take a lease that is still held.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
 
 from sqlalchemy import delete, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
+from paperbot.core.clock import db_now
 from paperbot.core.db import transaction
 from paperbot.core.models import Lease
 
 log = logging.getLogger(__name__)
 
 
-def acquire(
-    session_factory: sessionmaker[Session], name: str, holder: str, *, now: datetime, ttl: float
-) -> bool:
+def acquire(session_factory: sessionmaker[Session], name: str, holder: str, *, ttl: float) -> bool:
     """Take (or extend) the lease if it is free, expired, or already ours."""
-    expires = now + timedelta(seconds=ttl)
     with transaction(session_factory) as session:
         ins = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
         created = session.scalars(
             ins(Lease)
-            .values(name=name, holder=holder, expires_at=expires)
+            .values(name=name, holder=holder, expires_at=db_now(ttl))
             .on_conflict_do_nothing(index_elements=["name"])
             .returning(Lease.name)
         ).first()
@@ -39,23 +39,21 @@ def acquire(
         # racing for an expired lease cannot both win.
         taken = session.scalars(
             update(Lease)
-            .where(Lease.name == name, or_(Lease.holder == holder, Lease.expires_at < now))
-            .values(holder=holder, expires_at=expires)
+            .where(Lease.name == name, or_(Lease.holder == holder, Lease.expires_at < db_now()))
+            .values(holder=holder, expires_at=db_now(ttl))
             .returning(Lease.name)
             .execution_options(synchronize_session=False)
         ).first()
         return taken is not None
 
 
-def renew(
-    session_factory: sessionmaker[Session], name: str, holder: str, *, now: datetime, ttl: float
-) -> bool:
+def renew(session_factory: sessionmaker[Session], name: str, holder: str, *, ttl: float) -> bool:
     """Extend a lease we hold; False if it was lost (expired and taken by someone else)."""
     with transaction(session_factory) as session:
         kept = session.scalars(
             update(Lease)
             .where(Lease.name == name, Lease.holder == holder)
-            .values(expires_at=now + timedelta(seconds=ttl))
+            .values(expires_at=db_now(ttl))
             .returning(Lease.name)
             .execution_options(synchronize_session=False)
         ).first()
@@ -69,24 +67,22 @@ def release(session_factory: sessionmaker[Session], name: str, holder: str) -> N
 
 @contextmanager
 def held(
-    session_factory: sessionmaker[Session], name: str, holder: str, *, now: datetime, ttl: float
+    session_factory: sessionmaker[Session], name: str, holder: str, *, ttl: float
 ) -> Iterator[bool]:
     """Hold the lease for the block (yields False, and holds nothing, if it is taken).
 
-    A background thread renews it every ttl/3 from `now` plus the time elapsed, so a long
-    ingest keeps it; a process that dies stops renewing and the lease expires after ttl.
+    A background thread renews it every ttl/3, so a long ingest keeps it; a process that dies
+    stops renewing and the lease expires after ttl.
     """
-    if not acquire(session_factory, name, holder, now=now, ttl=ttl):
+    if not acquire(session_factory, name, holder, ttl=ttl):
         yield False
         return
     stop = threading.Event()
-    started = time.monotonic()
 
     def keep() -> None:
         while not stop.wait(ttl / 3):
-            at = now + timedelta(seconds=time.monotonic() - started)
             try:
-                if not renew(session_factory, name, holder, now=at, ttl=ttl):
+                if not renew(session_factory, name, holder, ttl=ttl):
                     log.warning("lease %s was lost by %s", name, holder)
                     return
             except Exception:

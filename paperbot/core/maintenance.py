@@ -10,12 +10,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from paperbot.config import Settings
 from paperbot.core.db import transaction
+from paperbot.core.delivery.status import MANUAL, DeliveryStatus
 from paperbot.core.models import Channel, Delivery, SignalSnapshot, WorkspaceState
 
 # Delivery rows are bookkeeping; keep three months (and always each channel's newest slot,
 # which is what the next digest's "missed" count is measured from).
 DELIVERY_DAYS = 90
-FINAL = ("sent", "skipped", "failed", "missed")
 
 
 @dataclass
@@ -46,14 +46,14 @@ def prune_snapshots(session: Session, *, before: datetime) -> int:
 def prune_deliveries(session: Session, *, before: datetime) -> int:
     newest = (
         select(func.max(Delivery.id))
-        .where(~Delivery.slot.startswith("manual-"))
+        .where(~Delivery.slot.startswith(MANUAL))
         .group_by(Delivery.channel_id)
     )
     return _count(
         session.execute(
             delete(Delivery).where(
                 Delivery.created_at < before,
-                Delivery.status.in_(FINAL),
+                Delivery.status.in_(DeliveryStatus.final()),
                 Delivery.id.not_in(newest),
             )
         )

@@ -76,11 +76,23 @@ class Digest:
     # Sources whose last ingest failed, so the digest may be incomplete.
     partial_sources: tuple[str, ...] = ()
     topics: tuple[str, ...] = ()
+    # Digests since the last one that paperbot tried to post and gave up on, and why.
+    undelivered: int = 0
+    undelivered_reason: str = ""
+    # Set when the channel's digest resumed after a pause a person fixed (the old reason).
+    resumed_after: str = ""
 
     @property
     def notes(self) -> tuple[str, ...]:
-        """Short lines shown under the header (missed days, partial sources)."""
+        """Short lines shown under the header: resumed, not delivered, offline, partial."""
         out: list[str] = []
+        if self.resumed_after:
+            out.append(f"Digests are back: paperbot had paused them ({self.resumed_after}).")
+        if self.undelivered:
+            n = self.undelivered
+            what = "1 digest" if n == 1 else f"{n} digests"
+            why = f": {self.undelivered_reason}" if self.undelivered_reason else ""
+            out.append(f"{what} could not be delivered{why}.")
         if self.missed_slots:
             plural = "s" if self.missed_slots != 1 else ""
             out.append(

@@ -1,20 +1,20 @@
-"""Prometheus metrics: digests sent/failed, command latency, source errors, last ingest."""
+"""Prometheus metrics: digests sent/failed/given up, pauses, command latency, sources."""
 
 from __future__ import annotations
 
 import logging
 import threading
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import generate_latest
 from prometheus_client.registry import Collector
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from paperbot.core.models import SourceState
+from paperbot.core.models import Channel, Delivery, SourceState, WorkspaceState
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +41,33 @@ COMMAND_LATENCY = Histogram(
 SOURCE_ERRORS = Counter(
     "paperbot_source_errors", "Failed ingest runs per source", ["source"], registry=REGISTRY
 )
+DIGESTS_GIVEN_UP = Counter(
+    "paperbot_digests_given_up",
+    "Digests paperbot tried to post and gave up on (the next digest says so)",
+    ["platform"],
+    registry=REGISTRY,
+)
+DIGESTS_MISSED = Counter(
+    "paperbot_digests_missed",
+    "Digests never tried within the grace period (paperbot was not running)",
+    ["platform"],
+    registry=REGISTRY,
+)
+UNRECONCILED = Counter(
+    "paperbot_digest_parts_posted_unreconciled",
+    "Parts posted again after the slot's grace although the platform could not say whether"
+    " an earlier post went out (a possible duplicate)",
+    ["platform"],
+    registry=REGISTRY,
+)
+OPERATOR_NOTICES = Counter(
+    "paperbot_operator_notices",
+    "Problems reported to the operator because no person in chat could be told",
+    ["kind"],
+    registry=REGISTRY,
+)
+# Deliveries of the last week by status: the deployment's truth, whichever replica sent them.
+RECENT_DAYS = 7
 
 
 class _LastIngest(Collector):
@@ -86,13 +113,78 @@ class _LastIngest(Collector):
         yield family
 
 
+class _DeliveryState(Collector):
+    """Paused channels and workspaces, and recent deliveries by status, read from the database."""
+
+    def __init__(self) -> None:
+        self._factory: sessionmaker[Session] | None = None
+
+    def watch(self, factory: sessionmaker[Session] | None) -> None:
+        self._factory = factory
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        channels = GaugeMetricFamily(
+            "paperbot_paused_channels",
+            "Channels whose digest is paused, by why (pause kind)",
+            labels=["platform", "kind"],
+        )
+        workspaces = GaugeMetricFamily(
+            "paperbot_paused_workspaces",
+            "Workspaces paused because their token is refused (workspace * = the platform's own)",
+            labels=["platform"],
+        )
+        recent = GaugeMetricFamily(
+            "paperbot_recent_deliveries",
+            f"Deliveries scheduled in the last {RECENT_DAYS} days, by status",
+            labels=["platform", "status"],
+        )
+        if self._factory is not None:
+            try:
+                self._read(self._factory, channels, workspaces, recent)
+            except Exception:  # a scrape must not fail because the database blinked
+                log.warning("metrics: could not read delivery state", exc_info=True)
+        yield from (channels, workspaces, recent)
+
+    @staticmethod
+    def _read(
+        factory: sessionmaker[Session],
+        channels: GaugeMetricFamily,
+        workspaces: GaugeMetricFamily,
+        recent: GaugeMetricFamily,
+    ) -> None:
+        since = datetime.now(UTC) - timedelta(days=RECENT_DAYS)
+        with factory() as session:
+            for platform, kind, n in session.execute(
+                select(Channel.platform, Channel.pause_kind, func.count())
+                .where(Channel.paused.is_(True))
+                .group_by(Channel.platform, Channel.pause_kind)
+            ):
+                channels.add_metric([platform, kind or "refused"], n)
+            for platform, n in session.execute(
+                select(WorkspaceState.platform, func.count())
+                .where(WorkspaceState.paused_at.is_not(None))
+                .group_by(WorkspaceState.platform)
+            ):
+                workspaces.add_metric([platform], n)
+            for platform, status, n in session.execute(
+                select(Channel.platform, Delivery.status, func.count())
+                .join(Channel, Channel.id == Delivery.channel_id)
+                .where(Delivery.scheduled_at >= since)
+                .group_by(Channel.platform, Delivery.status)
+            ):
+                recent.add_metric([platform, status], n)
+
+
 _LAST_INGEST = _LastIngest()
 REGISTRY.register(_LAST_INGEST)
+_DELIVERY_STATE = _DeliveryState()
+REGISTRY.register(_DELIVERY_STATE)
 
 
-def watch_sources(factory: sessionmaker[Session] | None) -> None:
-    """Report last ingests from this database's SourceState rows (None stops it)."""
+def watch_database(factory: sessionmaker[Session] | None) -> None:
+    """Report what the database knows (last ingests, pauses, deliveries); None stops it."""
     _LAST_INGEST.watch(factory)
+    _DELIVERY_STATE.watch(factory)
 
 
 def observe_command(platform: str, command: str, seconds: float) -> None:
@@ -105,6 +197,22 @@ def digest_sent(platform: str) -> None:
 
 def digest_failed(platform: str, *, retryable: bool) -> None:
     DIGESTS_FAILED.labels(platform=platform, kind="retryable" if retryable else "permanent").inc()
+
+
+def digest_given_up(platform: str) -> None:
+    DIGESTS_GIVEN_UP.labels(platform=platform).inc()
+
+
+def digest_missed(platform: str) -> None:
+    DIGESTS_MISSED.labels(platform=platform).inc()
+
+
+def posted_unreconciled(platform: str) -> None:
+    UNRECONCILED.labels(platform=platform).inc()
+
+
+def operator_notice(kind: str) -> None:
+    OPERATOR_NOTICES.labels(kind=kind).inc()
 
 
 def source_error(source: str) -> None:

@@ -133,6 +133,14 @@ class Channel(Base):
     post_empty: Mapped[bool] = mapped_column(Boolean, default=False)
     paused: Mapped[bool] = mapped_column(Boolean, default=False)
     pause_reason: Mapped[str | None] = mapped_column(Text)
+    # Why, as a PauseKind (paperbot.core.delivery.status): what resumes it, who can fix it.
+    pause_kind: Mapped[str | None] = mapped_column(String(32))
+    # Who was told about the current pause ("person" | "operator"): told once, by one replica.
+    pause_notice: Mapped[str | None] = mapped_column(String(16))
+    # The member who last changed its topics or schedule: the person told when it pauses.
+    configured_by: Mapped[str | None] = mapped_column(String(64))
+    # Set when a fixable pause ends; the next digest says so, then it is cleared.
+    resumed_note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(Tz())
     # Set when the platform says the channel/workspace is gone; data is purged after a grace.
     removed_at: Mapped[datetime | None] = mapped_column(Tz())
@@ -173,19 +181,42 @@ class Delivery(Base):
     # The local date of the scheduled run, or "manual-YYYYMMDDTHHMMZ" for `/papers digest`.
     slot: Mapped[str] = mapped_column(String(32))
     scheduled_at: Mapped[datetime] = mapped_column(Tz())
-    # pending -> claimed -> sent | failed | skipped
+    # A DeliveryStatus (paperbot.core.delivery.status documents each one).
     status: Mapped[str] = mapped_column(String(16), default="pending")
+    # Send attempts (claims that only reconcile do not count).
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(Tz())
     claimed_by: Mapped[str | None] = mapped_column(String(128))
+    # Judged by the database's clock, never a replica's own.
     lease_until: Mapped[datetime | None] = mapped_column(Tz())
-    # Set once a send was attempted, so a reclaimed lease reconciles via find_posted first.
-    send_started: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The fencing token: +1 on every claim; every send and record checks it is still ours.
+    claim_version: Mapped[int] = mapped_column(Integer, default=0)
     missed_before: Mapped[int] = mapped_column(Integer, default=0)
-    message_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The digest as reserved (cards, notes), so every retry posts exactly the same parts;
+    # cleared once the delivery is final.
+    digest: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(Tz())
     sent_at: Mapped[datetime | None] = mapped_column(Tz())
+
+
+class DeliveryPart(Base):
+    """One message of a digest: the papers it shows, and its id once posted.
+
+    started_at without message_id means a post whose outcome is unknown (a lost reply, a
+    crash): the next holder asks the platform (find_posted) before posting it again.
+    """
+
+    __tablename__ = "delivery_parts"
+    __table_args__ = (UniqueConstraint("delivery_id", "part", name="uq_delivery_parts_part"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("deliveries.id", ondelete="CASCADE"))
+    part: Mapped[int] = mapped_column(Integer)
+    papers: Mapped[list[str]] = mapped_column(JSON, default=list)
+    message_id: Mapped[str | None] = mapped_column(String(64))
+    started_at: Mapped[datetime | None] = mapped_column(Tz())
+    posted_at: Mapped[datetime | None] = mapped_column(Tz())
 
 
 class PostedPaper(Base):
@@ -225,7 +256,9 @@ class SourceState(Base):
 
 
 class WorkspaceState(Base):
-    """A Slack team / Discord guild the bot was removed from (its channels are paused)."""
+    """A Slack team / Discord guild the bot was removed from (its channels are paused), or
+    whose token is refused (paused as a whole, probed until it works; workspace "*": the
+    platform's own token)."""
 
     __tablename__ = "workspace_states"
     __table_args__ = (UniqueConstraint("platform", "workspace", name="uq_workspace_states_ref"),)
@@ -234,6 +267,11 @@ class WorkspaceState(Base):
     platform: Mapped[str] = mapped_column(String(16))
     workspace: Mapped[str] = mapped_column(String(64))
     removed_at: Mapped[datetime | None] = mapped_column(Tz())
+    paused_reason: Mapped[str | None] = mapped_column(Text)
+    paused_at: Mapped[datetime | None] = mapped_column(Tz())
+    next_probe_at: Mapped[datetime | None] = mapped_column(Tz())
+    probes: Mapped[int] = mapped_column(Integer, default=0)
+    pause_notice: Mapped[str | None] = mapped_column(String(16))
 
 
 __all__ = [
@@ -241,6 +279,7 @@ __all__ = [
     "Channel",
     "Counter",
     "Delivery",
+    "DeliveryPart",
     "Lease",
     "Paper",
     "PostedPaper",

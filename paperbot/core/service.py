@@ -3,15 +3,39 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from time import perf_counter
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from paperbot.config import Settings
-from paperbot.core import channels, commands, delivery, digest, metrics, policy, schedule, search
+from paperbot.core import (
+    channels,
+    commands,
+    digest,
+    index_repair,
+    metrics,
+    policy,
+    readiness,
+    schedule,
+    search,
+)
+from paperbot.core.alerts import Alerts
 from paperbot.core.commands import Caller, Command, ParseError
+from paperbot.core.delivery import (
+    Deliverer,
+    DeliveryDeps,
+    DeliveryOutcome,
+    DeliveryReport,
+    Digests,
+    pauses,
+    workspaces,
+)
+from paperbot.core.delivery import history as delivery_history
+from paperbot.core.delivery.status import CAN_POST_AGAIN, PauseKind, kind_of
 from paperbot.core.index import SearchIndex
 from paperbot.core.messages import ChannelRef, Digest, Page, Reply
 from paperbot.core.models import Channel
@@ -35,6 +59,19 @@ def _error(text: str) -> Reply:
     return Reply(kind="error", text=text)
 
 
+def _zone(channel: Channel) -> ZoneInfo:
+    try:
+        return schedule.zone_of(channel)
+    except (ValueError, LookupError):
+        return ZoneInfo("UTC")
+
+
+# Commands about the channel: their permission check also tells whether paperbot can post.
+ABOUT_CHANNEL = (*commands.CHANNEL_CHANGES, commands.ListSettings)
+# Changes that make the caller the person to tell when the channel's digest pauses.
+CONFIGURING = (commands.Subscribe, commands.Unsubscribe, commands.Schedule, commands.Size)
+
+
 @dataclass
 class Paperbot:
     """The core application: storage, search, subscriptions and delivery behind one API."""
@@ -46,6 +83,21 @@ class Paperbot:
     worker_id: str = "paperbot"
     # Shared topic matches and signals for one `now`: a delivery pass builds many digests.
     digest_cache: digest.DigestCache = field(default_factory=digest.DigestCache)
+
+    def __post_init__(self) -> None:
+        self.alerts = Alerts(self.settings.alerts)
+        self.digests = Digests(self.index, self.settings, self.digest_cache)
+        # `platforms` is this very dict: adapters registered later are seen by every pass.
+        self.delivery = Deliverer(
+            DeliveryDeps(
+                self.session_factory,
+                self.settings,
+                self.platforms,
+                self.digests,
+                self.alerts,
+                self.worker_id,
+            )
+        )
 
     def handle_text(self, text: str, caller: Caller, *, now: datetime) -> Reply:
         """Parse `/papers ...` text and execute it; bad input gets a friendly usage message."""
@@ -59,6 +111,9 @@ class Paperbot:
         name = type(command).__name__.lower()
         started = perf_counter()
         try:
+            if caller.bot_can_post and not caller.is_dm and isinstance(command, ABOUT_CHANNEL):
+                # A check that paperbot can post here now ends a pause for not being able to.
+                self.channel_back(_ref(caller), CAN_POST_AGAIN)
             reply = self._dispatch(command, caller, now)
         except (ParseError, channels.ChannelError, search.QueryTooLong) as exc:
             reply = _error(str(exc))
@@ -144,7 +199,9 @@ class Paperbot:
                     text="This channel gets no digest yet. Start one with"
                     " `/papers subscribe <topic>` or `/papers schedule 09:00 Europe/Berlin`.",
                 )
-            return Reply(kind="info", text=self._describe(channel, now), notes=self._notes(channel))
+            return Reply(
+                kind="info", text=self._describe(session, channel, now), notes=self._notes(channel)
+            )
 
     # --- channel changes ------------------------------------------------------------------
 
@@ -156,9 +213,11 @@ class Paperbot:
             channel = channels.get_or_create(session, ref, self.settings.digest, now=now)
             notes = self._notes(channel)
             text = self._apply(session, channel, command, caller, now)
+            if isinstance(command, CONFIGURING):
+                channel.configured_by = caller.user
             session.flush()
-            if isinstance(command, commands.Resume):
-                notes = ()
+            if isinstance(command, commands.Resume | commands.Schedule):
+                notes = self._notes(channel)
             return Reply(kind="changed", text=text, ephemeral=False, notes=notes)
 
     def _apply(
@@ -187,49 +246,63 @@ class Paperbot:
                 days=command.days or channel.days,
             )
             channels.set_schedule(channel, spec)
+            if channel.paused and kind_of(channel.pause_kind) is PauseKind.SCHEDULE:
+                session.flush()
+                pauses.resume(session, [Channel.id == channel.id])
+                session.refresh(channel)
             return f"Set the digest to {self._when(channel)}. " + self._next_line(channel, now)
         if isinstance(command, commands.Size):
             channel.size = command.n
             return f"Set the digest to {command.n} papers."
         if isinstance(command, commands.Pause):
-            channel.paused, channel.pause_reason = True, f"paused by {caller.user}"
+            session.flush()
+            where = [Channel.id == channel.id]
+            pauses.pause(session, where, f"paused by {caller.user}", PauseKind.PERSON)
+            session.refresh(channel)
             return "Paused the daily digest. `/papers resume` starts it again."
         if isinstance(command, commands.Resume):
-            channel.paused, channel.pause_reason, channel.removed_at = False, None, None
+            session.flush()
+            pauses.resume(session, [Channel.id == channel.id])
+            session.refresh(channel)
             return "Resumed the daily digest. " + self._next_line(channel, now)
         raise ParseError("Unknown command. Try `/papers help`.")
 
     def _digest_now(self, caller: Caller, now: datetime) -> Reply:
-        platform = self.platforms.get(caller.platform)
-        if platform is None:
-            return _error("This platform cannot post digests right now; try again later.")
-        with self.session_factory.begin() as session:
-            channel_id = channels.get_or_create(
-                session, _ref(caller), self.settings.digest, now=now
-            ).id
-        outcome = delivery.deliver_now(
-            self.session_factory,
-            platform,
-            channel_id,
-            self.digest_builder,
-            now=now,
-            settings=self.settings,
-            worker_id=self.worker_id,
-        )
+        outcome = self.deliver_now(_ref(caller), now=now)
         return Reply(kind="info", text=outcome.message)
 
     def digest_builder(
         self, session: Session, channel: Channel, now: datetime, missed: int
     ) -> Digest:
-        return digest.build_digest(
-            session,
-            self.index,
-            channel,
-            now=now,
-            settings=self.settings,
-            missed_slots=missed,
-            cache=self.digest_cache,
-        )
+        return self.digests.build(session, channel, now, missed)
+
+    # --- delivery -------------------------------------------------------------------------
+
+    def deliver_due(self, now: datetime) -> DeliveryReport:
+        """One delivery pass as of `now` (the scheduler's tick, `paperbot deliver`)."""
+        return self.delivery.deliver_due(now)
+
+    def deliver_now(self, ref: ChannelRef, *, now: datetime) -> DeliveryOutcome:
+        """Post a channel's next digest now (`/papers digest`, `paperbot digest`)."""
+        if ref.platform not in self.platforms:
+            text = "This platform cannot post digests right now; try again later."
+            return DeliveryOutcome("failed", None, text)
+        with self.session_factory.begin() as session:
+            channel_id = channels.get_or_create(session, ref, self.settings.digest, now=now).id
+        return self.delivery.deliver_now(channel_id, now)
+
+    def delivery_tick(self, now: datetime) -> DeliveryReport:
+        """The scheduler's delivery tick: bring this replica's index up to date (rebuilding a
+        broken folder), then one pass."""
+        index_repair.catch_up(self.index, self.session_factory)
+        report = self.deliver_due(now)
+        if any((report.planned, report.sent, report.reconciled, report.failed, report.paused)):
+            log.info("delivery: %s", report.summary())
+        return report
+
+    def readiness(self) -> list[str]:
+        """Why this replica is not ready to serve (empty: ready)."""
+        return readiness.reasons(self.session_factory, self.index, self.platforms)
 
     # --- text helpers ---------------------------------------------------------------------
 
@@ -243,11 +316,14 @@ class Paperbot:
     def _next_line(self, channel: Channel, now: datetime) -> str:
         if channel.paused:
             return "The digest is paused."
-        nxt = schedule.next_run(channel, now)
+        try:
+            nxt = schedule.next_run(channel, now)
+        except (ValueError, LookupError):
+            return f"The schedule does not work ({channel.timezone}): run `/papers schedule`."
         local = nxt.astimezone(schedule.zone_of(channel))
         return f"Next digest: {local:%a %d %b %H:%M} ({channel.timezone})."
 
-    def _describe(self, channel: Channel, now: datetime) -> str:
+    def _describe(self, session: Session, channel: Channel, now: datetime) -> str:
         topics = [s.topic for s in channel.subscriptions]
         lines = [
             "Topics: "
@@ -258,15 +334,13 @@ class Paperbot:
             lines.append(f"Paused: {channel.pause_reason or 'yes'}")
         else:
             lines.append(self._next_line(channel, now))
+        # The caller's session: on SQLite a second one would wait for this one's lock.
+        lines += delivery_history.lines(session, channel.id, _zone(channel))
         return "\n".join(lines)
 
     @staticmethod
     def _notes(channel: Channel) -> tuple[str, ...]:
-        if (
-            channel.paused
-            and channel.pause_reason
-            and not channel.pause_reason.startswith("paused by")
-        ):
+        if channel.paused and kind_of(channel.pause_kind) is not PauseKind.PERSON:
             return (
                 f"This channel's digest is paused: {channel.pause_reason}."
                 " Fix that, then run `/papers resume`.",
@@ -287,9 +361,28 @@ class Paperbot:
             channel = channels.find(session, ref)
             return [s.topic for s in channel.subscriptions] if channel else []
 
-    def channel_gone(self, ref: ChannelRef, reason: str, *, now: datetime) -> None:
+    def channel_gone(
+        self, ref: ChannelRef, reason: str, *, now: datetime, kind: str = PauseKind.GONE
+    ) -> None:
         with self.session_factory.begin() as session:
-            channels.channel_gone(session, ref, reason, now=now)
+            channels.channel_gone(session, ref, reason, now=now, kind=kind_of(kind))
+
+    def channel_back(self, ref: ChannelRef, kinds: Iterable[str] | None = None) -> bool:
+        """paperbot can post in the channel again (re-invited, unarchived, a permission given
+        back): resume it if it was paused for one of `kinds` (every reason when None)."""
+        wanted = None if kinds is None else {kind_of(k) for k in kinds}
+        with self.session_factory.begin() as session:
+            done = pauses.resume(session, pauses.at(ref), wanted)
+        if done:
+            log.info("%s: paperbot can post again; its digest resumed", ref)
+        return bool(done)
+
+    def paused_channels(self, platform: str, workspace: str, kinds: Iterable[str]) -> list[str]:
+        """The channel ids of a workspace paused for one of `kinds` (to check them again)."""
+        where = [Channel.platform == platform, Channel.workspace == workspace]
+        query = pauses.paused(where, {kind_of(k) for k in kinds}).with_only_columns(Channel.channel)
+        with self.session_factory() as session:
+            return list(session.scalars(query))
 
     def workspace_gone(self, platform: str, workspace: str, reason: str, *, now: datetime) -> None:
         with self.session_factory.begin() as session:
@@ -297,7 +390,10 @@ class Paperbot:
         log.info("%s workspace %s gone (%s): paused %d channels", platform, workspace, reason, n)
 
     def workspace_back(self, platform: str, workspace: str) -> None:
+        """paperbot was added to the workspace again: resume what its removal, or a refused
+        token, paused."""
         with self.session_factory.begin() as session:
             n = channels.workspace_back(session, platform, workspace)
+            workspaces.resume(session, platform, workspace)
         if n:
             log.info("%s workspace %s is back: resumed %d channels", platform, workspace, n)

@@ -3,138 +3,26 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import datetime, timedelta
 
 import pytest
+from delivery_world import (
+    FRIDAY_9,
+    Crash,
+    add_channel,
+    add_papers,
+    channel,
+    deliverer,
+    parts,
+    rows,
+    runner,
+)
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from paperbot.config import Settings
-from paperbot.core import delivery
-from paperbot.core.cards import to_card
-from paperbot.core.messages import ChannelRef, Digest
-from paperbot.core.models import Channel, Delivery, Paper, PostedPaper
+from paperbot.core.delivery import DeliveryStatus, planning
+from paperbot.core.models import PostedPaper
 from paperbot.core.ports import DeliveryError
-
-FRIDAY_9 = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
-
-
-class Crash(BaseException):
-    """The process dying: not an Exception, so nothing in the core may swallow it."""
-
-
-@dataclass
-class Post:
-    channel: str
-    key: str
-    papers: tuple[str, ...]
-    missed: int
-
-
-@dataclass
-class FakePlatform:
-    """Records what was posted; scripted failures before or after the post."""
-
-    name: str = "fake"
-    posts: list[Post] = field(default_factory=list)
-    before: list[BaseException] = field(default_factory=list)
-    after: list[BaseException] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def post_digest(
-        self, channel: ChannelRef, digest: Digest, *, idempotency_key: str
-    ) -> list[str]:
-        with self.lock:
-            if self.before:
-                raise self.before.pop(0)
-            papers = tuple(p.key for p in digest.papers)
-            self.posts.append(Post(channel.channel, idempotency_key, papers, digest.missed_slots))
-            if self.after:
-                raise self.after.pop(0)
-        return [f"msg-{idempotency_key}"]
-
-    def find_posted(self, channel: ChannelRef, idempotency_key: str) -> list[str] | None:
-        with self.lock:
-            keys = [p.key for p in self.posts if p.channel == channel.channel]
-        return [f"msg-{idempotency_key}"] if idempotency_key in keys else []
-
-    def count(self, channel: str) -> int:
-        return sum(1 for p in self.posts if p.channel == channel)
-
-
-def build(session: Session, channel: Channel, now: datetime, missed: int) -> Digest:
-    """A simple digest: the oldest papers this channel has not been sent."""
-    posted = select(PostedPaper.paper_id).where(PostedPaper.channel_id == channel.id)
-    papers = session.scalars(
-        select(Paper).where(Paper.id.not_in(posted)).order_by(Paper.id).limit(channel.size)
-    ).all()
-    return Digest(
-        channel=ChannelRef(channel.platform, channel.workspace, channel.channel),
-        title="Papers",
-        papers=tuple(to_card(p) for p in papers),
-        generated_at=now,
-        missed_slots=missed,
-    )
-
-
-def add_papers(factory: sessionmaker[Session], n: int, *, start: int = 0) -> None:
-    with factory.begin() as s:
-        for i in range(start, start + n):
-            s.add(
-                Paper(
-                    key=f"2611.{i:05d}",
-                    arxiv_id=f"2611.{i:05d}",
-                    title=f"Paper {i}",
-                    first_seen_at=FRIDAY_9 - timedelta(days=1),
-                    updated_at=FRIDAY_9 - timedelta(days=1),
-                )
-            )
-
-
-def add_channel(factory: sessionmaker[Session], name: str, **kw: Any) -> int:
-    values: dict[str, Any] = {
-        "platform": "fake",
-        "workspace": "W1",
-        "channel": name,
-        "digest_time": "09:00",
-        "timezone": "UTC",
-        "days": "daily",
-        "size": 2,
-        "created_at": FRIDAY_9 - timedelta(hours=1),
-    }
-    values.update(kw)
-    with factory.begin() as s:
-        ch = Channel(**values)
-        s.add(ch)
-        s.flush()
-        return ch.id
-
-
-@pytest.fixture
-def platform() -> FakePlatform:
-    return FakePlatform()
-
-
-@pytest.fixture
-def run(session_factory: sessionmaker[Session], settings: Settings, platform: FakePlatform) -> Any:
-    def run(now: datetime, worker: str = "w1") -> delivery.DeliveryReport:
-        return delivery.deliver_due(
-            session_factory,
-            {"fake": platform},
-            build,
-            now=now,
-            worker_id=worker,
-            settings=settings,
-        )
-
-    return run
-
-
-def rows(factory: sessionmaker[Session]) -> list[Delivery]:
-    with factory() as s:
-        return list(s.scalars(select(Delivery).order_by(Delivery.id)))
 
 
 def test_due_digest_posted_once_and_repeat_posts_nothing(session_factory, platform, run) -> None:
@@ -148,7 +36,8 @@ def test_due_digest_posted_once_and_repeat_posts_nothing(session_factory, platfo
     assert (again.planned, again.sent) == (0, 0)
     assert len(platform.posts) == 1
     (row,) = rows(session_factory)
-    assert (row.slot, row.status, row.message_ids) == ("2026-11-27", "sent", [f"msg-{row.id}"])
+    assert (row.slot, row.status, row.digest) == ("2026-11-27", DeliveryStatus.SENT, None)
+    assert [p.message_id for p in parts(session_factory, row.id)] == [f"msg-{row.id}-0"]
     with session_factory() as s:
         assert s.scalar(select(func.count()).select_from(PostedPaper)) == 2
 
@@ -161,32 +50,33 @@ def test_channels_in_several_zones_post_at_their_local_time(session_factory, pla
         session_factory, "tokyo", timezone="Asia/Tokyo", digest_time="18:00", created_at=early
     )
     add_channel(session_factory, "ny", timezone="America/New_York", created_at=early)
-    run(datetime(2026, 11, 27, 8, 0, tzinfo=UTC))  # 09:00 Berlin, 17:00 Tokyo, 03:00 NY
+    run(datetime(2026, 11, 27, 8, 0, tzinfo=FRIDAY_9.tzinfo))  # 09:00 Berlin
     assert [p.channel for p in platform.posts] == ["berlin"]
-    run(datetime(2026, 11, 27, 9, 0, tzinfo=UTC))  # 18:00 Tokyo
-    run(datetime(2026, 11, 27, 14, 0, tzinfo=UTC))  # 09:00 NY
-    run(datetime(2026, 11, 27, 14, 30, tzinfo=UTC))
+    run(datetime(2026, 11, 27, 9, 0, tzinfo=FRIDAY_9.tzinfo))  # 18:00 Tokyo
+    run(datetime(2026, 11, 27, 14, 0, tzinfo=FRIDAY_9.tzinfo))  # 09:00 NY
+    run(datetime(2026, 11, 27, 14, 30, tzinfo=FRIDAY_9.tzinfo))
     assert [p.channel for p in platform.posts] == ["berlin", "tokyo", "ny"]
 
 
 def test_dst_gap_and_fold_post_exactly_once(session_factory, platform, run) -> None:
     add_papers(session_factory, 10)
-    created = datetime(2026, 3, 27, tzinfo=UTC)
+    utc = FRIDAY_9.tzinfo
+    created = datetime(2026, 3, 27, tzinfo=utc)
     add_channel(
         session_factory, "night", timezone="Europe/Berlin", digest_time="02:30", created_at=created
     )
     # Spring forward: 02:30 does not exist on 2026-03-29; it fires at 03:00 CEST (01:00Z).
-    run(datetime(2026, 3, 29, 0, 59, tzinfo=UTC))
-    assert platform.count("night") == 0
-    run(datetime(2026, 3, 29, 1, 0, tzinfo=UTC))
-    assert platform.count("night") == 1
+    run(datetime(2026, 3, 29, 0, 59, tzinfo=utc))
+    assert platform.digests_of("night") == 0
+    run(datetime(2026, 3, 29, 1, 0, tzinfo=utc))
+    assert platform.digests_of("night") == 1
     # Fall back: 02:30 happens twice on 2026-10-25 (00:30Z and 01:30Z); posted once.
-    run(datetime(2026, 10, 25, 0, 30, tzinfo=UTC))
-    run(datetime(2026, 10, 25, 1, 30, tzinfo=UTC))
-    run(datetime(2026, 10, 25, 2, 0, tzinfo=UTC))
-    slots = [r.slot for r in rows(session_factory) if r.status == "sent"]
+    run(datetime(2026, 10, 25, 0, 30, tzinfo=utc))
+    run(datetime(2026, 10, 25, 1, 30, tzinfo=utc))
+    run(datetime(2026, 10, 25, 2, 0, tzinfo=utc))
+    slots = [r.slot for r in rows(session_factory) if r.status == DeliveryStatus.SENT]
     assert slots[-1] == "2026-10-25" and slots.count("2026-10-25") == 1
-    assert platform.count("night") == 2
+    assert platform.digests_of("night") == 2
 
 
 def test_missed_slots_within_and_beyond_grace(session_factory, platform, run) -> None:
@@ -201,17 +91,18 @@ def test_missed_slots_within_and_beyond_grace(session_factory, platform, run) ->
     assert len(platform.posts) == 2
     run(FRIDAY_9 + timedelta(days=2))
     assert [p.missed for p in platform.posts] == [0, 2, 1]
+    assert "offline and missed 1 digest" in platform.posts[-1].notes[0]
 
 
-def test_planned_but_unsent_slot_expires_after_grace(
-    session_factory, platform, run, settings
-) -> None:
+def test_planned_but_untried_slot_expires_as_offline(session_factory, platform, run) -> None:
     add_papers(session_factory, 10)
     add_channel(session_factory, "c")
-    assert delivery.plan_due(session_factory, now=FRIDAY_9, settings=settings) == 1
-    run(FRIDAY_9 + timedelta(hours=7))
+    plan = planning.plan_due(session_factory, now=FRIDAY_9, grace=timedelta(hours=6))
+    assert plan.planned == 1
+    report = run(FRIDAY_9 + timedelta(hours=7))
+    assert (report.missed, report.failed) == (1, 0)
     assert platform.posts == []
-    assert rows(session_factory)[0].status == "missed"
+    assert rows(session_factory)[0].status == DeliveryStatus.MISSED
     run(FRIDAY_9 + timedelta(days=1))
     assert [p.missed for p in platform.posts] == [1]
 
@@ -220,8 +111,9 @@ def test_empty_digest_skipped_unless_channel_asks(session_factory, platform, run
     add_channel(session_factory, "quiet")
     add_channel(session_factory, "always", post_empty=True)
     report = run(FRIDAY_9)
-    assert report.skipped_empty == 1
+    assert report.empty == 1
     assert [(p.channel, p.papers) for p in platform.posts] == [("always", ())]
+    assert {r.status for r in rows(session_factory)} == {DeliveryStatus.EMPTY, DeliveryStatus.SENT}
 
 
 def test_second_day_posts_new_papers_without_reposting(session_factory, platform, run) -> None:
@@ -241,7 +133,8 @@ def test_retryable_failure_backs_off_then_posts_once(session_factory, platform, 
     add_channel(session_factory, "c")
     platform.before.append(DeliveryError("rate limited", retryable=True, retry_after=120))
     report = run(FRIDAY_9)
-    assert (report.failed_retryable, len(platform.posts)) == (1, 0)
+    assert (report.retrying, len(platform.posts)) == (1, 0)
+    assert report.troubles == ["fake:W1/c: rate limited"]
     retry_at = rows(session_factory)[0].next_attempt_at
     assert FRIDAY_9 + timedelta(seconds=120) <= retry_at < FRIDAY_9 + timedelta(seconds=121)
     run(FRIDAY_9 + timedelta(seconds=60))
@@ -249,39 +142,53 @@ def test_retryable_failure_backs_off_then_posts_once(session_factory, platform, 
     run(FRIDAY_9 + timedelta(seconds=121))
     assert len(platform.posts) == 1
     (row,) = rows(session_factory)
-    assert (row.status, row.attempts) == ("sent", 2)
+    assert (row.status, row.attempts) == (DeliveryStatus.SENT, 2)
 
 
-def test_retries_stop_after_max_attempts(session_factory, platform, make_settings) -> None:
-    settings = make_settings(digest={"max_attempts": 2})
+@pytest.mark.parametrize("wait", [float("inf"), float("nan"), -5.0, 1e12])
+def test_retry_after_that_is_not_sane_is_clamped(session_factory, platform, run, wait) -> None:
     add_papers(session_factory, 1)
     add_channel(session_factory, "c")
-    platform.before.extend(DeliveryError("503", retryable=True) for _ in range(3))
+    platform.before.append(DeliveryError("429", retryable=True, retry_after=wait))
+    run(FRIDAY_9)
+    retry_at = rows(session_factory)[0].next_attempt_at
+    assert FRIDAY_9 + timedelta(seconds=30) <= retry_at <= FRIDAY_9 + timedelta(hours=1, seconds=1)
+
+
+def test_retries_stop_after_max_attempts_and_the_next_digest_says_so(
+    session_factory, platform, make_settings
+) -> None:
+    settings = make_settings(digest={"max_attempts": 2})
+    run = runner(session_factory, settings, platform)
+    add_papers(session_factory, 4)
+    add_channel(session_factory, "c")
+    platform.before.extend(
+        DeliveryError("Slack server error (HTTP 503)", retryable=True) for _ in range(3)
+    )
     for minutes in (0, 5, 10):
-        delivery.deliver_due(
-            session_factory,
-            {"fake": platform},
-            build,
-            now=FRIDAY_9 + timedelta(minutes=minutes),
-            worker_id="w",
-            settings=settings,
-        )
+        run(FRIDAY_9 + timedelta(minutes=minutes))
     (row,) = rows(session_factory)
-    assert (row.status, row.attempts, row.error) == ("failed", 2, "503")
+    assert (row.status, row.attempts) == (DeliveryStatus.FAILED, 2)
+    with session_factory() as s:  # nothing was shown: its papers are free again
+        assert s.scalar(select(func.count()).select_from(PostedPaper)) == 0
+    platform.before.clear()
+    run(FRIDAY_9 + timedelta(days=1))
+    (post,) = platform.posts
+    assert post.papers == ("2611.00000", "2611.00001")
+    assert "1 digest could not be delivered: Slack server error (HTTP 503)." in post.notes
 
 
 def test_permanent_error_pauses_channel_after_one_attempt(session_factory, platform, run) -> None:
     add_papers(session_factory, 2)
     cid = add_channel(session_factory, "archived")
-    platform.before.append(DeliveryError("is_archived", retryable=False))
+    platform.before.append(DeliveryError("is_archived", retryable=False, kind="archived"))
     report = run(FRIDAY_9)
     assert report.paused == 1
     run(FRIDAY_9 + timedelta(hours=1))
     run(FRIDAY_9 + timedelta(days=1))
     assert platform.posts == [] and not platform.before
-    with session_factory() as s:
-        ch = s.get(Channel, cid)
-        assert ch is not None and ch.paused and ch.pause_reason == "is_archived"
+    row = channel(session_factory, cid)
+    assert row.paused and (row.pause_reason, row.pause_kind) == ("is_archived", "archived")
     assert [r.status for r in rows(session_factory)] == ["failed", "skipped"]
 
 
@@ -291,12 +198,14 @@ def test_crash_after_post_is_reconciled_not_reposted(session_factory, platform, 
     platform.after.append(Crash())
     with pytest.raises(Crash):
         run(FRIDAY_9, "dead")
-    # Another worker, before the lease ends, leaves the row alone.
+    # Another worker leaves the row alone while the dead one's lease (database clock) holds.
     assert run(FRIDAY_9 + timedelta(seconds=30), "w2").sent == 0
+    _expire_leases(session_factory)
     report = run(FRIDAY_9 + timedelta(minutes=3), "w2")
     assert (report.reconciled, len(platform.posts)) == (1, 1)
     (row,) = rows(session_factory)
-    assert (row.status, row.message_ids) == ("sent", [f"msg-{row.id}"])
+    assert row.status == DeliveryStatus.SENT
+    assert [p.message_id for p in parts(session_factory, row.id)] == [f"msg-{row.id}-0"]
     # The papers recorded are the ones that went out: tomorrow's digest does not repeat them.
     run(FRIDAY_9 + timedelta(days=1))
     assert platform.posts[1].papers == ("2611.00002",)
@@ -308,6 +217,7 @@ def test_crash_before_post_posts_after_lease(session_factory, platform, run) -> 
     platform.before.append(Crash())
     with pytest.raises(Crash):
         run(FRIDAY_9, "dead")
+    _expire_leases(session_factory)
     report = run(FRIDAY_9 + timedelta(minutes=3), "w2")
     assert (report.sent, report.reconciled) == (1, 0)
     assert platform.posts[0].papers == ("2611.00000", "2611.00001")
@@ -322,13 +232,8 @@ def test_concurrent_workers_post_each_digest_once(session_factory, platform, set
 
     def work(i: int) -> None:
         try:
-            delivery.deliver_due(
-                session_factory,
-                {"fake": platform},
-                build,
-                now=FRIDAY_9 + timedelta(seconds=i),
-                worker_id=f"w{i}",
-                settings=settings,
+            deliverer(session_factory, settings, platform, worker=f"w{i}").deliver_due(
+                FRIDAY_9 + timedelta(seconds=i)
             )
         except BaseException as exc:  # surfaced below
             errors.append(exc)
@@ -346,18 +251,9 @@ def test_deliver_now_double_click_posts_once(session_factory, platform, run, set
     add_papers(session_factory, 4)
     cid = add_channel(session_factory, "c")
     at = FRIDAY_9 - timedelta(hours=2)
-    first = delivery.deliver_now(
-        session_factory, platform, cid, build, now=at, settings=settings, worker_id="w"
-    )
-    second = delivery.deliver_now(
-        session_factory,
-        platform,
-        cid,
-        build,
-        now=at + timedelta(seconds=20),
-        settings=settings,
-        worker_id="w",
-    )
+    now = deliverer(session_factory, settings, platform)
+    first = now.deliver_now(cid, at)
+    second = now.deliver_now(cid, at + timedelta(seconds=20))
     assert (first.status, second.status) == ("sent", "duplicate")
     assert "2 papers" in first.message
     # The scheduled digest still comes, with the papers the manual one did not post.
@@ -366,3 +262,39 @@ def test_deliver_now_double_click_posts_once(session_factory, platform, run, set
         ("2611.00000", "2611.00001"),
         ("2611.00002", "2611.00003"),
     ]
+
+
+@pytest.mark.parametrize("paused_at", [0, 1, 2])
+def test_paused_channel_due_beside_active_ones_stops_no_one(
+    session_factory, platform, run, paused_at
+) -> None:
+    """One multi-row INSERT plans every due slot: a paused row among them must not break it."""
+    add_papers(session_factory, 6)
+    names = ["a", "b", "c"]
+    for i, name in enumerate(names):
+        add_channel(
+            session_factory,
+            name,
+            paused=i == paused_at,
+            pause_reason="paused by U1",
+            pause_kind="person",
+        )
+    report = run(FRIDAY_9)
+    active = [n for i, n in enumerate(names) if i != paused_at]
+    assert sorted(p.channel for p in platform.posts) == active
+    assert report.sent == 2
+    statuses = sorted(r.status for r in rows(session_factory))
+    assert statuses == ["sent", "sent", "skipped"]
+
+
+def _expire_leases(factory: sessionmaker[Session]) -> None:
+    """Let every lease run out (by the database's clock) without waiting for it."""
+    from sqlalchemy import update
+
+    from paperbot.core.clock import db_now
+    from paperbot.core.models import Delivery
+
+    with factory.begin() as s:
+        s.execute(
+            update(Delivery).where(Delivery.lease_until.is_not(None)).values(lease_until=db_now(-1))
+        )

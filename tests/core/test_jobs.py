@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -27,14 +28,15 @@ NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 
 
 def test_lease_is_exclusive_until_released_or_expired(session_factory) -> None:
-    assert leases.acquire(session_factory, "ingest", "a", now=NOW, ttl=60)
-    assert not leases.acquire(session_factory, "ingest", "b", now=NOW, ttl=60)
-    assert leases.acquire(session_factory, "ingest", "a", now=NOW, ttl=60)  # re-entrant
-    later = NOW + timedelta(seconds=61)
-    assert leases.acquire(session_factory, "ingest", "b", now=later, ttl=60)  # a died
-    assert not leases.renew(session_factory, "ingest", "a", now=later, ttl=60)
+    assert leases.acquire(session_factory, "ingest", "a", ttl=60)
+    assert not leases.acquire(session_factory, "ingest", "b", ttl=60)
+    assert leases.acquire(session_factory, "ingest", "a", ttl=60)  # re-entrant
+    # a dies: its lease ran out by the database's clock (written already expired here).
+    assert leases.acquire(session_factory, "ingest", "a", ttl=-1)
+    assert leases.acquire(session_factory, "ingest", "b", ttl=60)
+    assert not leases.renew(session_factory, "ingest", "a", ttl=60)
     leases.release(session_factory, "ingest", "b")
-    assert leases.acquire(session_factory, "ingest", "c", now=later, ttl=60)
+    assert leases.acquire(session_factory, "ingest", "c", ttl=60)
 
 
 def test_racing_replicas_take_the_lease_once(session_factory) -> None:
@@ -43,7 +45,7 @@ def test_racing_replicas_take_the_lease_once(session_factory) -> None:
 
     def race(name: str) -> None:
         barrier.wait()
-        if leases.acquire(session_factory, "ingest", name, now=NOW, ttl=60):
+        if leases.acquire(session_factory, "ingest", name, ttl=60):
             winners.append(name)
 
     threads = [threading.Thread(target=race, args=(f"r{i}",)) for i in range(6)]
@@ -55,7 +57,7 @@ def test_racing_replicas_take_the_lease_once(session_factory) -> None:
 
 
 def test_ingest_job_skips_while_another_replica_ingests(session_factory, settings) -> None:
-    assert leases.acquire(session_factory, "ingest", "other", now=NOW, ttl=600)
+    assert leases.acquire(session_factory, "ingest", "other", ttl=600)
     run = jobs.ingest_job(session_factory, settings, None, "hf", now=NOW, holder="me")
     assert run is None
     with session_factory() as s:
@@ -151,11 +153,11 @@ def test_metrics_exposition(session_factory) -> None:
     metrics.source_error("arxiv")
     with session_factory.begin() as s:
         s.add(SourceState(source="hf", last_success_at=NOW, papers_seen=3))
-    metrics.watch_sources(session_factory)
+    metrics.watch_database(session_factory)
     try:
         body, content_type = metrics.render_metrics()
     finally:
-        metrics.watch_sources(None)
+        metrics.watch_database(None)
     text = body.decode()
     assert content_type.startswith("text/plain")
     assert 'paperbot_digests_sent_total{platform="console"}' in text
@@ -195,3 +197,40 @@ def test_scheduler_runs_ticks_with_now_from_the_edge() -> None:
     finally:
         scheduler.shutdown(wait=False)
     assert seen["hf"] and all(t.tzinfo is UTC for t in seen["deliver"])
+
+
+def test_a_native_panic_does_not_escape_a_tick_but_an_exit_does(
+    native_panic: BaseException,
+) -> None:
+    """tantivy's PanicException is a BaseException: the tick survives it, the next one runs."""
+
+    def panics(now: datetime) -> None:
+        raise native_panic
+
+    scheduling._at_edge("deliver", panics)()  # logged, not raised
+
+    def exits(now: datetime) -> None:
+        raise SystemExit(3)
+
+    with pytest.raises(SystemExit):
+        scheduling._at_edge("deliver", exits)()
+
+
+def test_a_vanished_index_is_rebuilt_by_the_next_ingest_tick(
+    session_factory, settings, tmp_path
+) -> None:
+    import shutil
+
+    from paper_rows import add_paper
+
+    from paperbot.core.index import SearchIndex
+
+    add_paper(session_factory, "Diffusion models for weather", "diffusion")
+    index = SearchIndex(tmp_path / "held-index", keep_writer=True)
+    assert index.catch_up(session_factory) == 1
+    shutil.rmtree(index.path)
+    add_paper(session_factory, "Diffusion transformers", "diffusion")
+    assert leases.acquire(session_factory, "ingest", "other", ttl=600)  # nothing to fetch here
+    jobs.ingest_job(session_factory, settings, index, "hf", now=NOW, holder="me")
+    assert index.num_docs == 2
+    index.close()

@@ -69,6 +69,7 @@ class Failure:
     via: bool = True
     times: int | None = 1  # None: every request
     after: int = 0  # requests that still succeed before the failures start
+    drop_reply: bool = False  # post the message, then close the connection without answering
 
 
 @dataclass
@@ -208,6 +209,8 @@ class FakeDiscord:
         ):
             r.add_get(base + path, self._get_commands)
             r.add_put(base + path, self._put_commands)
+        r.add_post(base + "/users/@me/channels", self._open_dm)
+        r.add_get(base + "/guilds/{guild_id}", self._get_guild)
         r.add_post(base + "/channels/{channel_id}/messages", self._create_message)
         r.add_get(base + "/channels/{channel_id}/messages", self._list_messages)
         r.add_post(
@@ -239,7 +242,13 @@ class FakeDiscord:
         return f"ws://127.0.0.1:{self.port}/gateway"
 
     # ----- scenario set-up
-    def add_guild(self, guild_id: int, channels: dict[int, str], name: str = "Lab") -> None:
+    def add_guild(
+        self,
+        guild_id: int,
+        channels: dict[int, str],
+        name: str = "Lab",
+        system_channel: int | None = None,
+    ) -> None:
         self.guilds[str(guild_id)] = {
             "id": str(guild_id),
             "name": name,
@@ -260,13 +269,47 @@ class FakeDiscord:
                 }
             ],
             "channels": [_channel(cid, guild_id, cname) for cid, cname in channels.items()],
-            "members": [],
+            "system_channel_id": str(system_channel) if system_channel else None,
+            # Without the members intent Discord still sends the bot's own member.
+            "members": [
+                {
+                    "user": self.bot_user,
+                    "roles": [],
+                    "joined_at": _now_iso(),
+                    "deaf": False,
+                    "mute": False,
+                    "flags": 0,
+                }
+            ],
             "threads": [],
             "emojis": [],
             "stickers": [],
             "features": [],
             "joined_at": _now_iso(),
         }
+
+    async def set_everyone(self, guild_id: int, permissions: int) -> None:
+        """Change the @everyone role's permissions (the bot's too) and tell the gateway."""
+        role = self.guilds[str(guild_id)]["roles"][0]
+        role["permissions"] = str(permissions)
+        await self.dispatch(
+            "GUILD_ROLE_UPDATE", {"guild_id": str(guild_id), "role": role}, guild_id
+        )
+
+    def digest_parts_in(self, channel_id: int | str) -> list[tuple[str, int]]:
+        """(delivery marker, part) of every digest message the channel received."""
+        out = []
+        for message in self.messages.get(str(channel_id), []):
+            for row in message.get("components") or []:
+                for component in row.get("components") or []:
+                    tag = str(component.get("custom_id", "")).partition("|")[2]
+                    if tag.count(".") == 2:
+                        mark, part, _ = tag.split(".")
+                        out.append((mark, int(part)))
+        return out
+
+    def digests_in(self, channel_id: int | str) -> int:
+        return sum(1 for _, part in self.digest_parts_in(channel_id) if part == 0)
 
     def fail(self, channel_id: int | str, failure: Failure) -> None:
         """Make posts to this channel fail (`times` requests, or always)."""
@@ -496,6 +539,7 @@ class FakeDiscord:
         if (delay := self.delay.get(channel)) is not None:
             await asyncio.sleep(delay)
         queue = self.failures.get(channel) or []
+        drop = False
         if queue and queue[0].after > 0:
             queue[0].after -= 1
         elif queue:
@@ -504,9 +548,12 @@ class FakeDiscord:
                 failure.times -= 1
                 if failure.times <= 0:
                     queue.pop(0)
-            if failure.status == 429:
+            if failure.drop_reply:
+                drop = True
+            elif failure.status == 429:
                 return _rate_limited(failure)
-            return _error(failure.status, failure.code, failure.message)
+            else:
+                return _error(failure.status, failure.code, failure.message)
         body = request[RECORDED].body
         nonce = body.get("nonce")
         if body.get("enforce_nonce") and nonce is not None and (channel, nonce) in self._nonces:
@@ -515,7 +562,18 @@ class FakeDiscord:
         self.messages[channel].append(message)
         if nonce is not None:
             self._nonces[(channel, nonce)] = message
+        if drop and request.transport is not None:
+            request.transport.close()  # posted; the reply is lost
         return _json(message)
+
+    async def _open_dm(self, request: web.Request) -> web.Response:
+        recipient = str((request[RECORDED].body or {}).get("recipient_id"))
+        dm = {"id": str(900_000 + int(recipient)), "type": 1, "last_message_id": None}
+        return _json({**dm, "recipients": [_user(int(recipient), f"user{recipient}")], "flags": 0})
+
+    async def _get_guild(self, request: web.Request) -> web.Response:
+        guild = self.guilds.get(request.match_info["guild_id"])
+        return _json(guild) if guild is not None else _error(404, 10004, "Unknown Guild")
 
     async def _list_messages(self, request: web.Request) -> web.Response:
         channel = request.match_info["channel_id"]

@@ -38,13 +38,21 @@ class Call:
 
 @dataclass
 class Fault:
-    """What to answer instead of the normal response, for the next `times` calls."""
+    """What to answer instead of the normal response, for the next `times` calls.
+
+    after: calls that are answered normally before the fault starts (e.g. 1: the second part).
+    drop_reply: do the call (a post is stored), then close the connection without answering.
+    delay: answer (and do the call) only after this long; a client with a shorter timeout
+    gives up although the call goes through.
+    """
 
     error: str | None = None
     status: int = 200
-    retry_after: int | None = None
+    retry_after: int | float | str | None = None
     delay: float = 0.0
     times: int = 1
+    after: int = 0
+    drop_reply: bool = False
 
 
 @dataclass
@@ -58,6 +66,12 @@ class FakeChannel:
     team: str = "T1"
 
 
+ALL_SCOPES = (
+    "commands,chat:write,users:read,channels:read,groups:read,channels:history,"
+    "groups:history,im:write"
+)
+
+
 @dataclass
 class FakeTeam:
     id: str
@@ -65,6 +79,7 @@ class FakeTeam:
     bot_user_id: str = "UBOT"
     bot_id: str = "BBOT"
     name: str = "Test Team"
+    scopes: str = ALL_SCOPES
 
 
 class FakeSlack:
@@ -81,8 +96,12 @@ class FakeSlack:
         self.app_tokens: set[str] = set()
         self._socket_urls: Callable[[], str] | None = None
         self._faults: dict[str, deque[Fault]] = {}
+        # conversations.history calls allowed per minute per team (None: no limit), as Slack
+        # allows apps outside the Marketplace about one.
+        self.history_per_minute: int | None = None
+        self._history_calls: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
-        self._ts = 1_790_000_000
+        self._ts = 0
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.add_team("T1", "xoxb-test-token")
@@ -132,6 +151,27 @@ class FakeSlack:
     def calls_to(self, method: str) -> list[Call]:
         with self._lock:
             return [c for c in self.calls if c.method == method]
+
+    def digests_in(self, channel: str) -> int:
+        """Digests the channel received (each digest's part 0), counted at the fake."""
+        with self._lock:
+            messages = list(self.messages.get(channel, []))
+        return sum(
+            1
+            for m in messages
+            if (m.get("metadata") or {}).get("event_payload", {}).get("part") == 0
+        )
+
+    def parts_in(self, channel: str) -> list[tuple[str, int]]:
+        """(delivery key, part) of every digest message the channel received."""
+        with self._lock:
+            messages = list(self.messages.get(channel, []))
+        out = []
+        for m in messages:
+            payload = (m.get("metadata") or {}).get("event_payload") or {}
+            if "delivery" in payload:
+                out.append((str(payload["delivery"]), int(payload["part"])))
+        return out
 
     def response_url(self, name: str = "r1") -> str:
         return f"{self.url}/response/{name}"
@@ -213,7 +253,10 @@ class FakeSlack:
             self.calls.append(call)
             faults = self._faults.get(method)
             fault = faults[0] if faults else None
-            if fault is not None:
+            if fault is not None and fault.after > 0:
+                fault.after -= 1
+                fault = None
+            elif fault is not None:
                 fault.times -= 1
                 if fault.times <= 0:
                     faults.popleft()  # type: ignore[union-attr]
@@ -226,8 +269,31 @@ class FakeSlack:
         if method == "response_url":
             send(req, 200, b"ok", "text/plain")
             return
+        if method == "conversations.history" and self._history_limited(token):
+            self._send_fault(req, Fault(status=429, retry_after=60))
+            return
         body = self._api(method, args, token)
-        send(req, 200, json.dumps(body).encode(), "application/json; charset=utf-8")
+        if fault is not None and fault.drop_reply:
+            req.close_connection = True  # the call happened; its reply is lost
+            return
+        headers = {}
+        team = self.teams.get(token or "")
+        if method == "auth.test" and team is not None:
+            headers["X-OAuth-Scopes"] = team.scopes
+        send(req, 200, json.dumps(body).encode(), "application/json; charset=utf-8", headers)
+
+    def _history_limited(self, token: str | None) -> bool:
+        if self.history_per_minute is None:
+            return False
+        now = time.monotonic()
+        with self._lock:
+            calls = self._history_calls.setdefault(token or "", deque())
+            while calls and now - calls[0] > 60:
+                calls.popleft()
+            if len(calls) >= self.history_per_minute:
+                return True
+            calls.append(now)
+            return False
 
     def _send_fault(self, req: BaseHTTPRequestHandler, fault: Fault) -> None:
         headers = {}
@@ -241,9 +307,10 @@ class FakeSlack:
         send(req, fault.status, body, "application/json; charset=utf-8", headers)
 
     def _next_ts(self) -> str:
+        # Real time, so a client's `oldest` bound (its attempt time) selects what it posted.
         with self._lock:
-            self._ts += 1
-            return f"{self._ts}.000100"
+            self._ts = max(self._ts + 1, int(time.time() * 1000))
+            return f"{self._ts / 1000:.6f}"
 
     def _api(self, method: str, args: dict[str, Any], token: str | None) -> dict[str, Any]:
         if method == "oauth.v2.access":
@@ -270,6 +337,14 @@ class FakeSlack:
                 return {"ok": False, "error": "user_not_found"}
             user = {"id": args["user"], "team_id": team.id, "name": args["user"], **flags}
             return {"ok": True, "user": user}
+        if method == "conversations.open":
+            if "im:write" not in team.scopes.split(","):
+                return {"ok": False, "error": "missing_scope", "needed": "im:write"}
+            user = str(args.get("users") or "")
+            if (team.id, user) not in self.users:
+                return {"ok": False, "error": "user_not_found"}
+            dm = self.add_channel(f"D{user}", is_im=True, team=team.id)
+            return {"ok": True, "channel": {"id": dm.id}}
         channel = self.channels.get(str(args.get("channel")))
         if channel is None or channel.team != team.id:
             return {"ok": False, "error": "channel_not_found"}
@@ -309,12 +384,14 @@ class FakeSlack:
             return {"ok": True, "message_ts": ts}
         if method == "conversations.history":
             limit = int(args.get("limit") or 100)
+            oldest = float(args.get("oldest") or 0)
             with_meta = str(args.get("include_all_metadata", "")).lower() in ("1", "true")
             with self._lock:
-                history = list(reversed(self.messages.get(channel.id, [])))[:limit]
+                newer = [m for m in self.messages.get(channel.id, []) if float(m["ts"]) > oldest]
+            history = list(reversed(newer))[:limit]
             if not with_meta:
                 history = [{k: v for k, v in m.items() if k != "metadata"} for m in history]
-            return {"ok": True, "messages": history, "has_more": False}
+            return {"ok": True, "messages": history, "has_more": len(newer) > limit}
         return {"ok": False, "error": "unknown_method"}
 
     def _connections_open(self, token: str | None) -> dict[str, Any]:

@@ -6,12 +6,13 @@ import json
 import os
 import sys
 import threading
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from paperbot.adapters.console.render import render_digest
+from paperbot.adapters.console.render import clean, render_digest
 from paperbot.core.messages import ChannelRef, Digest
-from paperbot.core.ports import DeliveryError
+from paperbot.core.ports import DeliveryError, Notice
 
 
 class ConsolePlatform:
@@ -33,11 +34,14 @@ class ConsolePlatform:
     def out(self) -> TextIO:
         return self._out if self._out is not None else sys.stdout
 
-    def post_digest(
-        self, channel: ChannelRef, digest: Digest, *, idempotency_key: str
-    ) -> list[str]:
+    def digest_parts(self, digest: Digest) -> list[tuple[str, ...]]:
+        """A console digest is one message."""
+        return [tuple(card.key for card in digest.papers)]
+
+    def post_part(
+        self, channel: ChannelRef, digest: Digest, part: int, *, idempotency_key: str
+    ) -> str:
         text = render_digest(digest)
-        part = 0
         message_id = f"console-{idempotency_key}-{part}"
         try:
             with self._lock:
@@ -55,17 +59,31 @@ class ConsolePlatform:
                     "message_id": message_id,
                 }
             )
-        return [message_id]
+        return message_id
 
-    def find_posted(self, channel: ChannelRef, idempotency_key: str) -> list[str] | None:
+    def find_posted(
+        self, channel: ChannelRef, idempotency_key: str, *, since: datetime | None = None
+    ) -> dict[int, str] | None:
         if self.transcript is None:
             return None  # nothing to look in: unknown
-        found = [
-            (int(entry.get("part", 0)), str(entry["message_id"]))
+        return {
+            int(entry.get("part", 0)): str(entry["message_id"])
             for entry in read_transcript(self.transcript)
             if entry.get("key") == idempotency_key and entry.get("channel") == str(channel)
-        ]
-        return [message_id for _, message_id in sorted(set(found))]
+        }
+
+    def probe(self, workspace: str) -> bool:
+        return True  # no token to refuse
+
+    def notify(self, notice: Notice) -> bool:
+        """The person is at this terminal."""
+        try:
+            with self._lock:
+                self.out.write(f"[paperbot] {notice.channel}: {clean(notice.text)}\n")
+                self.out.flush()
+        except (OSError, ValueError):
+            return False
+        return True
 
     def _append(self, entry: dict[str, Any]) -> None:
         line = (json.dumps(entry, ensure_ascii=False) + "\n").encode()

@@ -70,6 +70,8 @@ class DiscordAdapter:
             ) from None
         self.client = client
         self.port.attach(client)
+        # The token works: whatever a refused token paused (every server) resumes now.
+        await asyncio.to_thread(self.service.workspace_back, "discord", "*")
         self._task = asyncio.create_task(client.connect(reconnect=True), name="discord")
         connected = asyncio.create_task(client.connected.wait())  # type: ignore[attr-defined]
         done, _ = await asyncio.wait(

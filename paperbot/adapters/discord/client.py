@@ -198,6 +198,36 @@ class _Events:
             self.paperbot.service.channel_gone, ref, "the channel was deleted", now=now()
         )
 
+    # Permission changes: a channel paused for a missing permission resumes once the gateway's
+    # view of its permissions says paperbot can post there again.
+    async def on_guild_channel_update(
+        self, before: discord.abc.GuildChannel, after: discord.abc.GuildChannel
+    ) -> None:
+        await self._recheck(after.guild)
+
+    async def on_guild_role_update(self, before: discord.Role, after: discord.Role) -> None:
+        await self._recheck(after.guild)
+
+    async def on_guild_update(self, before: discord.Guild, after: discord.Guild) -> None:
+        await self._recheck(after)
+
+    async def _recheck(self, guild: discord.Guild) -> None:
+        me = guild.me
+        if me is None:
+            return
+        service = self.paperbot.service
+        paused = await asyncio.to_thread(
+            service.paused_channels, "discord", str(guild.id), ["permission"]
+        )
+        for channel_id in paused:
+            channel = guild.get_channel_or_thread(int(channel_id))
+            if channel is None:
+                continue
+            thread = isinstance(channel, discord.Thread)
+            if not missing_permissions(channel.permissions_for(me), thread=thread):
+                ref = ChannelRef("discord", str(guild.id), channel_id)
+                await asyncio.to_thread(service.channel_back, ref, ["permission"])
+
     async def on_thread_delete(self, thread: discord.Thread) -> None:
         ref = ChannelRef("discord", str(thread.guild.id), str(thread.id))
         await asyncio.to_thread(

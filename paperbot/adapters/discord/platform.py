@@ -12,8 +12,8 @@ import hashlib
 import logging
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any, TypeVar
 
 import aiohttp
@@ -22,11 +22,11 @@ import yarl
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
-from paperbot.adapters.discord.render import NO_MENTIONS, Part, digest_parts
+from paperbot.adapters.discord.render import NO_MENTIONS, Part, defuse, digest_parts
 from paperbot.adapters.discord.views import MLT_TEMPLATE, build_view
 from paperbot.config import DiscordSettings, Settings
 from paperbot.core.messages import ChannelRef, Digest
-from paperbot.core.ports import DeliveryError
+from paperbot.core.ports import DeliveryError, Notice
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -39,10 +39,10 @@ PERMANENT_CODES = {
     50007: "Cannot send messages to this user",
     50013: "Missing Permissions",
 }
+GONE_CODES = {10003, 10004}
 # A 429 without a `Via` header comes from Cloudflare, not Discord: back off for long.
 CLOUDFLARE_BACKOFF_SECONDS = 900.0
 LOGIN_BACKOFF_SECONDS = 600.0
-_REMEMBERED = 512
 
 
 def use_endpoints(settings: DiscordSettings) -> None:
@@ -78,7 +78,7 @@ def tag_for(key: str) -> str:
 
 
 def classify(exc: BaseException) -> DeliveryError:
-    """Map a discord.py / network failure to a retryable or permanent DeliveryError."""
+    """Map a discord.py / network failure to a DeliveryError (retryable, or what to pause)."""
     if isinstance(exc, DeliveryError):
         return exc
     if isinstance(exc, discord.RateLimited):
@@ -86,6 +86,15 @@ def classify(exc: BaseException) -> DeliveryError:
             f"Discord rate limit ({exc.retry_after:.0f} s)",
             retryable=True,
             retry_after=exc.retry_after,
+        )
+    if isinstance(exc, discord.LoginFailure) or (
+        isinstance(exc, discord.HTTPException) and exc.status == 401
+    ):
+        # The bot token is the deployment's own: every server waits for a probe that works.
+        return DeliveryError(
+            "Discord rejected the bot token (401): check PAPERBOT_DISCORD__TOKEN",
+            retryable=False,
+            scope="platform",
         )
     if isinstance(exc, discord.HTTPException):
         status, code = exc.status, exc.code
@@ -97,39 +106,28 @@ def classify(exc: BaseException) -> DeliveryError:
             )
         if code in PERMANENT_CODES or status in (403, 404):
             name = PERMANENT_CODES.get(code) or ("Forbidden" if status == 403 else "Not Found")
+            kind = "gone" if code in GONE_CODES or status == 404 else "permission"
             return DeliveryError(
                 f"Discord refused to post here: {name} ({code or status}). Give paperbot View"
-                " Channel, Send Messages and Embed Links in this channel, then /papers resume.",
+                " Channel, Send Messages and Embed Links in this channel.",
                 retryable=False,
-            )
-        if status == 401:
-            return DeliveryError(
-                "Discord rejected the bot token (401): check PAPERBOT_DISCORD__TOKEN",
-                retryable=True,
-                retry_after=LOGIN_BACKOFF_SECONDS,
+                kind=kind,
             )
         return DeliveryError(f"Discord error {status} ({code})", retryable=True)
-    if isinstance(exc, discord.LoginFailure):
-        return DeliveryError(
-            "Discord rejected the bot token: check PAPERBOT_DISCORD__TOKEN",
-            retryable=True,
-            retry_after=LOGIN_BACKOFF_SECONDS,
-        )
-    if isinstance(exc, TimeoutError | asyncio.TimeoutError):
-        return DeliveryError("Discord did not answer in time", retryable=True)
-    if isinstance(exc, aiohttp.ClientError | OSError):
+    if isinstance(exc, aiohttp.ClientConnectorError):
         return DeliveryError(f"Could not reach Discord: {type(exc).__name__}", retryable=True)
+    if isinstance(exc, TimeoutError | asyncio.TimeoutError | aiohttp.ClientError | OSError):
+        # The request may have reached Discord: whether it was posted is unknown.
+        return DeliveryError(
+            f"No answer from Discord ({type(exc).__name__})",
+            retryable=True,
+            outcome_unknown=True,
+        )
     return DeliveryError(
-        f"Unexpected error posting to Discord: {type(exc).__name__}", retryable=True
+        f"Unexpected error posting to Discord: {type(exc).__name__}",
+        retryable=True,
+        outcome_unknown=True,
     )
-
-
-def _remember(store: OrderedDict[str, Any], key: str, value: Any) -> Any:
-    store[key] = value
-    store.move_to_end(key)
-    while len(store) > _REMEMBERED:
-        store.popitem(last=False)
-    return value
 
 
 def _channel_id(channel: ChannelRef) -> int:
@@ -150,9 +148,9 @@ class DiscordPlatform:
         self._own: tuple[discord.Client, asyncio.AbstractEventLoop, threading.Thread] | None = None
         self._lock = threading.Lock()
         self._login_failed_at: float | None = None
-        # Parts known to be posted, per key: skipped when the same delivery is retried.
-        self._parts: OrderedDict[str, dict[int, str]] = OrderedDict()
-        self._sent: OrderedDict[str, list[str]] = OrderedDict()
+        # One message, discord.py's own 429 waits and 5xx retries included, ends within the
+        # send budget, so a delivery's lease outlives every post it starts.
+        self._budget = min(self.settings.send_timeout_seconds, settings.digest.send_budget_seconds)
 
     # ----- where coroutines run
     def attach(self, client: discord.Client) -> None:
@@ -230,72 +228,88 @@ class DiscordPlatform:
             return future.result(timeout=timeout)
         except concurrent.futures.TimeoutError:
             future.cancel()
-            raise DeliveryError("Discord did not answer in time", retryable=True) from None
+            # Cancelled mid-request: Discord may have posted it.
+            raise DeliveryError(
+                "Discord did not answer in time", retryable=True, outcome_unknown=True
+            ) from None
 
     # ----- the port
-    def post_digest(
-        self, channel: ChannelRef, digest: Digest, *, idempotency_key: str
-    ) -> list[str]:
-        channel_id = _channel_id(channel)
-        parts = digest_parts(digest, tag_for(idempotency_key))
-        per_part = self.settings.send_timeout_seconds
-        try:
-            return self._call(
-                lambda client: self._post(client, channel, channel_id, parts, idempotency_key),
-                per_part * len(parts) + 10,
-            )
-        except DeliveryError as exc:
-            log.warning("discord post to %s failed: %s", channel, exc.reason)
-            raise
+    def digest_parts(self, digest: Digest) -> list[tuple[str, ...]]:
+        keys: list[tuple[str, ...]] = []
+        used = 0
+        for part in digest_parts(digest):
+            shown = digest.papers[used : used + len(part.embeds)]
+            keys.append(tuple(card.key for card in shown))
+            used += len(part.embeds)
+        return keys
 
-    def find_posted(self, channel: ChannelRef, idempotency_key: str) -> list[str] | None:
-        if idempotency_key in self._sent:
-            return list(self._sent[idempotency_key])
+    def post_part(
+        self, channel: ChannelRef, digest: Digest, part: int, *, idempotency_key: str
+    ) -> str:
+        channel_id = _channel_id(channel)
+        message = digest_parts(digest, tag_for(idempotency_key))[part]
+        nonce = nonce_for(idempotency_key, part)
+        # discord.py retries 429s and 5xx itself, with this same nonce (enforce_nonce), so a
+        # repeat within Discord's dedupe window returns the first message instead of a copy.
+        return self._call(
+            lambda client: self._send(client, channel, channel_id, message, nonce), self._budget
+        )
+
+    def find_posted(
+        self, channel: ChannelRef, idempotency_key: str, *, since: datetime | None = None
+    ) -> dict[int, str] | None:
+        """Parts found in recent history by the marker on their first button (needs Read
+        Message History); None when Discord cannot tell now. Parts without buttons (a long
+        header) carry no marker: the nonce dedupes those for a few minutes."""
         try:
             channel_id = _channel_id(channel)
             return self._call(
-                lambda client: self._find(client, channel_id, idempotency_key),
-                self.settings.send_timeout_seconds,
+                lambda client: self._find(client, channel_id, idempotency_key), self._budget
             )
         except DeliveryError:
             return None
 
+    def probe(self, workspace: str) -> bool | None:
+        """Whether the bot token works again (GET /users/@me).
+
+        The core backs probes off (Discord counts 401s toward an IP ban), so a probe may log in
+        again even within this platform's own login backoff."""
+        self._login_failed_at = None
+        try:
+            self._call(lambda client: client.http.request(Route("GET", "/users/@me")), 30)
+        except DeliveryError as exc:
+            return None if exc.retryable else False
+        return True
+
+    def notify(self, notice: Notice) -> bool:
+        """A DM to the member who set the channel up, else the server's system channel."""
+        try:
+            return self._call(lambda client: self._notify(client, notice), self._budget)
+        except DeliveryError as exc:
+            log.info("discord: could not tell anyone about %s: %s", notice.channel, exc.reason)
+            return False
+
     # ----- on the loop
-    async def _post(
-        self,
-        client: discord.Client,
-        channel: ChannelRef,
-        channel_id: int,
-        parts: list[Part],
-        key: str,
-    ) -> list[str]:
+    async def _send(
+        self, client: discord.Client, channel: ChannelRef, channel_id: int, part: Part, nonce: str
+    ) -> str:
         guild_id = int(channel.workspace) if channel.workspace.isdigit() else None
         target = client.get_partial_messageable(channel_id, guild_id=guild_id)
-        done = _remember(self._parts, key, self._parts.get(key, {}))
-        for index, part in enumerate(parts):
-            if index in done:
-                continue
-            try:
-                message = await asyncio.wait_for(
-                    target.send(
-                        content=part.content,
-                        embeds=list(part.embeds),
-                        view=build_view(part.buttons),  # type: ignore[arg-type]
-                        allowed_mentions=NO_MENTIONS,
-                        nonce=nonce_for(key, index),
-                    ),
-                    self.settings.send_timeout_seconds,
-                )
-            except Exception as exc:
-                raise classify(exc) from exc
-            done[index] = str(message.id)
-        ids = [done[i] for i in range(len(parts))]
-        _remember(self._sent, key, ids)
-        self._parts.pop(key, None)
-        return ids
+        try:
+            message = await target.send(
+                content=part.content,
+                embeds=list(part.embeds),
+                view=build_view(part.buttons),  # type: ignore[arg-type]
+                allowed_mentions=NO_MENTIONS,
+                nonce=nonce,
+            )
+        except Exception as exc:
+            raise classify(exc) from exc
+        return str(message.id)
 
-    async def _find(self, client: discord.Client, channel_id: int, key: str) -> list[str] | None:
-        """Read recent history for this key's marker (needs Read Message History)."""
+    async def _find(
+        self, client: discord.Client, channel_id: int, key: str
+    ) -> dict[int, str] | None:
         try:
             history: list[Any] = await client.http.logs_from(channel_id, limit=100)
         except (discord.HTTPException, aiohttp.ClientError, OSError):
@@ -303,7 +317,6 @@ class DiscordPlatform:
         tag = tag_for(key)
         me = str(client.user.id) if client.user else None
         found: dict[int, str] = {}
-        total = 0
         for message in history:
             if me is not None and str(message.get("author", {}).get("id")) != me:
                 continue
@@ -311,13 +324,32 @@ class DiscordPlatform:
                 for component in row.get("components") or []:
                     match = MLT_TEMPLATE.fullmatch(str(component.get("custom_id", "")))
                     if match and match.group("tag"):
-                        mark, part, parts = match.group("tag").split(".")
+                        mark, part, _parts = match.group("tag").split(".")
                         if mark == tag:
                             found[int(part)] = str(message["id"])
-                            total = int(parts)
-        if total and all(i in found for i in range(total)):
-            return [found[i] for i in range(total)]
-        if found:
-            # Partly posted before a crash: the retry posts only the missing parts.
-            _remember(self._parts, key, found)
-        return None
+        return found
+
+    async def _notify(self, client: discord.Client, notice: Notice) -> bool:
+        content = f"In <#{notice.channel.channel}>: {defuse(notice.text)}"[:2000]
+        if notice.user and notice.user.isdigit():
+            try:
+                dm = await client.http.start_private_message(notice.user)
+                await client.get_partial_messageable(int(dm["id"])).send(
+                    content, allowed_mentions=NO_MENTIONS
+                )
+                return True
+            except (discord.HTTPException, KeyError, ValueError):
+                pass  # DMs closed: the server's system channel instead
+        if not notice.channel.workspace.isdigit():
+            return False
+        try:
+            guild = await client.http.get_guild(int(notice.channel.workspace))
+            system = guild.get("system_channel_id")
+            if not system:
+                return False
+            await client.get_partial_messageable(int(system)).send(
+                content, allowed_mentions=NO_MENTIONS
+            )
+        except (discord.HTTPException, ValueError):
+            return False
+        return True

@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 from starlette.routing import BaseRoute, Route
 
 from paperbot.adapters.slack.app import SlackCommands
+from paperbot.adapters.slack.errors import WORKSPACE
 from paperbot.adapters.slack.guard import SlackRequestGuard
 from paperbot.adapters.slack.installation import (
     AsyncInstallationStoreAdapter,
@@ -43,6 +44,7 @@ BOT_SCOPES = (
     "groups:read",
     "channels:history",
     "groups:history",
+    "im:write",
 )
 EVENTS_PATH = "/slack/events"
 INSTALL_PATH = "/slack/install"
@@ -69,6 +71,14 @@ def _secret(value: Any) -> str | None:
     return value.get_secret_value() if value is not None else None
 
 
+def _bounds(settings: Settings) -> tuple[float, float]:
+    """Request timeout and inline 429 waits such that one message (3 tries, 2 waits) always
+    ends within the send budget, so a delivery's lease outlives every post it starts."""
+    budget = settings.digest.send_budget_seconds
+    timeout = min(10.0, budget / 3)
+    return timeout, max(0.0, (budget - 3 * timeout) / 2)
+
+
 class SlackAdapter:
     """What bootstrap needs: the sync `platform`, HTTP `routes()`, and `start`/`stop`."""
 
@@ -82,6 +92,7 @@ class SlackAdapter:
                 "Slack HTTP mode needs PAPERBOT_SLACK__SIGNING_SECRET (Basic Information page of"
                 " your Slack app), or set PAPERBOT_SLACK__APP_TOKEN for Socket Mode."
             )
+        self.service = service
         self.commands = SlackCommands(service, settings)
         self.store: EncryptedInstallationStore | None = None
         self._engine: Engine | None = None
@@ -116,10 +127,20 @@ class SlackAdapter:
             )
             self.app = AsyncApp(oauth_settings=oauth, **common)
             self.commands.on_workspace_gone = self._forget_workspace
-            self.platform = SlackPlatform(slack, self.store.bot_token)
+            timeout, wait = _bounds(settings)
+            self.platform = SlackPlatform(
+                slack,
+                self.store.bot_token,
+                installer=self.store.installer,
+                timeout=timeout,
+                max_inline_wait=wait,
+            )
         elif bot_token:
             self.app = AsyncApp(**common)
-            self.platform = SlackPlatform(slack, lambda _team: bot_token)
+            timeout, wait = _bounds(settings)
+            self.platform = SlackPlatform(
+                slack, lambda _team: bot_token, single=True, timeout=timeout, max_inline_wait=wait
+            )
         else:
             raise SlackConfigError(
                 "Set PAPERBOT_SLACK__BOT_TOKEN (one workspace) or PAPERBOT_SLACK__CLIENT_ID,"
@@ -161,7 +182,9 @@ class SlackAdapter:
         return routes
 
     async def start(self) -> None:
-        """Socket Mode: check the app token, then connect; returns once connected (or trying)."""
+        """Check a single-workspace bot token; Socket Mode: check the app token, then connect
+        (returns once connected, or still trying)."""
+        await self._check_bot_token()
         if not self.socket_mode:
             return
         from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
@@ -194,6 +217,28 @@ class SlackAdapter:
             log.warning(
                 "slack: Socket Mode not connected after %.0f s; still trying", CONNECT_WAIT_SECONDS
             )
+
+    async def _check_bot_token(self) -> None:
+        """A refused deployment token is a configuration error at start (exit 2); a working
+        one ends any pause a refusal caused before."""
+        token = _secret(self.settings.slack.bot_token)
+        if not token or self.settings.slack.client_id:
+            return
+        try:
+            await self.app.client.auth_test(token=token)
+        except SlackApiError as exc:
+            error = str(exc.response.get("error") or exc.response.status_code)
+            if error in WORKSPACE:
+                raise SlackConfigError(
+                    f"Slack refused PAPERBOT_SLACK__BOT_TOKEN ({error}): copy the Bot User OAuth"
+                    " Token (xoxb-...) again from the app's OAuth & Permissions page."
+                ) from None
+            log.warning("slack: auth.test failed (%s); going on", error)
+            return
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            log.warning("slack: cannot reach Slack to check the token (%s)", type(exc).__name__)
+            return
+        await asyncio.to_thread(self.service.workspace_back, "slack", "*")
 
     async def stop(self) -> None:
         if self._connecting is not None:

@@ -16,6 +16,7 @@ from typing import Any
 import aiohttp
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
@@ -32,11 +33,16 @@ log = logging.getLogger(__name__)
 
 OOPS = "Something went wrong on paperbot's side; please try again shortly."
 CHANNEL_EVENTS = {
-    "channel_deleted": "the channel was deleted",
-    "group_deleted": "the channel was deleted",
-    "channel_archive": "the channel was archived",
-    "group_archive": "the channel was archived",
+    "channel_deleted": ("gone", "the channel was deleted"),
+    "group_deleted": ("gone", "the channel was deleted"),
+    "channel_archive": ("archived", "the channel was archived"),
+    "group_archive": ("archived", "the channel was archived"),
 }
+# Events after which paperbot can post in a channel again, and the pauses they end.
+BACK_EVENTS = {"channel_unarchive": ("archived",), "group_unarchive": ("archived",)}
+# paperbot (re)invited: ends a pause for not being a member, or for a private channel that
+# was "not found" because paperbot was not in it.
+JOINED_ENDS = ("not_in_channel", "gone")
 Answer = tuple[render.SlackMessage, str]  # message, response_type
 
 
@@ -121,6 +127,9 @@ class SlackCommands:
         app.event("tokens_revoked")(self.on_tokens_revoked)
         for name in CHANNEL_EVENTS:
             app.event(name)(self.on_channel_event)
+        for name in BACK_EVENTS:
+            app.event(name)(self.on_channel_back)
+        app.event("member_joined_channel")(self.on_member_joined)
 
     async def dedupe_events(self, body: dict[str, Any], next: Callable[[], Awaitable[None]]) -> Any:
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
@@ -270,6 +279,27 @@ class SlackCommands:
         team, channel = str(body.get("team_id") or ""), event.get("channel")
         if not team or not isinstance(channel, str):
             return
-        reason = CHANNEL_EVENTS.get(str(event.get("type")), "the channel is gone")
+        kind, reason = CHANNEL_EVENTS.get(str(event.get("type")), ("gone", "the channel is gone"))
         ref = ChannelRef("slack", team, channel)
-        await asyncio.to_thread(self.service.channel_gone, ref, reason, now=datetime.now(UTC))
+        await asyncio.to_thread(
+            self.service.channel_gone, ref, reason, now=datetime.now(UTC), kind=kind
+        )
+
+    async def on_channel_back(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        team, channel = str(body.get("team_id") or ""), event.get("channel")
+        if team and isinstance(channel, str):
+            kinds = BACK_EVENTS.get(str(event.get("type")), ())
+            await asyncio.to_thread(
+                self.service.channel_back, ChannelRef("slack", team, channel), kinds
+            )
+
+    async def on_member_joined(
+        self, body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext
+    ) -> None:
+        team = str(event.get("team") or body.get("team_id") or "")
+        channel = event.get("channel")
+        if not team or not isinstance(channel, str) or not context.bot_user_id:
+            return
+        if event.get("user") == context.bot_user_id:
+            ref = ChannelRef("slack", team, channel)
+            await asyncio.to_thread(self.service.channel_back, ref, JOINED_ENDS)

@@ -83,6 +83,11 @@ class EncryptedInstallationStore(SQLAlchemyInstallationStore):
         bot = self.find_bot(enterprise_id=None, team_id=team_id)
         return bot.bot_token if bot is not None else None
 
+    def installer(self, team_id: str) -> str | None:
+        """The member who last installed paperbot in a workspace (told when nobody else is)."""
+        found = self.find_installation(enterprise_id=None, team_id=team_id)
+        return found.user_id if found is not None else None
+
 
 class AsyncInstallationStoreAdapter(AsyncInstallationStore):
     """bolt's AsyncApp wants an async store: run the sync one in threads (one engine for all).

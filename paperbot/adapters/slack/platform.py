@@ -1,113 +1,45 @@
-"""The core's ChatPlatform port for Slack: post digests with slack_sdk's WebClient (sync)."""
+"""The core's ChatPlatform port for Slack: post digests part by part with slack_sdk (sync).
+
+Reconciliation reads conversations.history, which Slack limits for apps outside the
+Marketplace to about one call a minute per workspace and 15 messages: one channel per call,
+only messages since the attempt, at most one call per `history_interval_seconds` per
+workspace; when Slack (or that pacing) says no, find_posted answers "cannot tell" (None) and
+the core asks again later.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
-from typing import Any
-from urllib.error import URLError
+from datetime import datetime, timedelta
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError, SlackClientError
-from slack_sdk.http_retry.builtin_handlers import (
-    ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
-)
-from slack_sdk.http_retry.handler import RetryHandler
-from slack_sdk.http_retry.request import HttpRequest
-from slack_sdk.http_retry.response import HttpResponse
-from slack_sdk.http_retry.state import RetryState
+from slack_sdk.errors import SlackApiError
 
-from paperbot.adapters.slack.render import render_digest
+from paperbot.adapters.slack.errors import WORKSPACE, classify, retry_after, retry_handlers
+from paperbot.adapters.slack.render import escape, render_digest
 from paperbot.config import SlackSettings
 from paperbot.core.messages import ChannelRef, Digest
-from paperbot.core.ports import DeliveryError
+from paperbot.core.ports import DeliveryError, Notice
 
 log = logging.getLogger(__name__)
 
 EVENT_TYPE = "paperbot_digest"
-# Errors that no retry will fix: the channel is paused with the reason (by delivery).
-PERMANENT = {
-    "not_in_channel": "paperbot is not a member of this channel: invite @paperbot, then"
-    " `/papers resume`",
-    "channel_not_found": "the channel was not found (deleted, or private without paperbot)",
-    "is_archived": "the channel is archived",
-    "invalid_auth": "Slack rejected paperbot's token (invalid_auth): reinstall the app",
-    "account_inactive": "paperbot's Slack account is inactive (the app was removed)",
-    "token_revoked": "paperbot's token was revoked: reinstall the app",
-    "not_authed": "paperbot has no token for this workspace: reinstall the app",
-    "no_permission": "paperbot may not post in this channel",
-    "restricted_action": "this workspace does not allow paperbot to post here",
-    "restricted_action_read_only_channel": "the channel is read-only",
-    "missing_scope": "paperbot lacks the chat:write permission: reinstall the app",
-    "team_access_not_granted": "paperbot is not installed in this workspace",
-    "ekm_access_denied": "the workspace's key management denies access",
-}
+HISTORY_LIMIT = 15
+# Slack's clock and the database's may differ a little: read a minute before the attempt.
+HISTORY_MARGIN = timedelta(seconds=60)
 
 TokenLookup = Callable[[str], str | None]
 
 
-class BoundedRateLimitRetry(RateLimitErrorRetryHandler):
-    """Retry a 429 in place only when Retry-After is short; longer waits go back to delivery."""
-
-    def __init__(self, max_wait: float, max_retry_count: int = 2) -> None:
-        super().__init__(max_retry_count=max_retry_count)
-        self.max_wait = max_wait
-
-    def _can_retry(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> bool:
-        if response is None or response.status_code != 429:
-            return False
-        return retry_after(response.headers) <= self.max_wait
-
-
-def retry_after(headers: Any) -> float:
-    """Seconds from a Retry-After header (slack_sdk gives lists or strings); 1 if absent."""
-    for key, value in dict(headers or {}).items():
-        if key.lower() == "retry-after":
-            raw = value[0] if isinstance(value, list) else value
-            try:
-                return float(raw)
-            except (TypeError, ValueError):
-                return 1.0
-    return 1.0
-
-
-def retry_handlers(max_wait: float) -> list[RetryHandler]:
-    return [ConnectionErrorRetryHandler(), BoundedRateLimitRetry(max_wait)]
-
-
-def classify(exc: Exception) -> DeliveryError:
-    """Map a slack_sdk failure to DeliveryError(retryable=...) with a reason a person can read."""
-    if isinstance(exc, SlackApiError):
-        status = exc.response.status_code
-        code = str(exc.response.get("error") or "") if isinstance(exc.response.data, dict) else ""
-        if status == 429 or code == "ratelimited":
-            wait = retry_after(exc.response.headers)
-            return DeliveryError(
-                f"Slack rate limit (retry after {wait:g} s)", retryable=True, retry_after=wait
-            )
-        if status >= 500:
-            return DeliveryError(f"Slack server error (HTTP {status})", retryable=True)
-        if code in PERMANENT:
-            return DeliveryError(f"{PERMANENT[code]} ({code})", retryable=False)
-        return DeliveryError(f"Slack error: {code or 'unknown'}", retryable=True)
-    if isinstance(exc, (URLError, TimeoutError, OSError, SlackClientError)):
-        return DeliveryError(f"could not reach Slack ({type(exc).__name__})", retryable=True)
-    return DeliveryError(
-        f"unexpected error posting to Slack ({type(exc).__name__})", retryable=True
-    )
-
-
 class SlackPlatform:
-    """Posts digests to Slack channels; called from delivery's worker threads."""
+    """Posts digests to Slack channels; called from delivery's worker threads.
+
+    single: one bot token for the deployment (its refusal pauses the platform, workspace "*").
+    installer: who installed paperbot in a workspace (OAuth), told when nobody else can be.
+    """
 
     name = "slack"
 
@@ -116,80 +48,135 @@ class SlackPlatform:
         settings: SlackSettings,
         tokens: TokenLookup,
         *,
+        single: bool = False,
+        installer: Callable[[str], str | None] | None = None,
         timeout: float = 10.0,
-        max_inline_wait: float = 30.0,
-        history_limit: int = 100,
+        max_inline_wait: float = 15.0,
     ) -> None:
-        self._base_url = settings.api_base_url
+        self._settings = settings
         self._tokens = tokens
-        self._timeout = timeout
-        self._max_wait = max_inline_wait
-        self._history_limit = history_limit
+        self._single, self._installer = single, installer
+        self._timeout, self._max_wait = timeout, max_inline_wait
         self._clients: dict[str, WebClient] = {}
+        self._history_next: dict[str, float] = {}
         self._lock = threading.Lock()
 
     def client(self, workspace: str) -> WebClient:
         token = self._tokens(workspace)
         if not token:
-            raise DeliveryError(PERMANENT["team_access_not_granted"], retryable=False)
+            raise DeliveryError(
+                WORKSPACE["team_access_not_granted"],
+                retryable=False,
+                scope="platform" if self._single else "workspace",
+            )
         with self._lock:
             client = self._clients.get(token)
             if client is None:
                 client = WebClient(
                     token=token,
-                    base_url=self._base_url,
-                    timeout=int(self._timeout),
+                    base_url=self._settings.api_base_url,
+                    timeout=max(1, round(self._timeout)),
                     retry_handlers=retry_handlers(self._max_wait),
                 )
                 self._clients[token] = client
             return client
 
-    def post_digest(
-        self, channel: ChannelRef, digest: Digest, *, idempotency_key: str
-    ) -> list[str]:
+    # --- the port -------------------------------------------------------------------------
+
+    def digest_parts(self, digest: Digest) -> list[tuple[str, ...]]:
+        return [message.papers for message in render_digest(digest)]
+
+    def post_part(
+        self, channel: ChannelRef, digest: Digest, part: int, *, idempotency_key: str
+    ) -> str:
         client = self.client(channel.workspace)
         messages = render_digest(digest)
-        ids: list[str] = []
-        for part, message in enumerate(messages):
-            metadata = {
-                "event_type": EVENT_TYPE,
-                "event_payload": {
-                    "delivery": idempotency_key,
-                    "part": part,
-                    "parts": len(messages),
-                },
-            }
-            try:
-                response = client.chat_postMessage(
-                    channel=channel.channel, metadata=metadata, **message.args()
-                )
-            except Exception as exc:
-                error = classify(exc)
-                log.warning("slack post to %s failed: %s", channel, error.reason)
-                raise error from None
-            ids.append(str(response.get("ts")))
-        return ids
-
-    def find_posted(self, channel: ChannelRef, idempotency_key: str) -> list[str] | None:
-        """Message ids posted under this key (found in recent history), [] if none, None if unknown.
-
-        A partly posted digest returns the parts found: re-posting would repeat them.
-        conversations.history is heavily rate-limited: call this only to reconcile after a crash.
-        """
-        client = self.client(channel.workspace)
+        payload = {"delivery": idempotency_key, "part": part, "parts": len(messages)}
         try:
-            response = client.conversations_history(
-                channel=channel.channel, limit=self._history_limit, include_all_metadata=True
+            response = client.chat_postMessage(
+                channel=channel.channel,
+                metadata={"event_type": EVENT_TYPE, "event_payload": payload},
+                **messages[part].args(),
             )
         except Exception as exc:
-            error = classify(exc)
-            if error.retryable:
-                return None
-            raise error from None
-        found: dict[int, str] = {}
+            # Delivery logs the outcome (one line per channel); the reason says what happened.
+            raise classify(exc, single=self._single) from None
+        return str(response.get("ts"))
+
+    def find_posted(
+        self, channel: ChannelRef, idempotency_key: str, *, since: datetime | None = None
+    ) -> dict[int, str] | None:
+        """Parts posted under this key ({} none), or None when Slack cannot tell right now."""
+        if not self._may_read_history(channel.workspace):
+            return None
+        oldest = f"{(since - HISTORY_MARGIN).timestamp():.6f}" if since is not None else None
+        try:
+            response = self.client(channel.workspace).conversations_history(
+                channel=channel.channel,
+                limit=HISTORY_LIMIT,
+                include_all_metadata=True,
+                oldest=oldest,
+            )
+        except Exception as exc:
+            if isinstance(exc, SlackApiError) and exc.response.status_code == 429:
+                wait = retry_after(exc.response.headers) or self._settings.history_interval_seconds
+                self._history_wait(channel.workspace, wait)
+            log.info("slack: cannot check %s's history now (%s)", channel, type(exc).__name__)
+            return None
+        found, total = {}, 0
         for message in response.get("messages") or []:
             meta = message.get("metadata") or {}
             payload = meta.get("event_payload") or {}
             if meta.get("event_type") == EVENT_TYPE and payload.get("delivery") == idempotency_key:
                 found[int(payload.get("part") or 0)] = str(message.get("ts"))
-        return [found[part] for part in sorted(found)]
+                total = int(payload.get("parts") or 0)
+        complete = bool(total) and len(found) >= total
+        if response.get("has_more") and not complete:
+            return None  # more than 15 messages since: what is missing may be further back
+        return found
+
+    def probe(self, workspace: str) -> bool | None:
+        """auth.test with the workspace's token (and chat:write among its scopes)."""
+        try:
+            response = self.client(workspace).auth_test()
+        except DeliveryError:
+            return False
+        except Exception as exc:
+            return False if not classify(exc).retryable else None
+        headers = {k.lower(): v for k, v in dict(response.headers or {}).items()}
+        scopes = headers.get("x-oauth-scopes")
+        text = scopes[0] if isinstance(scopes, list) else scopes
+        return text is None or "chat:write" in str(text).split(",")
+
+    def notify(self, notice: Notice) -> bool:
+        """A DM (conversations.open) to the member who set the channel up, else the installer."""
+        team = notice.channel.workspace
+        users = [u for u in (notice.user, self._installer(team) if self._installer else None) if u]
+        text = f"In <#{escape(notice.channel.channel)}>: {escape(notice.text)}"
+        for user in dict.fromkeys(users):
+            try:
+                client = self.client(team)
+                opened = client.conversations_open(users=user)
+                dm = str((opened.get("channel") or {}).get("id") or "")
+                client.chat_postMessage(channel=dm, text=text, unfurl_links=False)
+                return True
+            except Exception as exc:  # missing im:write, a deactivated member: try the next
+                log.info(
+                    "slack: could not DM %s about %s (%s)", user, notice.channel, type(exc).__name__
+                )
+        return False
+
+    # --- pacing of conversations.history ---------------------------------------------------
+
+    def _may_read_history(self, workspace: str) -> bool:
+        with self._lock:
+            if time.monotonic() < self._history_next.get(workspace, 0.0):
+                return False
+            self._history_next[workspace] = (
+                time.monotonic() + self._settings.history_interval_seconds
+            )
+            return True
+
+    def _history_wait(self, workspace: str, seconds: float) -> None:
+        with self._lock:
+            self._history_next[workspace] = time.monotonic() + seconds

@@ -34,6 +34,8 @@ class SlackMessage:
 
     text: str
     blocks: list[Block] = field(default_factory=list)
+    # The paper keys this message shows (a digest part), for the delivery's records.
+    papers: tuple[str, ...] = ()
 
     def args(self) -> dict[str, Any]:
         """Arguments for chat.postMessage / respond / ack; unfurling off, never link_names."""
@@ -202,7 +204,8 @@ def render_digest(digest: Digest) -> list[SlackMessage]:
         fallback = f"{title}: {count} paper{'s' if count != 1 else ''}"
         if cards:
             fallback += " — " + _titles(cards)
-        messages.append(SlackMessage(text=fallback[:MAX_FALLBACK], blocks=blocks))
+        keys = tuple(card.key for card in cards)
+        messages.append(SlackMessage(text=fallback[:MAX_FALLBACK], blocks=blocks, papers=keys))
     return messages
 
 

@@ -72,8 +72,9 @@ def test_post_writes_stream_and_transcript_and_find_posted_reads_it(tmp_path: Pa
     out = io.StringIO()
     transcript = tmp_path / "t.jsonl"
     platform = ConsolePlatform(out=out, transcript=transcript)
-    ids = platform.post_digest(REF, digest(card("2611.00003", "Hello")), idempotency_key="17")
-    assert ids == ["console-17-0"]
+    posted = digest(card("2611.00003", "Hello"))
+    assert platform.digest_parts(posted) == [("2611.00003",)]
+    assert platform.post_part(REF, posted, 0, idempotency_key="17") == "console-17-0"
     assert "1. Hello" in out.getvalue()
     assert read_transcript(transcript) == [
         {
@@ -84,9 +85,9 @@ def test_post_writes_stream_and_transcript_and_find_posted_reads_it(tmp_path: Pa
             "message_id": "console-17-0",
         }
     ]
-    assert platform.find_posted(REF, "17") == ["console-17-0"]
-    assert platform.find_posted(REF, "18") == []
-    assert platform.find_posted(ChannelRef("console", "local", "other"), "17") == []
+    assert platform.find_posted(REF, "17") == {0: "console-17-0"}
+    assert platform.find_posted(REF, "18") == {}
+    assert platform.find_posted(ChannelRef("console", "local", "other"), "17") == {}
     # Without a transcript the console cannot tell.
     assert ConsolePlatform(out=io.StringIO()).find_posted(REF, "17") is None
 
@@ -95,8 +96,8 @@ def _post_many(path: str, worker: int) -> None:
     platform = ConsolePlatform(out=io.StringIO(), transcript=Path(path))
     long_title = "x" * 2000  # long lines must not interleave either
     for i in range(100):
-        platform.post_digest(
-            REF, digest(card(f"{worker}-{i}", long_title)), idempotency_key=f"{worker}-{i}"
+        platform.post_part(
+            REF, digest(card(f"{worker}-{i}", long_title)), 0, idempotency_key=f"{worker}-{i}"
         )
 
 

@@ -236,8 +236,6 @@ async def test_removed_channels_and_guilds_pause_without_retry_storms(
 ) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from paperbot.core import delivery
-
     core: Core = core_for(make_discord_settings())
     async with running(core) as adapter:
         for channel in (CHANNEL_A, CHANNEL_A2):
@@ -261,7 +259,7 @@ async def test_removed_channels_and_guilds_pause_without_retry_storms(
         assert len(fake.posts(CHANNEL_A)) == 1
         later = datetime.now(UTC) + timedelta(days=2)
         for hours in (0, 1, 30):
-            await _deliver(core, delivery, later + timedelta(hours=hours))
+            await asyncio.to_thread(core.service.deliver_due, later + timedelta(hours=hours))
         assert len(fake.posts(CHANNEL_A)) == 1  # paused: never asked again
 
         await fake.dispatch(
@@ -312,17 +310,3 @@ def _unknown_channel() -> Any:
     from fakes.discord import Failure
 
     return Failure(404, 10003, "Unknown Channel", times=None)
-
-
-async def _deliver(core: Core, delivery: Any, now: Any) -> None:
-    import asyncio
-
-    await asyncio.to_thread(
-        delivery.deliver_due,
-        core.session_factory,
-        core.service.platforms,
-        core.service.digest_builder,
-        now=now,
-        worker_id="test",
-        settings=core.settings,
-    )

@@ -40,8 +40,16 @@ async def platform(fake: FakeDiscord, tmp_path: Path) -> AsyncIterator[DiscordPl
     await asyncio.to_thread(port.close)
 
 
+def post_all(port: DiscordPlatform, ref: ChannelRef, posted: Digest, key: str) -> list[str]:
+    """Every part of the digest, in order, as delivery posts them."""
+    return [
+        port.post_part(ref, posted, part, idempotency_key=key)
+        for part in range(len(port.digest_parts(posted)))
+    ]
+
+
 async def post(port: DiscordPlatform, key: str, ref: ChannelRef = REF, n: int = 3) -> list[str]:
-    return await asyncio.to_thread(port.post_digest, ref, digest(n), idempotency_key=key)
+    return await asyncio.to_thread(post_all, port, ref, digest(n), key)
 
 
 async def failure(
@@ -89,8 +97,8 @@ async def test_find_posted_reads_the_marker_back_from_history(
     ids = await post(platform, "9", n=25)
     other = DiscordPlatform(settings_for(fake, "sqlite://", tmp_path))
     try:
-        assert await asyncio.to_thread(other.find_posted, REF, "9") == ids
-        assert await asyncio.to_thread(other.find_posted, REF, "10") is None
+        assert await asyncio.to_thread(other.find_posted, REF, "9") == dict(enumerate(ids))
+        assert await asyncio.to_thread(other.find_posted, REF, "10") == {}
     finally:
         await asyncio.to_thread(other.close)
 
@@ -105,11 +113,17 @@ async def test_a_half_posted_digest_resumes_with_the_missing_parts(
     finally:
         await asyncio.to_thread(crashed.close)
     fresh = DiscordPlatform(settings_for(fake, "sqlite://", tmp_path))
+    posted = digest(25)
     try:
-        assert await asyncio.to_thread(fresh.find_posted, REF, "11") is None  # incomplete
-        ids = await asyncio.to_thread(fresh.post_digest, REF, digest(25), idempotency_key="11")
+        found = await asyncio.to_thread(fresh.find_posted, REF, "11")
+        assert list(found or {}) == [0]  # part 0 only
+        rest = [
+            await asyncio.to_thread(fresh.post_part, REF, posted, part, idempotency_key="11")
+            for part in (1, 2)
+        ]
     finally:
         await asyncio.to_thread(fresh.close)
+    ids = [found[0], *rest]  # type: ignore[index]
     assert ids == [m["id"] for m in fake.messages[str(CHANNEL_A)]] and len(ids) == 3
     assert len(fake.posts(CHANNEL_A)) == 4  # part 0 was not sent again
 
@@ -153,7 +167,7 @@ async def test_server_errors_and_timeouts_are_retryable(
     assert (await failure(platform, "51")).retryable
     fake.delay[str(CHANNEL_A)] = 1.5
     error = await failure(platform, "52")
-    assert error.retryable and "in time" in error.reason
+    assert error.retryable and error.outcome_unknown and "in time" in error.reason
 
 
 async def test_bad_token_and_bad_refs_fail_clearly(fake: FakeDiscord, tmp_path: Path) -> None:
@@ -161,7 +175,7 @@ async def test_bad_token_and_bad_refs_fail_clearly(fake: FakeDiscord, tmp_path: 
     port = DiscordPlatform(settings)
     try:
         error = await failure(port, "61")
-        assert error.retryable and "token" in error.reason
+        assert not error.retryable and error.scope == "platform" and "token" in error.reason
         assert "wrong-token" not in error.reason
         logins = len(fake.requests)
         await failure(port, "62")

@@ -139,14 +139,20 @@ def test_manifest_asks_for_what_the_code_uses() -> None:
     from pathlib import Path
 
     from paperbot.adapters.slack.adapter import BOT_SCOPES, EVENTS_PATH, REDIRECT_PATH
-    from paperbot.adapters.slack.app import CHANNEL_EVENTS
+    from paperbot.adapters.slack.app import BACK_EVENTS, CHANNEL_EVENTS
 
     manifest = (Path(__file__).parents[3] / "config" / "slack-manifest.yml").read_text()
     scopes = manifest.split("    bot:\n", 1)[1].split("settings:", 1)[0]
     listed = {line.split("#")[0].strip(" -") for line in scopes.splitlines()} - {""}
     assert listed == set(BOT_SCOPES)
     events = manifest.split("bot_events:", 1)[1].split("interactivity:", 1)[0]
-    for name in ("app_uninstalled", "tokens_revoked", *CHANNEL_EVENTS):
+    for name in (
+        "app_uninstalled",
+        "tokens_revoked",
+        "member_joined_channel",
+        *CHANNEL_EVENTS,
+        *BACK_EVENTS,
+    ):
         assert f"- {name}" in events
     assert "command: /papers" in manifest
     assert manifest.count(EVENTS_PATH) == 3 and REDIRECT_PATH in manifest

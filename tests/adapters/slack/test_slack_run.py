@@ -111,3 +111,20 @@ def test_paperbot_run_serves_slack_http_mode(
     finally:
         err = stop_bot(proc)
     assert "xoxb-test-token" not in err and SECRET not in err
+
+
+def test_paperbot_run_with_a_refused_bot_token_says_what_to_fix(
+    slack: FakeSlack, sqlite_url: str, tmp_path: Path
+) -> None:
+    slack.revoked.add("xoxb-test-token")
+    env = cli_env(
+        sqlite_url,
+        tmp_path,
+        PAPERBOT_SLACK__SIGNING_SECRET=SECRET,
+        PAPERBOT_SLACK__BOT_TOKEN="xoxb-test-token",
+        PAPERBOT_SLACK__API_BASE_URL=slack.api_url,
+    )
+    done = paperbot("run", "--no-console", env=env, cwd=tmp_path, timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert "PAPERBOT_SLACK__BOT_TOKEN (invalid_auth)" in done.stderr
+    assert "Traceback" not in done.stderr and "xoxb-test-token" not in done.stderr

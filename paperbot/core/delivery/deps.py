@@ -1,0 +1,62 @@
+"""What delivery needs from the rest of paperbot, passed in as one object (never the service)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from paperbot.config import Settings
+from paperbot.core import digest
+from paperbot.core.alerts import Alerts
+from paperbot.core.messages import Digest
+from paperbot.core.models import Channel
+from paperbot.core.ports import ChatPlatform
+
+
+class DigestSource(Protocol):
+    """Builds a channel's digest at `now` (paperbot.core.digest.build_digest behind it)."""
+
+    def build(self, session: Session, channel: Channel, now: datetime, missed: int) -> Digest: ...
+
+
+@dataclass
+class Digests:
+    """The DigestSource paperbot runs with: the index, settings and the tick's shared cache."""
+
+    index: digest.TopicMatcher
+    settings: Settings
+    cache: digest.DigestCache
+
+    def build(self, session: Session, channel: Channel, now: datetime, missed: int) -> Digest:
+        return digest.build_digest(
+            session,
+            self.index,
+            channel,
+            now=now,
+            settings=self.settings,
+            missed_slots=missed,
+            cache=self.cache,
+        )
+
+
+@dataclass(frozen=True)
+class DeliveryDeps:
+    session_factory: sessionmaker[Session]
+    settings: Settings
+    # Looked up at each pass: adapters register their platforms after the service exists.
+    platforms: Mapping[str, ChatPlatform]
+    digests: DigestSource
+    alerts: Alerts
+    worker_id: str
+
+    @property
+    def grace(self) -> timedelta:
+        return timedelta(hours=self.settings.digest.grace_hours)
+
+    @property
+    def lease(self) -> float:
+        return float(self.settings.digest.lease_seconds)
