@@ -51,7 +51,7 @@ def test_healthz_and_metrics_while_running(tmp_path: Path) -> None:
         assert "paperbot_command_latency_seconds" in metrics
     finally:
         err = stop_bot(proc)
-    assert "paperbot running: no chat (console off)" in err and "running: console" not in err
+    assert "no console chat" in err and "console chat on stdin" not in err
 
 
 def test_readyz_and_an_index_folder_deleted_under_the_running_bot(tmp_path: Path) -> None:

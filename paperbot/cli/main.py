@@ -20,7 +20,8 @@ def main() -> None:
         app()
     except PaperbotError as exc:
         for line in str(exc).splitlines() or [type(exc).__name__]:
-            sys.stderr.write(f"paperbot: {line}\n")
+            # Indented lines continue the one above (a file's bad lines): no prefix of their own.
+            sys.stderr.write(f"{line}\n" if line.startswith(" ") else f"paperbot: {line}\n")
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         sys.exit(130)

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Connection, Engine, inspect, text
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -167,14 +168,20 @@ def _waited(engine: Engine) -> str:
     )
 
 
-def _alembic_upgrade(conn: Connection, revision: str) -> None:
-    from alembic import command
+def alembic_config(conn: Connection) -> Any:
+    """Alembic's config for our migrations on this connection (imports Alembic)."""
     from alembic.config import Config
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["connection"] = conn
-    command.upgrade(cfg, revision)
+    return cfg
+
+
+def _alembic_upgrade(conn: Connection, revision: str) -> None:
+    from alembic import command
+
+    command.upgrade(alembic_config(conn), revision)
 
 
 def _steps(before: str | None, after: str | None) -> list[Step]:
@@ -191,4 +198,13 @@ def _steps(before: str | None, after: str | None) -> list[Step]:
     return steps[::-1]
 
 
-__all__ = ["HEAD", "Step", "Upgrade", "ensure_schema", "read_revision", "revisions", "upgrade"]
+__all__ = [
+    "HEAD",
+    "Step",
+    "Upgrade",
+    "alembic_config",
+    "ensure_schema",
+    "read_revision",
+    "revisions",
+    "upgrade",
+]

@@ -7,13 +7,14 @@ from datetime import UTC, datetime
 from alembic import command
 from sqlalchemy import Engine, text
 
-from paperbot.core import db
+from paperbot.core import db, schema
 
 AT = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 
 
 def test_upgrade_keeps_history_and_fails_what_was_mid_send(engine: Engine) -> None:
-    command.downgrade(db.alembic_config(engine), "0002")
+    with engine.begin() as conn:
+        command.downgrade(schema.alembic_config(conn), "0002")
     try:
         with engine.begin() as conn:
             for channel, paused, reason in (

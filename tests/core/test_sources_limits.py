@@ -104,7 +104,7 @@ def test_a_hung_source_releases_the_ingest_lease_in_time(
     assert elapsed < 10.0  # the run's own deadline, not 3 days x 2 tries x 5 s
     with session_factory() as s:
         assert s.scalar(select(func.count()).select_from(Lease)) == 0
-    assert leases.acquire(session_factory, "ingest", "replica-b", now=NOW, ttl=60)
+    assert leases.acquire(session_factory, "ingest", "replica-b", ttl=60)
 
 
 def test_a_good_run_after_a_hostile_one_stores_papers(
