@@ -27,10 +27,10 @@ from stats import percentile
 
 from paperbot.config import Settings
 from paperbot.core import db, delivery
-from paperbot.core.index import SearchIndex
 from paperbot.core.messages import ChannelRef, Digest
 from paperbot.core.models import Channel, Delivery, Paper, PostedPaper, Subscription
 from paperbot.core.ports import DeliveryError
+from paperbot.core.search import SearchIndex
 from paperbot.core.service import Paperbot
 
 TOPICS = [

@@ -29,9 +29,8 @@ from stats import latency_ms
 from synth import CACHE, corpus, vocabulary
 
 from paperbot.core import db
-from paperbot.core.index import SearchIndex
-from paperbot.core.search import search_papers
-from paperbot.core.textnorm import analyze
+from paperbot.core.search import SearchIndex, search_papers
+from paperbot.core.search.analysis import analyze
 
 BIN = Path(sys.executable).with_name("paperbot")
 NOW = datetime(2027, 1, 1, tzinfo=UTC)

@@ -25,8 +25,8 @@ from paperbot import scheduling
 from paperbot.adapters.console.platform import ConsolePlatform
 from paperbot.config import ConfigError, Settings
 from paperbot.core import db, jobs, metrics
-from paperbot.core.index import SearchIndex
 from paperbot.core.ports import ChatPlatform
+from paperbot.core.search import SearchIndex
 from paperbot.core.seed import seed_if_empty
 from paperbot.core.service import Paperbot
 

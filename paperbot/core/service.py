@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from paperbot.config import Settings
 from paperbot.core import channels, commands, delivery, digest, metrics, policy, schedule, search
 from paperbot.core.commands import Caller, Command, ParseError
-from paperbot.core.index import SearchIndex
 from paperbot.core.messages import ChannelRef, Digest, Page, Reply
 from paperbot.core.models import Channel
 from paperbot.core.ports import ChatPlatform
+from paperbot.core.search import SearchIndex
 
 log = logging.getLogger(__name__)
 

@@ -15,10 +15,9 @@ from sqlalchemy import create_engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from paperbot.core import db
-from paperbot.core.index import SearchIndex
 from paperbot.core.models import Paper
-from paperbot.core.search import parse_query
-from paperbot.core.textnorm import analyze, stop_stems
+from paperbot.core.search import SearchIndex, parse_query
+from paperbot.core.search.analysis import analyze, stop_stems
 
 SAMPLE = Path(__file__).parents[2] / "paperbot" / "data" / "sample_papers.jsonl"
 JUDGED = Path(__file__).parents[1] / "data" / "judged_queries.jsonl"
@@ -67,7 +66,7 @@ def bm25_baseline(index: SearchIndex, text: str, limit: int) -> list[int]:
     ]
     if not clauses:
         return []
-    hits, _ = index._run(tantivy.Query.boolean_query(clauses), limit=limit)
+    hits, _ = index.lexical().run(tantivy.Query.boolean_query(clauses), limit=limit)
     return [pid for pid, _ in hits]
 
 

@@ -11,14 +11,11 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
 
 import tantivy
 from tantivy import Query
 
-from paperbot.core.search import SearchQuery
-from paperbot.core.textnorm import (
-    SYNONYMS,
+from paperbot.core.search.analysis import (
     acronym_expansion,
     analyze_cached,
     analyze_name,
@@ -27,99 +24,18 @@ from paperbot.core.textnorm import (
     split_compound,
     stop_stems,
 )
+from paperbot.core.search.expr import Expr, Leaf, Node, leaf_query, max_of, scale, sum_of
+from paperbot.core.search.grammar import SearchQuery
+from paperbot.core.search.lexicon import SYNONYMS
+from paperbot.core.search.schema import day_number
+from paperbot.core.search.typos import closest_term
 
 FIELD_BOOSTS = {"title": 3.0, "keywords": 2.0, "abstract": 1.0}
 ALT_WEIGHT = 0.9
 SYNONYM_WEIGHT = 0.3
 COVERAGE = (0.5, 0.25)
-TIE = 0.1
 PROXIMITY = {"title": (1.5, 1), "abstract": (0.5, 2)}
 _S, _M, _N = tantivy.Occur.Should, tantivy.Occur.Must, tantivy.Occur.MustNot
-Scores = dict[int, float]
-
-
-# --- the rerank expression: sums, maxima and scalings of leaf scores ----------------------
-@dataclass(frozen=True)
-class Leaf:
-    field: str
-    stems: tuple[str, ...]
-    slop: int = 0
-
-
-@dataclass(frozen=True)
-class Node:
-    op: str  # "sum" | "max" | "scale" | "all" | "atleast"
-    parts: tuple[Expr, ...]
-    k: float = 1.0
-
-
-Expr = Leaf | Node
-
-
-def evaluate(expr: Expr, leaves: dict[Leaf, Scores]) -> Scores:
-    """Score every candidate doc for an expression, from each leaf's per-doc scores."""
-    if isinstance(expr, Leaf):
-        return leaves.get(expr, {})
-    parts = [evaluate(p, leaves) for p in expr.parts]
-    if expr.op == "scale":
-        return {d: s * expr.k for d, s in parts[0].items()}
-    out: Scores = {}
-    if expr.op == "max":
-        best: Scores = {}
-        for part in parts:
-            for d, s in part.items():
-                out[d] = out.get(d, 0.0) + s
-                best[d] = max(best.get(d, 0.0), s)
-        return {d: best[d] + TIE * (out[d] - best[d]) for d in out}
-    counts: dict[int, int] = {}
-    for part in parts:
-        for d, s in part.items():
-            out[d] = out.get(d, 0.0) + s
-            counts[d] = counts.get(d, 0) + 1
-    need = {"sum": 1, "all": len(parts), "atleast": int(expr.k)}[expr.op]
-    return {d: s for d, s in out.items() if counts[d] >= need}
-
-
-def leaves_of(expr: Expr) -> set[Leaf]:
-    if isinstance(expr, Leaf):
-        return {expr}
-    return set().union(*(leaves_of(p) for p in expr.parts))
-
-
-def leaf_query(schema: tantivy.Schema, leaf: Leaf) -> Query:
-    if len(leaf.stems) == 1:
-        return Query.term_query(schema, leaf.field, leaf.stems[0])
-    words: list[str | tuple[int, str]] = [*leaf.stems]
-    return Query.phrase_query(schema, leaf.field, words, leaf.slop)
-
-
-def _sum(parts: Sequence[Expr]) -> Expr:
-    return parts[0] if len(parts) == 1 else Node("sum", tuple(parts))
-
-
-def _max(parts: Sequence[Expr]) -> Expr:
-    return parts[0] if len(parts) == 1 else Node("max", tuple(parts))
-
-
-def _scale(part: Expr, k: float) -> Expr:
-    return Node("scale", (part,), k)
-
-
-def day_number(day: date) -> int:
-    return day.toordinal()
-
-
-def edit_distance(a: str, b: str, limit: int) -> int:
-    """Levenshtein distance, giving up (limit + 1) once it must exceed `limit`."""
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        if min(cur) > limit:
-            return limit + 1
-        prev = cur
-    return prev[-1]
 
 
 class QueryBuilder:
@@ -135,15 +51,15 @@ class QueryBuilder:
 
     def term(self, stem: str, weight: float = 1.0) -> Expr:
         self.terms[stem] = max(weight, self.terms.get(stem, 0.0))
-        return _sum([_scale(Leaf(f, (stem,)), b * weight) for f, b in FIELD_BOOSTS.items()])
+        return sum_of([scale(Leaf(f, (stem,)), b * weight) for f, b in FIELD_BOOSTS.items()])
 
     def phrase(self, stems: Sequence[str], weight: float = 1.0, slop: int = 0) -> Expr:
         if len(stems) == 1:
             return self.term(stems[0], weight)
         for stem in stems:
             self.terms[stem] = max(weight / 2, self.terms.get(stem, 0.0))
-        return _sum(
-            [_scale(Leaf(f, tuple(stems), slop), b * weight) for f, b in FIELD_BOOSTS.items()]
+        return sum_of(
+            [scale(Leaf(f, tuple(stems), slop), b * weight) for f, b in FIELD_BOOSTS.items()]
         )
 
     def known(self, stem: str) -> bool:
@@ -152,26 +68,8 @@ class QueryBuilder:
     def correct(self, stem: str) -> str | None:
         """The most frequent indexed term within edit distance 1-2 of a misspelt one."""
         if stem not in self._fixes:
-            self._fixes[stem] = self._correct(stem)
+            self._fixes[stem] = closest_term(self.searcher, stem, ("title", "abstract"))
         return self._fixes[stem]
-
-    def _correct(self, stem: str) -> str | None:
-        limit = 1 if len(stem) <= 5 else 2
-        best: tuple[int, int, str] | None = None
-        for prefix in dict.fromkeys((stem[:2], stem[:1])):
-            found: dict[str, int] = {}
-            for field in ("title", "abstract"):
-                for term, freq in self.searcher.terms_with_prefix(field, prefix, limit=20000):
-                    found[term] = found.get(term, 0) + freq
-            for term, freq in found.items():
-                if abs(len(term) - len(stem)) > limit:
-                    continue
-                dist = edit_distance(stem, term, limit)
-                if dist <= limit and (best is None or (dist, -freq) < best[:2]):
-                    best = (dist, -freq, term)
-            if best:
-                return best[2]
-        return None
 
     def unit(self, stem: str) -> Expr:
         """One query word: the term, or its acronym expansion/compound split/synonyms/fix."""
@@ -188,17 +86,17 @@ class QueryBuilder:
             if fixed:
                 alts.append(self.term(fixed, ALT_WEIGHT))
                 alts.extend(self.term(s, SYNONYM_WEIGHT) for s in SYNONYMS.get(fixed, ()))
-        return _max(alts)
+        return max_of(alts)
 
     def group(self, stems: Sequence[str], joined: str | None = None) -> Expr:
         """Stems of one hyphenated word: as a phrase, loosely, or written joined."""
-        parts = _sum([self.unit(s) for s in stems])
+        parts = sum_of([self.unit(s) for s in stems])
         if len(stems) == 1:
             return parts
-        alts = [self.phrase(stems, 1.0, slop=1), _scale(parts, 0.4)]
+        alts = [self.phrase(stems, 1.0, slop=1), scale(parts, 0.4)]
         if joined:
             alts.append(self.term(joined, len(stems) * 0.8))
-        return _max(alts)
+        return max_of(alts)
 
     def words(self, query: SearchQuery) -> tuple[list[Expr], list[str]]:
         """One expression per word (or acronym expansion), and the content stems in order."""
@@ -221,8 +119,8 @@ class QueryBuilder:
                 if tuple(flat[i : i + n]) == expansion and not covered & set(range(i, i + n)):
                     covered.update(range(i, i + n))
                     words = [s for s in expansion if s not in stop]
-                    spelled = _sum([self.unit(w) for w in words])
-                    out.append(_max([spelled, self.term(acronym, len(words))]))
+                    spelled = sum_of([self.unit(w) for w in words])
+                    out.append(max_of([spelled, self.term(acronym, len(words))]))
         pos = 0
         for stems, joined in groups:
             idx = range(pos, pos + len(stems))
@@ -238,17 +136,17 @@ class QueryBuilder:
         words, content = self.words(query)
         parts: list[Expr] = list(words)
         if len(words) >= 2:
-            parts.append(_scale(Node("all", tuple(words)), COVERAGE[0]))
+            parts.append(scale(Node("all", tuple(words)), COVERAGE[0]))
         if len(words) >= 3:
-            parts.append(_scale(Node("atleast", tuple(words), len(words) - 1), COVERAGE[1]))
+            parts.append(scale(Node("atleast", tuple(words), len(words) - 1), COVERAGE[1]))
         self.phrases = [self.phrase(stems) for p in query.phrases if (stems := analyze_cached(p))]
         parts.extend(self.phrases)
         for a, b in list(itertools.pairwise(content))[:4]:
             if a != b:
                 parts.extend(
-                    _scale(Leaf(f, (a, b), slop), boost) for f, (boost, slop) in PROXIMITY.items()
+                    scale(Leaf(f, (a, b), slop), boost) for f, (boost, slop) in PROXIMITY.items()
                 )
-        return _sum(parts) if parts else None
+        return sum_of(parts) if parts else None
 
     def any_field(self, stems: Sequence[str]) -> Query:
         """Stems (as a phrase if several) in any text field, unscored: for filters."""
@@ -328,13 +226,4 @@ def build(schema: tantivy.Schema, searcher: tantivy.Searcher, query: SearchQuery
     return Built(first, expr, list(builder.terms), loose, every)
 
 
-__all__ = [
-    "FIELD_BOOSTS",
-    "Built",
-    "Leaf",
-    "build",
-    "day_number",
-    "evaluate",
-    "leaf_query",
-    "leaves_of",
-]
+__all__ = ["FIELD_BOOSTS", "Built", "QueryBuilder", "build"]

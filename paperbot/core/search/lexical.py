@@ -1,0 +1,206 @@
+"""Lexical queries on one tantivy searcher: first stage, phrase pools, leaf-by-leaf rerank, MLT."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import tantivy
+from tantivy import Query
+
+from paperbot.core.search.analysis import analyze_cached, fold_acronym_plurals
+from paperbot.core.search.expr import Expr, Leaf, evaluate, leaf_query, leaves_of
+from paperbot.core.search.grammar import SearchQuery
+from paperbot.core.search.hits import SearchHits
+from paperbot.core.search.querybuild import build
+
+# Counting every match defeats block-max WAND, so only count on small indexes.
+COUNT_UP_TO = 200_000
+MIN_CANDIDATES, MAX_CANDIDATES, PHRASE_POOL, PHRASE_POOL_DEEP = 60, 1000, 300, 1000
+# Above this many abstracts holding a phrase's rarest word, matching it everywhere costs
+# tens of ms at 1M papers (positions read in each), so it is checked on candidates only.
+EXHAUSTIVE_PHRASE_DF = 150_000
+_M, _S = tantivy.Occur.Must, tantivy.Occur.Should
+
+
+class Lexical:
+    """The lexical engine over one searcher (one consistent view of the index)."""
+
+    def __init__(self, schema: tantivy.Schema, searcher: tantivy.Searcher) -> None:
+        self.schema = schema
+        self.searcher = searcher
+
+    def run(
+        self,
+        query: Query,
+        *,
+        limit: int,
+        offset: int = 0,
+        by_day: bool = False,
+        count: bool = False,
+    ) -> tuple[list[tuple[int, float]], int]:
+        """One tantivy query: (paper id, score) hits, and the match count if asked."""
+        kwargs: dict[str, Any] = {"order_by_field": "day"} if by_day else {}
+        result = self.searcher.search(query, limit, count=count, offset=offset, **kwargs)
+        addresses = [addr for _, addr in result.hits]
+        ids = self.searcher.fast_field_values("id", addresses) if addresses else []
+        hits = [
+            (int(pid), 0.0 if by_day else float(score))
+            for (score, _), pid in zip(result.hits, ids, strict=True)
+            if pid is not None
+        ]
+        total = int(getattr(result, "count", None) or 0) if count else 0
+        return hits, total
+
+    def search(self, query: SearchQuery, *, limit: int, offset: int = 0) -> SearchHits:
+        """Ranked paper ids for a parsed query: first stage, then rerank of its candidates."""
+        searcher = self.searcher
+        if query.is_empty or limit <= 0:
+            return SearchHits((), 0)
+        built = build(self.schema, searcher, query)
+        count = searcher.num_docs <= COUNT_UP_TO
+        if built.rerank is None:
+            hits, total = self.run(
+                built.first, limit=limit, offset=offset, by_day=True, count=count
+            )
+            return SearchHits(tuple(hits), total if count else offset + len(hits))
+        depth = min(MAX_CANDIDATES, max(MIN_CANDIDATES, 3 * (offset + limit)))
+        ranked: list[tuple[int, float]] | None = None
+        total = 0
+        if built.loose is not None and built.phrases is not None and not count:
+            ranked = self._phrase_pools(
+                query, built.loose, built.phrases, built.rerank, offset + limit
+            )
+        if ranked is None:
+            addresses, ids, total = self._stage(built.first, depth, count)
+            ranked = self._order(built.rerank, addresses, ids)
+        page = tuple(ranked[offset : offset + limit])
+        if not count:
+            total = offset + len(page)
+            if not (query.authors or query.categories or query.since or query.phrases):
+                total = max([total] + [searcher.doc_freq("abstract", t) for t in built.terms])
+        return SearchHits(page, total)
+
+    def _phrase_pools(
+        self,
+        query: SearchQuery,
+        loose: Query,
+        phrases: tuple[tuple[Query, ...], ...],
+        rerank: Expr,
+        wanted: int,
+    ) -> list[tuple[int, float]] | None:
+        """Phrase matches among the loose query's best papers; None: go exhaustive.
+
+        Matching a phrase everywhere costs a position check in every paper holding all its
+        words, so when each phrase has a word in few abstracts the exhaustive pass is cheap;
+        phrases of very common words only look among the best PHRASE_POOL_DEEP papers.
+        """
+        cost = min(
+            (
+                min((self.searcher.doc_freq("abstract", s) for s in stems), default=0)
+                for p in query.phrases
+                if (stems := analyze_cached(p))
+            ),
+            default=0,
+        )
+        cheap = cost <= EXHAUSTIVE_PHRASE_DF
+        kept: list[tuple[tantivy.DocAddress, int]] = []
+        for pool in (PHRASE_POOL,) if cheap else (PHRASE_POOL, PHRASE_POOL_DEEP):
+            addresses, ids, _ = self._stage(loose, pool, False)
+            having = set(ids)
+            for per_field in phrases:
+                having &= set().union(*(self._matching(q, ids) for q in per_field))
+            kept = [(a, pid) for a, pid in zip(addresses, ids, strict=True) if pid in having]
+            if len(kept) > wanted or len(addresses) < pool:
+                break
+        else:
+            if cheap:
+                return None
+        return self._order(rerank, [a for a, _ in kept], [pid for _, pid in kept])
+
+    def only(self, ids: Sequence[int]) -> Query:
+        """Unscored "one of these papers": a union of id terms, which (unlike a term set
+        query, which builds a bitset per segment) costs only a seek per id."""
+        terms = [(_S, Query.term_query(self.schema, "id", pid)) for pid in ids]
+        return Query.const_score_query(Query.boolean_query(terms), 0.0)
+
+    def _matching(self, query: Query, ids: list[int]) -> set[int]:
+        """Which of these papers match a query."""
+        if not ids:
+            return set()
+        found = self.searcher.search(
+            Query.boolean_query([(_M, self.only(ids)), (_M, query)]), len(ids), count=False
+        ).hits
+        return {int(p or 0) for p in self.searcher.fast_field_values("id", [a for _, a in found])}
+
+    def _stage(
+        self, first: Query, depth: int, count: bool
+    ) -> tuple[list[tantivy.DocAddress], list[int], int]:
+        """The first stage's best `depth` papers: addresses, ids, and the match count."""
+        result = self.searcher.search(first, depth, count=count)
+        addresses = [addr for _, addr in result.hits]
+        ids = (
+            [int(p or 0) for p in self.searcher.fast_field_values("id", addresses)]
+            if addresses
+            else []
+        )
+        return addresses, ids, int(getattr(result, "count", None) or 0)
+
+    def _order(
+        self, expr: Expr, addresses: list[tantivy.DocAddress], ids: list[int]
+    ) -> list[tuple[int, float]]:
+        """Candidates reordered by the rerank expression (ties keep first-stage order)."""
+        if not addresses:
+            return []
+        scores = self._rerank(expr, addresses, ids)
+        order = sorted(range(len(ids)), key=lambda i: (-scores.get(ids[i], 0.0), i))
+        return [(ids[i], scores.get(ids[i], 0.0)) for i in order]
+
+    def _rerank(
+        self, expr: Expr, addresses: list[tantivy.DocAddress], ids: list[int]
+    ) -> dict[int, float]:
+        """Score candidates leaf by leaf (a term or phrase in one field, each a cheap seek)."""
+        by_address = {(a.segment_ord, a.doc): pid for a, pid in zip(addresses, ids, strict=True)}
+        only = self.only(ids)
+        leaves: dict[Leaf, dict[int, float]] = {}
+        for leaf in leaves_of(expr):
+            if any(self.searcher.doc_freq(leaf.field, s) == 0 for s in set(leaf.stems)):
+                continue
+            query = Query.boolean_query([(_M, only), (_M, leaf_query(self.schema, leaf))])
+            found = self.searcher.search(query, len(ids), count=False).hits
+            leaves[leaf] = {by_address[(a.segment_ord, a.doc)]: float(score) for score, a in found}
+        return evaluate(expr, leaves)
+
+    def more_like_this(
+        self, paper_id: int, *, limit: int, text: dict[str, str] | None = None
+    ) -> list[tuple[int, float]]:
+        """Papers similar to one paper (from its text if given, else its stored title)."""
+        searcher = self.searcher
+        if text is None:
+            found = searcher.search(Query.term_query(self.schema, "id", paper_id), 1).hits
+            if not found:
+                return []
+            text = {"title": str(searcher.doc(found[0][1]).get_first("title") or "")}
+        fields = {k: [fold_acronym_plurals(v)] for k, v in text.items() if v.strip()}
+        if not fields:
+            return []
+        mlt = Query.more_like_this_document_fields_query(
+            self.schema,
+            fields,
+            min_doc_frequency=1,
+            max_doc_frequency=max(10, searcher.num_docs // 5),
+            min_term_frequency=1,
+            max_query_terms=30,
+            min_word_length=3,
+        )
+        query = Query.boolean_query(
+            [
+                (tantivy.Occur.Should, mlt),
+                (tantivy.Occur.MustNot, Query.term_query(self.schema, "id", paper_id)),
+            ]
+        )
+        hits, _ = self.run(query, limit=limit)
+        return hits
+
+
+__all__ = ["COUNT_UP_TO", "Lexical"]
