@@ -16,11 +16,21 @@ NAME_TOKENIZER = "paperbot_name"
 _ACRONYM_PLURAL = re.compile(r"\b([A-Z][A-Za-z0-9]*[A-Z][0-9]*)s\b")
 # Every acronym plural ends like this; a quick scan for it skips most texts (indexing speed).
 _PLURAL_END = re.compile(r"[A-Z][0-9]*s\b")
+# An apostrophe and the clitic after it; "n't" keeps its "n" ("don't" -> "don").
+_CLITIC = re.compile(r"(?<=\w)['\u2019](?:s|re|ve|ll|d|m|t)?\b", re.IGNORECASE)
 
 
 def fold_acronym_plurals(text: str) -> str:
     """Turn "LLMs" into "LLM" so plural and singular acronyms share one index term."""
     return _ACRONYM_PLURAL.sub(r"\1", text) if _PLURAL_END.search(text) else text
+
+
+def fold(text: str) -> str:
+    """What the tokenizer sees: clitics dropped ("what's" -> "what", "Bird's" -> "Bird", so no
+    stray "s" term matches every possessive) and acronym plurals folded."""
+    if "'" in text or "\u2019" in text:
+        text = _CLITIC.sub("", text).replace("\u2019", "'")
+    return fold_acronym_plurals(text)
 
 
 def _build_text_analyzer() -> TextAnalyzer:
@@ -58,7 +68,7 @@ def name_analyzer() -> TextAnalyzer:
 
 def analyze(text: str) -> list[str]:
     """Index terms of some text, exactly as the index produces them."""
-    return list(text_analyzer().analyze(fold_acronym_plurals(text)))
+    return list(text_analyzer().analyze(fold(text)))
 
 
 def analyze_name(text: str) -> list[str]:
@@ -121,6 +131,7 @@ __all__ = [
     "analyze",
     "analyze_name",
     "expansion_index",
+    "fold",
     "fold_acronym_plurals",
     "name_analyzer",
     "query_stems",

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import tantivy
 from tantivy import Query
 
-from paperbot.core.search.analysis import analyze_cached, fold_acronym_plurals
-from paperbot.core.search.expr import Expr, Leaf, evaluate, leaf_query, leaves_of
+from paperbot.core.search.analysis import analyze_cached, fold
+from paperbot.core.search.expr import Expr, Leaf, Scores, evaluate, leaf_query, leaves_of
 from paperbot.core.search.grammar import SearchQuery
 from paperbot.core.search.hits import SearchHits
-from paperbot.core.search.querybuild import build
+from paperbot.core.search.querybuild import Built, build
 
 # Counting every match defeats block-max WAND, so only count on small indexes.
 COUNT_UP_TO = 200_000
@@ -21,6 +22,29 @@ MIN_CANDIDATES, MAX_CANDIDATES, PHRASE_POOL, PHRASE_POOL_DEEP = 60, 1000, 300, 1
 # tens of ms at 1M papers (positions read in each), so it is checked on candidates only.
 EXHAUSTIVE_PHRASE_DF = 150_000
 _M, _S = tantivy.Occur.Must, tantivy.Occur.Should
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """A lexical ranking: candidates best first, their word coverage (0..1), a match count."""
+
+    built: Built | None
+    hits: list[tuple[int, float]]
+    coverage: dict[int, float]
+    total: int
+
+
+def coverage_of(units: Sequence[tuple[Expr, float]], leaves: dict[Leaf, Scores]) -> Scores:
+    """Per paper, the idf-weighted share of the query's words it matches (in any form)."""
+    weight = sum(w for _, w in units)
+    if not weight:
+        return {}
+    out: Scores = {}
+    for expr, w in units:
+        for pid, score in evaluate(expr, leaves).items():
+            if score > 0:
+                out[pid] = out.get(pid, 0.0) + w / weight
+    return out
 
 
 class Lexical:
@@ -54,41 +78,59 @@ class Lexical:
 
     def search(self, query: SearchQuery, *, limit: int, offset: int = 0) -> SearchHits:
         """Ranked paper ids for a parsed query: first stage, then rerank of its candidates."""
+        found = self.ranked(query, limit=limit, offset=offset)
+        return SearchHits(tuple(found.hits[offset : offset + limit]), found.total)
+
+    def ranked(self, query: SearchQuery, *, limit: int, offset: int = 0) -> Ranked:
+        """Every reranked candidate in rank order (at least offset + limit when there are
+        that many), with each one's coverage of the query's words, and the match count."""
         searcher = self.searcher
         if query.is_empty or limit <= 0:
-            return SearchHits((), 0)
+            return Ranked(None, [], {}, 0)
         built = build(self.schema, searcher, query)
         count = searcher.num_docs <= COUNT_UP_TO
         if built.rerank is None:
-            hits, total = self.run(
-                built.first, limit=limit, offset=offset, by_day=True, count=count
-            )
-            return SearchHits(tuple(hits), total if count else offset + len(hits))
+            hits, total = self.run(built.first, limit=offset + limit, by_day=True, count=count)
+            return Ranked(built, hits, {}, total if count else len(hits))
         depth = min(MAX_CANDIDATES, max(MIN_CANDIDATES, 3 * (offset + limit)))
-        ranked: list[tuple[int, float]] | None = None
+        scored: tuple[list[tuple[int, float]], dict[int, float]] | None = None
         total = 0
         if built.loose is not None and built.phrases is not None and not count:
-            ranked = self._phrase_pools(
-                query, built.loose, built.phrases, built.rerank, offset + limit
-            )
-        if ranked is None:
+            scored = self._phrase_pools(query, built, offset + limit)
+        if scored is None:
             addresses, ids, total = self._stage(built.first, depth, count)
-            ranked = self._order(built.rerank, addresses, ids)
-        page = tuple(ranked[offset : offset + limit])
+            scored = self._order(built, addresses, ids)
+        ranked, coverage = scored
         if not count:
-            total = offset + len(page)
+            total = min(offset + limit, len(ranked))
             if not (query.authors or query.categories or query.since or query.phrases):
                 total = max([total] + [searcher.doc_freq("abstract", t) for t in built.terms])
-        return SearchHits(page, total)
+        return Ranked(built, ranked, coverage, total)
+
+    def rescore(
+        self, built: Built, ids: Sequence[int]
+    ) -> tuple[dict[int, float], dict[int, float]]:
+        """Lexical scores and coverage of papers found elsewhere; those failing the query's
+        filters, phrases or exclusions are left out."""
+        if not ids or built.rerank is None:
+            return {}, {}
+        found = self.searcher.search(
+            Query.boolean_query([(_M, self.only(ids)), (_M, built.constraint)]),
+            len(ids),
+            count=False,
+        ).hits
+        addresses = [a for _, a in found]
+        if not addresses:
+            return {}, {}
+        kept = [int(p or 0) for p in self.searcher.fast_field_values("id", addresses)]
+        leaves = self._leaves(built.rerank, addresses, kept)
+        scores = evaluate(built.rerank, leaves)
+        coverage = coverage_of(built.units, leaves)
+        return {pid: scores.get(pid, 0.0) for pid in kept}, coverage
 
     def _phrase_pools(
-        self,
-        query: SearchQuery,
-        loose: Query,
-        phrases: tuple[tuple[Query, ...], ...],
-        rerank: Expr,
-        wanted: int,
-    ) -> list[tuple[int, float]] | None:
+        self, query: SearchQuery, built: Built, wanted: int
+    ) -> tuple[list[tuple[int, float]], dict[int, float]] | None:
         """Phrase matches among the loose query's best papers; None: go exhaustive.
 
         Matching a phrase everywhere costs a position check in every paper holding all its
@@ -104,6 +146,8 @@ class Lexical:
             default=0,
         )
         cheap = cost <= EXHAUSTIVE_PHRASE_DF
+        assert built.loose is not None and built.phrases is not None
+        loose, phrases = built.loose, built.phrases
         kept: list[tuple[tantivy.DocAddress, int]] = []
         for pool in (PHRASE_POOL,) if cheap else (PHRASE_POOL, PHRASE_POOL_DEEP):
             addresses, ids, _ = self._stage(loose, pool, False)
@@ -116,7 +160,7 @@ class Lexical:
         else:
             if cheap:
                 return None
-        return self._order(rerank, [a for a, _ in kept], [pid for _, pid in kept])
+        return self._order(built, [a for a, _ in kept], [pid for _, pid in kept])
 
     def only(self, ids: Sequence[int]) -> Query:
         """Unscored "one of these papers": a union of id terms, which (unlike a term set
@@ -147,29 +191,32 @@ class Lexical:
         return addresses, ids, int(getattr(result, "count", None) or 0)
 
     def _order(
-        self, expr: Expr, addresses: list[tantivy.DocAddress], ids: list[int]
-    ) -> list[tuple[int, float]]:
-        """Candidates reordered by the rerank expression (ties keep first-stage order)."""
-        if not addresses:
-            return []
-        scores = self._rerank(expr, addresses, ids)
+        self, built: Built, addresses: list[tantivy.DocAddress], ids: list[int]
+    ) -> tuple[list[tuple[int, float]], dict[int, float]]:
+        """Candidates reordered by the rerank expression (ties keep first-stage order), and
+        their coverage of the query's words."""
+        if not addresses or built.rerank is None:
+            return [], {}
+        leaves = self._leaves(built.rerank, addresses, ids)
+        scores = evaluate(built.rerank, leaves)
         order = sorted(range(len(ids)), key=lambda i: (-scores.get(ids[i], 0.0), i))
-        return [(ids[i], scores.get(ids[i], 0.0)) for i in order]
+        ranked = [(ids[i], scores.get(ids[i], 0.0)) for i in order]
+        return ranked, coverage_of(built.units, leaves)
 
-    def _rerank(
+    def _leaves(
         self, expr: Expr, addresses: list[tantivy.DocAddress], ids: list[int]
-    ) -> dict[int, float]:
-        """Score candidates leaf by leaf (a term or phrase in one field, each a cheap seek)."""
+    ) -> dict[Leaf, Scores]:
+        """Each leaf's scores on the candidates (a term or phrase in one field, a cheap seek)."""
         by_address = {(a.segment_ord, a.doc): pid for a, pid in zip(addresses, ids, strict=True)}
         only = self.only(ids)
-        leaves: dict[Leaf, dict[int, float]] = {}
+        leaves: dict[Leaf, Scores] = {}
         for leaf in leaves_of(expr):
             if any(self.searcher.doc_freq(leaf.field, s) == 0 for s in set(leaf.stems)):
                 continue
             query = Query.boolean_query([(_M, only), (_M, leaf_query(self.schema, leaf))])
             found = self.searcher.search(query, len(ids), count=False).hits
             leaves[leaf] = {by_address[(a.segment_ord, a.doc)]: float(score) for score, a in found}
-        return evaluate(expr, leaves)
+        return leaves
 
     def more_like_this(
         self, paper_id: int, *, limit: int, text: dict[str, str] | None = None
@@ -181,7 +228,7 @@ class Lexical:
             if not found:
                 return []
             text = {"title": str(searcher.doc(found[0][1]).get_first("title") or "")}
-        fields = {k: [fold_acronym_plurals(v)] for k, v in text.items() if v.strip()}
+        fields = {k: [fold(v)] for k, v in text.items() if v.strip()}
         if not fields:
             return []
         mlt = Query.more_like_this_document_fields_query(
@@ -203,4 +250,4 @@ class Lexical:
         return hits
 
 
-__all__ = ["COUNT_UP_TO", "Lexical"]
+__all__ = ["COUNT_UP_TO", "Lexical", "Ranked", "coverage_of"]

@@ -9,6 +9,7 @@ because tantivy's unions cannot skip to a few candidates quickly.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -47,6 +48,8 @@ class QueryBuilder:
         # Every term the rerank uses, with its weight: the flat first-stage query.
         self.terms: dict[str, float] = {}
         self.phrases: list[Expr] = []
+        # One entry per query word: its expression and its weight (idf) for coverage.
+        self.units: list[tuple[Expr, float]] = []
         self._fixes: dict[str, str | None] = {}
 
     def term(self, stem: str, weight: float = 1.0) -> Expr:
@@ -65,6 +68,30 @@ class QueryBuilder:
     def known(self, stem: str) -> bool:
         return any(self.searcher.doc_freq(f, stem) for f in FIELD_BOOSTS)
 
+    def fixable(self, stem: str) -> bool:
+        """An unknown word long enough to be a typo of a known one."""
+        return len(stem) > 3 and not stem.isdigit() and not self.known(stem)
+
+    def idf(self, stems: Sequence[str]) -> float:
+        """How telling a query word is: idf of its rarest stem (a typo counts as its fix)."""
+        freqs = []
+        for stem in stems:
+            if self.fixable(stem):
+                stem = self.correct(stem) or stem
+            freqs.append(max(self.searcher.doc_freq(f, stem) for f in ("title", "abstract")))
+        return math.log(1 + (self.searcher.num_docs or 1) / max(1, min(freqs, default=0)))
+
+    def split_joined(self, stem: str) -> tuple[str, str] | None:
+        """ "pointcloud" -> ("point", "cloud"): an unknown word made of two indexed ones."""
+        best: tuple[int, tuple[str, str]] | None = None
+        for cut in range(3, len(stem) - 2):
+            left, right = analyze_cached(stem[:cut]), analyze_cached(stem[cut:])
+            if len(left) == len(right) == 1 and self.known(left[0]) and self.known(right[0]):
+                freq = min(self.searcher.doc_freq("abstract", s) for s in (*left, *right))
+                if best is None or freq > best[0]:
+                    best = (freq, (left[0], right[0]))
+        return best[1] if best else None
+
     def correct(self, stem: str) -> str | None:
         """The most frequent indexed term within edit distance 1-2 of a misspelt one."""
         if stem not in self._fixes:
@@ -81,11 +108,14 @@ class QueryBuilder:
         if compound:
             alts.append(self.phrase(compound, ALT_WEIGHT))
         alts.extend(self.term(s, SYNONYM_WEIGHT) for s in SYNONYMS.get(stem, ()) if s != stem)
-        if len(stem) > 3 and not stem.isdigit() and not self.known(stem):
+        if self.fixable(stem):
             fixed = self.correct(stem)
             if fixed:
                 alts.append(self.term(fixed, ALT_WEIGHT))
                 alts.extend(self.term(s, SYNONYM_WEIGHT) for s in SYNONYMS.get(fixed, ()))
+            joined = None if compound else self.split_joined(stem)
+            if joined:
+                alts.append(self.phrase(joined, ALT_WEIGHT, slop=1))
         return max_of(alts)
 
     def group(self, stems: Sequence[str], joined: str | None = None) -> Expr:
@@ -121,6 +151,7 @@ class QueryBuilder:
                     words = [s for s in expansion if s not in stop]
                     spelled = sum_of([self.unit(w) for w in words])
                     out.append(max_of([spelled, self.term(acronym, len(words))]))
+                    self.units.append((out[-1], self.idf([acronym])))
         pos = 0
         for stems, joined in groups:
             idx = range(pos, pos + len(stems))
@@ -129,6 +160,7 @@ class QueryBuilder:
             keep = [s for s in keep if s in content]
             if keep:
                 out.append(self.group(keep, joined if len(keep) == len(stems) else None))
+                self.units.append((out[-1], self.idf(keep)))
         return out, content
 
     def rerank(self, query: SearchQuery) -> Expr | None:
@@ -173,6 +205,22 @@ class QueryBuilder:
             )
         return [Query.const_score_query(q, 0.0) for q in out]
 
+    def constraint(self, query: SearchQuery) -> Query:
+        """What every result must satisfy (filters, phrases, exclusions), unscored: applied
+        to papers found by other means (the dense side)."""
+        clauses: list[tuple[tantivy.Occur, Query]] = [(_M, f) for f in self.filters(query)]
+        for phrase in query.phrases:
+            stems = analyze_cached(phrase)
+            if stems:
+                clauses.append((_M, self.any_field(stems)))
+        for text in (*query.excluded_terms, *query.excluded_phrases):
+            stems = analyze_cached(text)
+            if stems:
+                clauses.append((_N, self.any_field(stems)))
+        if not any(occur == _M for occur, _ in clauses):
+            clauses.append((_M, Query.all_query()))
+        return Query.const_score_query(Query.boolean_query(clauses), 0.0)
+
     def first_stage(self, query: SearchQuery, *, phrases: bool = True) -> Query:
         """Filters, user phrases and exclusions, plus a flat OR of every boosted term."""
         clauses: list[tuple[tantivy.Occur, Query]] = [(_M, f) for f in self.filters(query)]
@@ -204,6 +252,9 @@ class Built:
     first: Query
     rerank: Expr | None
     terms: list[str]
+    # Every result satisfies this; query words with their weights (for coverage).
+    constraint: Query
+    units: tuple[tuple[Expr, float], ...] = ()
     # With quoted phrases: the first stage without them (fast), and "has every phrase".
     loose: Query | None = None
     phrases: tuple[tuple[Query, ...], ...] | None = None
@@ -213,8 +264,10 @@ def build(schema: tantivy.Schema, searcher: tantivy.Searcher, query: SearchQuery
     builder = QueryBuilder(schema, searcher)
     expr = builder.rerank(query)  # first: it records the terms the first stage ORs
     first = builder.first_stage(query)
+    constraint = builder.constraint(query)
+    units = tuple(builder.units)
     if not builder.phrases:
-        return Built(first, expr, list(builder.terms))
+        return Built(first, expr, list(builder.terms), constraint, units)
     loose = builder.first_stage(query, phrases=False)
     # One query per phrase and field: a union of phrase queries would lead an intersection
     # with a few candidates and walk every paper.
@@ -223,7 +276,7 @@ def build(schema: tantivy.Schema, searcher: tantivy.Searcher, query: SearchQuery
         for p in query.phrases
         if (stems := analyze_cached(p))
     )
-    return Built(first, expr, list(builder.terms), loose, every)
+    return Built(first, expr, list(builder.terms), constraint, units, loose, every)
 
 
 __all__ = ["FIELD_BOOSTS", "Built", "QueryBuilder", "build"]

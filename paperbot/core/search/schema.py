@@ -10,10 +10,10 @@ import tantivy
 from tantivy import Document, SchemaBuilder
 
 from paperbot.core.models import Paper
-from paperbot.core.search.analysis import NAME_TOKENIZER, TEXT_TOKENIZER, fold_acronym_plurals
+from paperbot.core.search.analysis import NAME_TOKENIZER, TEXT_TOKENIZER, fold
 
 # Bump when the schema or the analysis changes: an index with another stamp is rebuilt.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 def build_schema() -> tantivy.Schema:
@@ -68,9 +68,9 @@ def document(row: Mapping[Any, Any]) -> Document:
     abstract = " ".join(filter(None, (row["abstract"], row["ai_summary"])))
     return Document(
         id=row["id"],
-        title=fold_acronym_plurals(row["title"] or ""),
-        keywords=fold_acronym_plurals(" ".join(row["ai_keywords"] or ())),
-        abstract=fold_acronym_plurals(abstract),
+        title=fold(row["title"] or ""),
+        keywords=fold(" ".join(row["ai_keywords"] or ())),
+        abstract=fold(abstract),
         authors=[a for a in (row["authors"] or ()) if a] or [""],
         cats=_categories(row["categories"] or ()) or [""],
         day=paper_day(row["announced"], row["published"], row.get("first_seen_at")),

@@ -10,17 +10,18 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 from typing import TextIO
 
 import tantivy
-from sqlalchemy import select, tuple_
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session, sessionmaker
 from tantivy import Index, IndexWriter
 
+from paperbot.config import SearchSettings
 from paperbot.core.models import Paper
 from paperbot.core.search.analysis import (
     NAME_TOKENIZER,
@@ -32,12 +33,28 @@ from paperbot.core.search.grammar import SearchQuery
 from paperbot.core.search.hits import SearchHits
 from paperbot.core.search.lexical import Lexical
 from paperbot.core.search.schema import COLUMNS, SCHEMA_VERSION, build_schema, document
-from paperbot.core.search.topics import TopicHits, TopicMatch, match_topics
+from paperbot.core.search.topics import TopicCache, TopicMatch, match_topics
+from paperbot.core.search.topicscore import TopicScorer
 
+DEFAULT_TOPIC_THRESHOLD = SearchSettings().topic_threshold
 STATE_FILE = "paperbot-index.json"
 WRITER_LOCK = "paperbot-writer.lock"
 BATCH = 5000
 _RELOAD_EVERY = 0.5
+
+
+Progress = Callable[[int, int | None], None]
+
+
+class _Report:
+    """Calls progress(done, total) if there is a progress callback."""
+
+    def __init__(self, progress: Progress | None, total: int | None) -> None:
+        self.progress, self.total = progress, total
+
+    def __call__(self, done: int) -> None:
+        if self.progress is not None:
+            self.progress(done, self.total)
 
 
 class SearchIndex:
@@ -56,7 +73,7 @@ class SearchIndex:
         self._lock_file: TextIO | None = None
         self._last_reload = 0.0
         self._generation: tuple[int, int] | None = None
-        self._topic_cache: dict[tuple[str, date, str], TopicHits] = {}
+        self._topic_cache: TopicCache = {}
         self._index = self._open()
 
     # --- opening -------------------------------------------------------------------------
@@ -167,8 +184,14 @@ class SearchIndex:
             fresh = seq == last_id == 0 and self._index.searcher().num_docs == 0
             return self._index_from(session_factory, writer, seq, last_id, fresh=fresh)
 
-    def rebuild(self, session_factory: sessionmaker[Session], *, wait_seconds: float = 30.0) -> int:
-        """Re-index every paper from SQL (the index is derived data)."""
+    def rebuild(
+        self,
+        session_factory: sessionmaker[Session],
+        *,
+        wait_seconds: float = 30.0,
+        progress: Progress | None = None,
+    ) -> int:
+        """Re-index every paper from SQL (the index is derived data); progress(done, total)."""
         with self._writing(wait_seconds) as writer:
             if writer is None:
                 raise RuntimeError(
@@ -177,7 +200,13 @@ class SearchIndex:
             writer.delete_all_documents()
             writer.commit()
             self._write_state(0, 0)
-            return self._index_from(session_factory, writer, 0, 0, fresh=True)
+            total = None
+            if progress is not None:
+                with session_factory() as session:
+                    total = session.scalar(select(func.count()).select_from(Paper))
+            return self._index_from(
+                session_factory, writer, 0, 0, fresh=True, report=_Report(progress, total)
+            )
 
     def _index_from(
         self,
@@ -187,6 +216,7 @@ class SearchIndex:
         last_id: int,
         *,
         fresh: bool = False,
+        report: _Report | None = None,
     ) -> int:
         done = 0
         while True:
@@ -207,6 +237,8 @@ class SearchIndex:
             seq, last_id = rows[-1].change_seq, rows[-1].id
             self._write_state(seq, last_id)
             done += len(rows)
+            if report is not None:
+                report(done)
         if done:
             self.reload()
         return done
@@ -225,9 +257,18 @@ class SearchIndex:
             self._generation = generation
             self._topic_cache.clear()
 
-    def _searcher(self) -> tantivy.Searcher:
+    def reload_if_stale(self) -> None:
+        """Reload when the last reload is older than half a second (cheap otherwise)."""
         if time.monotonic() - self._last_reload > _RELOAD_EVERY:
             self.reload()
+
+    @property
+    def generation(self) -> tuple[int, int] | None:
+        """Changes whenever a commit (of any process) changed the index."""
+        return self._generation
+
+    def _searcher(self) -> tantivy.Searcher:
+        self.reload_if_stale()
         return self._index.searcher()
 
     def lexical(self) -> Lexical:
@@ -255,16 +296,18 @@ class SearchIndex:
         since: date,
         now: datetime,
         limit_per_topic: int = 200,
+        threshold: float = DEFAULT_TOPIC_THRESHOLD,
     ) -> dict[int, TopicMatch]:
-        """Papers announced since a date matching any topic, with best relevance and topics."""
-        self._searcher()  # reloads (and drops cached topics) when the index changed
+        """Papers since a date whose lexical relevance to a topic clears the threshold."""
+        scorer = TopicScorer(self.lexical(), None, lambda _: None)  # reloads, drops stale
         return match_topics(
-            self,
+            scorer,
             topics,
             since=since,
             now=now,
             limit_per_topic=limit_per_topic,
             cache=self._topic_cache,
+            threshold=threshold,
         )
 
 

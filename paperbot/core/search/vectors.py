@@ -1,0 +1,319 @@
+"""The per-replica vector index: paper vectors from paper_embeddings, searched by cosine.
+
+Derived data, like the tantivy folder: one folder per embedding key holding append-only
+int8 files (a centroid per paper for nearest-neighbour search, its passages for scoring)
+and a state file naming how many rows are valid and the last database row read. Up to
+`exact_limit` papers the centroids are searched exactly with numpy; above it a usearch HNSW
+graph (int8) answers, saved beside them. One process writes (an flock); others read the
+files up to the state's counts and reload when it changes.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+import numpy as np
+from sqlalchemy.orm import Session, sessionmaker
+
+from paperbot.core.search import embeddings
+from paperbot.core.search.passages import SCALE, centroid
+
+VERSION = 1
+STATE, LOCK, GRAPH = "state.json", "writer.lock", "graph.usearch"
+BATCH = 5000
+_ENTRY = np.dtype([("paper", "<i8"), ("start", "<i8"), ("count", "<i4")])
+Progress = Callable[[int, int | None], None]
+
+
+def folder_for(base: Path, key: str) -> Path:
+    return base / key.replace(":", "-")
+
+
+class VectorIndex:
+    """Vectors of one embedding key. Entries are append-only: a re-embedded paper gets a new
+    entry and its old one is ignored."""
+
+    def __init__(self, path: Path, *, dim: int = 384, exact_limit: int = 50_000) -> None:
+        self.path = Path(path)
+        self.dim = dim
+        self.exact_limit = exact_limit
+        self._lock: TextIO | None = None
+        self._stamp: tuple[int, int] | None = None
+        self._state: dict[str, int] = {}
+        self._load()
+
+    # --- reading the folder -----------------------------------------------------------------
+    def _read_state(self) -> dict[str, int]:
+        try:
+            data = json.loads((self.path / STATE).read_text())
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) and data.get("version") == VERSION else {}
+
+    def _load(self) -> None:
+        """Map the files as the state file describes them, and index their entries."""
+        state = self._read_state()
+        self._state = state
+        self._map()
+        if len(self._entries) < int(state.get("entries", 0)):
+            self._state = {}  # files shorter than promised: start again
+            self._map()
+        self._latest: dict[int, int] = {}
+        for entry, paper in enumerate(self._entries["paper"].tolist()):
+            self._latest[paper] = entry
+        self._alive = np.zeros(len(self._entries), dtype=bool)
+        self._alive[list(self._latest.values())] = True
+        self._graph: Any = None
+        self._graph_built = 0
+        self._stamp = self._state_stamp()
+
+    def _map(self) -> None:
+        entries, passages = int(self._state.get("entries", 0)), int(self._state.get("passages", 0))
+        self._entries = self._array("entries.bin", _ENTRY, entries, ())
+        self._centroids = self._array("centroids.i8", np.int8, entries, (self.dim,))
+        self._passages = self._array("passages.i8", np.int8, passages, (self.dim,))
+        if len(self._centroids) < entries or len(self._passages) < passages:
+            self._entries = np.zeros(0, _ENTRY)
+        self._exact: np.ndarray | None = None
+
+    def _array(self, name: str, dtype: Any, rows: int, shape: tuple[int, ...]) -> np.ndarray:
+        path = self.path / name
+        if not rows or not path.exists():
+            return np.zeros((0, *shape), dtype=dtype)
+        size = int(np.prod(shape, dtype=np.int64)) if shape else 1
+        have = path.stat().st_size // (np.dtype(dtype).itemsize * size)
+        if have < rows:
+            return np.zeros((0, *shape), dtype=dtype)
+        return np.memmap(path, dtype=dtype, mode="r", shape=(rows, *shape))
+
+    def _state_stamp(self) -> tuple[int, int] | None:
+        try:
+            stat = (self.path / STATE).stat()
+        except OSError:
+            return None
+        return (stat.st_mtime_ns, stat.st_size)
+
+    def refresh(self) -> None:
+        """See what the writing process added (cheap when nothing changed)."""
+        if self._state_stamp() != self._stamp:
+            self._load()
+
+    @property
+    def watermark(self) -> int:
+        return int(self._state.get("row", 0))
+
+    def __len__(self) -> int:
+        return len(self._latest)
+
+    def __contains__(self, paper_id: object) -> bool:
+        return paper_id in self._latest
+
+    # --- writing ----------------------------------------------------------------------------
+    def _take_lock(self) -> bool:
+        if self._lock is None:
+            self.path.mkdir(parents=True, exist_ok=True)
+            handle = (self.path / LOCK).open("a")
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                handle.close()
+                return False
+            self._lock = handle
+        return True
+
+    def close(self) -> None:
+        if self._lock is not None:
+            handle, self._lock = self._lock, None
+            handle.close()
+
+    def catch_up(
+        self, session_factory: sessionmaker[Session], key: str, *, progress: Progress | None = None
+    ) -> int:
+        """Append rows written since the last one read; 0 if another process writes."""
+        self.refresh()
+        if not self._take_lock():
+            return 0
+        self.refresh()
+        done = 0
+        while True:
+            with session_factory() as session:
+                rows = embeddings.rows_after(session, key, self.watermark, BATCH)
+            if not rows:
+                break
+            self._append(rows)
+            done += len(rows)
+            if progress is not None:
+                progress(done, None)
+        if done:
+            self._save_graph()
+        return done
+
+    def rebuild(
+        self, session_factory: sessionmaker[Session], key: str, *, progress: Progress | None = None
+    ) -> int:
+        """Start the folder again from the database rows."""
+        if not self._take_lock():
+            raise RuntimeError("The vector index is in use by another paperbot process.")
+        for name in os.listdir(self.path):
+            if name != LOCK:
+                target = self.path / name
+                shutil.rmtree(target) if target.is_dir() else target.unlink()
+        self._load()
+        return self.catch_up(session_factory, key, progress=progress)
+
+    def _append(self, rows: Sequence[tuple[int, int, np.ndarray]]) -> None:
+        first = len(self._entries)
+        entries = np.zeros(len(rows), _ENTRY)
+        start = int(self._state.get("passages", 0))
+        blocks, cents = [], []
+        for i, (_, paper, vectors) in enumerate(rows):
+            entries[i] = (paper, start, len(vectors))
+            start += len(vectors)
+            blocks.append(vectors)
+            cents.append(centroid(vectors))
+        for name, data in (
+            ("entries.bin", entries),
+            ("centroids.i8", np.stack(cents)),
+            ("passages.i8", np.concatenate(blocks)),
+        ):
+            with (self.path / name).open("ab") as handle:
+                handle.write(np.ascontiguousarray(data).tobytes())
+        self._state = {
+            "version": VERSION,
+            "entries": first + len(rows),
+            "passages": start,
+            "row": rows[-1][0],
+            "graph": int(self._state.get("graph", 0)),
+        }
+        self._write_state(self._state)
+        self._map()
+        self._alive = np.concatenate([self._alive, np.ones(len(rows), dtype=bool)])
+        for offset, (_, paper, _) in enumerate(rows):
+            old = self._latest.get(paper)
+            if old is not None:
+                self._alive[old] = False
+                if self._graph is not None and old < self._graph_built:
+                    self._graph.remove(old)
+            self._latest[paper] = first + offset
+        self._stamp = self._state_stamp()
+
+    def _write_state(self, state: dict[str, int]) -> None:
+        tmp = self.path / (STATE + ".tmp")
+        tmp.write_text(json.dumps(state))
+        os.replace(tmp, self.path / STATE)
+
+    # --- searching --------------------------------------------------------------------------
+    def nearest(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """The k papers whose centroid is closest to a unit query vector: (paper id, cosine)."""
+        if not self._latest or k <= 0:
+            return []
+        if len(self._entries) <= self.exact_limit:
+            return self._exact_nearest(query, k)
+        return self._graph_nearest(query, k)
+
+    def _exact_nearest(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
+        if self._exact is None:
+            self._exact = np.asarray(self._centroids, dtype=np.float32) / SCALE
+        scores = self._exact @ query.astype(np.float32)
+        scores[~self._alive] = -2.0
+        k = min(k, len(self._latest))
+        best = np.argpartition(-scores, k - 1)[:k]
+        best = best[np.argsort(-scores[best])]
+        papers = self._entries["paper"]
+        return [(int(papers[i]), float(scores[i])) for i in best]
+
+    def _graph_nearest(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
+        graph = self._ensure_graph()
+        found = graph.search(query.astype(np.float32), k + 16)
+        papers = self._entries["paper"]
+        out = []
+        for key, distance in zip(found.keys.tolist(), found.distances.tolist(), strict=True):
+            if 0 <= key < len(self._alive) and self._alive[key]:
+                out.append((int(papers[key]), 1.0 - float(distance)))
+        return out[:k]
+
+    def _ensure_graph(self) -> Any:
+        """The HNSW graph of live centroids: loaded from its file, extended with newer entries."""
+        from usearch.index import Index
+
+        if self._graph is None:
+            graph = Index(ndim=self.dim, metric="cos", dtype="i8", connectivity=16)
+            built, path = int(self._state.get("graph", 0)), self.path / GRAPH
+            if built and path.exists() and built <= len(self._entries):
+                try:
+                    graph.load(str(path))
+                except (RuntimeError, ValueError):
+                    graph, built = Index(ndim=self.dim, metric="cos", dtype="i8"), 0
+            else:
+                built = 0
+            for key in np.nonzero(~self._alive[:built])[0].tolist():
+                if graph.contains(key):
+                    graph.remove(key)  # replaced after the graph was saved
+            self._graph, self._graph_built = graph, built
+        self._extend_graph()
+        return self._graph
+
+    def _extend_graph(self) -> None:
+        start, stop = self._graph_built, len(self._entries)
+        if start >= stop:
+            return
+        keys = np.arange(start, stop, dtype=np.uint64)
+        alive = self._alive[start:stop]
+        if alive.any():
+            vectors = np.asarray(self._centroids[start:stop], dtype=np.float32) / SCALE
+            self._graph.add(keys[alive], vectors[alive], threads=2)
+        self._graph_built = stop
+
+    def _save_graph(self) -> None:
+        if len(self._entries) <= self.exact_limit:
+            return
+        self._ensure_graph()
+        tmp = self.path / (GRAPH + ".tmp")
+        self._graph.save(str(tmp))
+        os.replace(tmp, self.path / GRAPH)
+        self._state = {**self._state, "graph": self._graph_built}
+        self._write_state(self._state)
+        self._stamp = self._state_stamp()
+
+    def centroid_scores(self, query: np.ndarray, paper_ids: Iterable[int]) -> dict[int, float]:
+        """Each paper's centroid cosine with a unit query vector (papers without vectors are
+        left out): a quick first look at many papers."""
+        wanted = [(pid, self._latest[pid]) for pid in paper_ids if pid in self._latest]
+        if not wanted:
+            return {}
+        rows = np.fromiter((e for _, e in wanted), dtype=np.int64, count=len(wanted))
+        sims = (np.asarray(self._centroids[rows], dtype=np.float32) @ query) / SCALE
+        return {pid: float(s) for (pid, _), s in zip(wanted, sims.tolist(), strict=True)}
+
+    def passages_of(self, paper_id: int) -> np.ndarray | None:
+        """A paper's passage vectors (int8), None if it has none here."""
+        entry = self._latest.get(paper_id)
+        if entry is None:
+            return None
+        _, start, count = self._entries[entry]
+        return np.asarray(self._passages[int(start) : int(start) + int(count)])
+
+    def scores(self, query: np.ndarray, paper_ids: Iterable[int]) -> dict[int, float]:
+        """Each paper's best passage cosine with a unit query vector (papers without vectors
+        are left out)."""
+        wanted = [(pid, self._latest[pid]) for pid in paper_ids if pid in self._latest]
+        if not wanted:
+            return {}
+        spans = [self._entries[e] for _, e in wanted]
+        rows = np.concatenate([np.arange(int(s), int(s) + int(c)) for _, s, c in spans])
+        sims = (np.asarray(self._passages[rows], dtype=np.float32) @ query) / SCALE
+        out: dict[int, float] = {}
+        at = 0
+        for (pid, _), (_, _, count) in zip(wanted, spans, strict=True):
+            out[pid] = float(sims[at : at + int(count)].max())
+            at += int(count)
+        return out
+
+
+__all__ = ["VectorIndex", "folder_for"]
