@@ -27,6 +27,7 @@ from paperbot.config import ConfigError, Settings
 from paperbot.core import db, jobs, metrics
 from paperbot.core.ports import ChatPlatform
 from paperbot.core.search import SearchIndex
+from paperbot.core.search.hybrid import HybridSearch
 from paperbot.core.seed import seed_if_empty
 from paperbot.core.service import Paperbot
 
@@ -49,7 +50,7 @@ class Core:
     settings: Settings
     engine: Engine
     session_factory: sessionmaker[Session]
-    index: SearchIndex
+    index: HybridSearch
     service: Paperbot
     adapters: list[Adapter] = field(default_factory=list)
 
@@ -79,12 +80,16 @@ def build_core(
     db.upgrade(engine)
     session_factory = db.make_session_factory(engine)
     metrics.watch_sources(session_factory)
-    index = SearchIndex(settings.resolved_index_dir(), keep_writer=long_running)
+    lexical = SearchIndex(settings.resolved_index_dir(), keep_writer=long_running)
+    index = HybridSearch(lexical, settings.search)
+    added = 0
     if seed and settings.seed_sample_data:
         added = seed_if_empty(session_factory, now=now)
         if added:
             log.info("seeded an empty store with %d bundled sample papers", added)
     index.catch_up(session_factory)
+    if added:
+        index.backfill(session_factory)  # the sample papers' shipped vectors: no model run
     service = Paperbot(settings, session_factory, index, worker_id=worker_id(settings))
     service.platforms["console"] = ConsolePlatform(out=out, transcript=settings.console.transcript)
     return Core(settings, engine, session_factory, index, service)
@@ -126,9 +131,20 @@ def build_scheduler(core: Core) -> Any:
         name for name in ("hf", "arxiv") if getattr(settings, name).enabled
     ]
 
+    def embed() -> object:
+        return core.index.backfill(
+            core.session_factory, budget_seconds=settings.search.backfill_seconds
+        )
+
     def ingest_tick(source: Literal["hf", "arxiv"]) -> Callable[[datetime], object]:
         return lambda now: jobs.ingest_job(
-            core.session_factory, settings, core.index, source, now=now, holder=service.worker_id
+            core.session_factory,
+            settings,
+            core.index,
+            source,
+            now=now,
+            holder=service.worker_id,
+            after=embed,
         )
 
     def deliver_tick(now: datetime) -> object:

@@ -15,7 +15,7 @@ from paperbot.core.commands import Caller, Command, ParseError
 from paperbot.core.messages import ChannelRef, Digest, Page, Reply
 from paperbot.core.models import Channel
 from paperbot.core.ports import ChatPlatform
-from paperbot.core.search import SearchIndex
+from paperbot.core.search.hybrid import HybridSearch
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ class Paperbot:
 
     settings: Settings
     session_factory: sessionmaker[Session]
-    index: SearchIndex
+    index: HybridSearch
     platforms: dict[str, ChatPlatform] = field(default_factory=dict)
     worker_id: str = "paperbot"
     # Shared topic matches and signals for one `now`: a delivery pass builds many digests.

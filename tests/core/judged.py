@@ -118,7 +118,9 @@ def fts5(sample: Sample) -> Ranker:
     conn.execute("create virtual table f using fts5(title, abstract, tokenize='porter unicode61')")
     with sample.factory() as session:
         for p in session.query(Paper).all():
-            conn.execute("insert into f(rowid, title, abstract) values (?,?,?)", (p.id, p.title, p.abstract))
+            conn.execute(
+                "insert into f(rowid, title, abstract) values (?,?,?)", (p.id, p.title, p.abstract)
+            )
 
     def rank(text: str) -> list[int]:
         words = re.findall(r"\w+", text.lower())

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from paperbot.core.search import embeddings
-from paperbot.core.search.model import SentenceModel
+from paperbot.core.search.model import ModelUnavailable, SentenceModel
 from paperbot.core.search.passages import passages, quantize
 from paperbot.core.search.precomputed import sample_vectors
 
@@ -66,12 +66,25 @@ def backfill(
         items = []
         for paper in todo:
             vectors = shipped.get(paper.text_sha)
+            if deadline is not None and vectors is None and time.monotonic() >= deadline:
+                break
             if vectors is None:
-                vectors = quantize(model.encode(passages(paper.title, paper.abstract), batch=batch))
+                try:
+                    vectors = quantize(
+                        model.encode(passages(paper.title, paper.abstract), batch=batch)
+                    )
+                except ModelUnavailable:
+                    break  # logged once by the model; papers stay lexical
                 made += 1
             else:
                 reused += 1
             items.append((paper, vectors))
+            if progress is not None:
+                progress(made + reused, waiting)
+        if len(items) < len(todo):  # out of time, or the model is unusable: keep what's done
+            with session_factory.begin() as session:
+                embeddings.store(session, key, items, now=datetime.now(UTC))
+            return BackfillReport(made, reused, False)
         # Papers share a change_seq per ingest batch, so a scan that ends inside one vouches
         # only for the seqs before it (a restart re-checks that batch, cheaply); at the end
         # every seq seen is done.
@@ -84,8 +97,6 @@ def backfill(
         if after is not None:
             seen = after[0]
         cursor = after
-        if progress is not None and items:
-            progress(made + reused, waiting)
     complete = cursor is None
     if complete:
         with session_factory.begin() as session:

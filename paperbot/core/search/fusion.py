@@ -25,7 +25,7 @@ from collections.abc import Mapping
 
 LEXICAL_WEIGHT = 0.5
 # Partial word matches count less than in proportion (a 30% match adds 9% of the weight).
-COVERAGE_POWER = 2.0
+COVERAGE_POWER = 1.0
 # Topic relevance (see above); lexical-only relevance drops the dense term.
 TOPIC_DENSE, TOPIC_LEXICAL, TOPIC_COVER, TOPIC_BIAS = 12.0, 2.0, 2.0, -7.0
 TOPIC_LEXICAL_ONLY = (4.0, 4.0, -5.0)

@@ -11,6 +11,7 @@ class SearchHits:
 
     hits: tuple[tuple[int, float], ...]
     total: int
+    semantic: bool = False  # the dense side took part in the ranking
 
 
 __all__ = ["SearchHits"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -17,6 +18,7 @@ import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
 
 from paperbot.config import SearchSettings
+from paperbot.core.search import embeddings
 from paperbot.core.search.backfill import BackfillReport, Progress, backfill
 from paperbot.core.search.fusion import fuse
 from paperbot.core.search.grammar import SearchQuery
@@ -37,6 +39,35 @@ DENSE_DEPTH = 100
 def vectors_dir(index_dir: Path) -> Path:
     """Where the vector folders live: beside the tantivy folder (which rebuilds wipe)."""
     return index_dir.with_name(index_dir.name + "-vectors")
+
+
+@dataclass(frozen=True)
+class IndexStatus:
+    lexical_docs: int
+    lexical_watermark: int
+    semantic: str  # "bundled model", "model <path>", "off ...", "unavailable: <why>"
+    model_key: str | None
+    papers: int
+    embedded: int  # papers with vectors under the model's key (the backfill's progress)
+    vectors: int  # papers in this replica's vector index
+    other_models: dict[str, int]  # rows of earlier models, removed once the backfill is done
+
+    def lines(self) -> list[str]:
+        share = f" ({100 * self.embedded / self.papers:.0f}%)" if self.papers else ""
+        lines = [
+            f"lexical index: {self.lexical_docs} papers (change counter {self.lexical_watermark})",
+            f"semantic search: {self.semantic}",
+        ]
+        if self.model_key is not None:
+            lines += [
+                f"embedding key: {self.model_key}",
+                f"embedded: {self.embedded} of {self.papers} papers{share}",
+                f"vector index: {self.vectors} papers",
+            ]
+        lines += [
+            f"older model {k}: {n} rows (removed when done)" for k, n in self.other_models.items()
+        ]
+        return lines
 
 
 class HybridSearch:
@@ -107,7 +138,8 @@ class HybridSearch:
         lexical.update(scores)  # dense finds that fail the query's filters are not in here
         coverage.update(covered)
         fused = fuse(vectors.scores(vector, lexical), lexical, coverage)
-        return SearchHits(tuple(fused[offset : offset + limit]), max(ranked.total, len(fused)))
+        page = tuple(fused[offset : offset + limit])
+        return SearchHits(page, max(ranked.total, len(fused)), semantic=True)
 
     def more_like_this(
         self, paper_id: int, *, limit: int, text: dict[str, str] | None = None
@@ -184,10 +216,6 @@ class HybridSearch:
         """Embed papers that have no vectors yet (None: semantic search is off or unusable)."""
         if self.model is None or self.model.problem is not None:
             return None
-        try:
-            self.model.load()
-        except ModelUnavailable:
-            return None
         report = backfill(
             session_factory,
             self.model,
@@ -198,10 +226,39 @@ class HybridSearch:
         self.catch_up(session_factory)
         return report
 
+    def status(self, session_factory: sessionmaker[Session]) -> IndexStatus:
+        """What `paperbot index status` shows: both sides and the embedding backfill."""
+        vectors = self.vectors
+        if vectors is not None:
+            vectors.refresh()
+        model = self.model
+        embedded = papers = 0
+        others: dict[str, int] = {}
+        if model is not None:
+            with session_factory() as session:
+                embedded, papers = embeddings.counts(session, model.key)
+                others = embeddings.other_keys(session, model.key)
+        if model is None:
+            semantic = "off (search.semantic = false)"
+        elif model.problem is not None:
+            semantic = f"unavailable: {model.problem}"
+        else:
+            semantic = "bundled model" if model.files.bundled else f"model {model.files.model}"
+        return IndexStatus(
+            lexical_docs=self.lexical.num_docs,
+            lexical_watermark=self.lexical.watermark,
+            semantic=semantic,
+            model_key=model.key if model is not None else None,
+            papers=papers,
+            embedded=embedded,
+            vectors=len(vectors) if vectors is not None else 0,
+            other_models=others,
+        )
+
     def close(self) -> None:
         self.lexical.close()
         if self._vectors is not None:
             self._vectors.close()
 
 
-__all__ = ["DENSE_DEPTH", "HybridSearch", "dense_text", "vectors_dir"]
+__all__ = ["DENSE_DEPTH", "HybridSearch", "IndexStatus", "dense_text", "vectors_dir"]

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from paperbot.core.cards import to_card
 from paperbot.core.messages import PaperCard
 from paperbot.core.models import Paper
-from paperbot.core.search.analysis import analyze, query_stems
+from paperbot.core.search.analysis import analyze, query_stems, stop_stems
 from paperbot.core.search.grammar import MAX_PAGE, SearchQuery, parse_query
 from paperbot.core.search.hits import SearchHits
 from paperbot.core.search.refs import normalize_paper_ref
@@ -59,7 +59,9 @@ def search_papers(
     shown = hits.hits[:page_size]
     papers = _load(session_factory, [pid for pid, _ in shown])
     cards = tuple(
-        to_card(papers[pid], why=explain_match(query, papers[pid]), score=score)
+        to_card(
+            papers[pid], why=explain_match(query, papers[pid], semantic=hits.semantic), score=score
+        )
         for pid, score in shown
         if pid in papers
     )
@@ -110,15 +112,21 @@ def paper_text(paper: Paper) -> dict[str, str]:
     }
 
 
-def explain_match(query: SearchQuery, paper: Paper) -> str:
-    """A short "why": which of the query's words the paper contains."""
-    words = list(query.terms) + list(query.phrases)
+def explain_match(query: SearchQuery, paper: Paper, *, semantic: bool = False) -> str:
+    """A short "why": which of the query's words the paper contains (stopwords aside), or
+    "matches by meaning" when it has none of them and the dense side found it."""
+    stop = stop_stems()
+    words = [
+        w for w in (*query.terms, *query.phrases) if any(s not in stop for s in query_stems(w))
+    ]
     if not words:
         return ""
     text = paper_text(paper)
     stems = set(analyze(" ".join(text.values())))
     matched = [w for w in words if (s := query_stems(w)) and all(x in stems for x in s)]
-    return "matches: " + ", ".join(w[:40] for w in matched[:5]) if matched else ""
+    if matched:
+        return "matches: " + ", ".join(w[:40] for w in matched[:5])
+    return "matches by meaning" if semantic else ""
 
 
 def _load(session_factory: sessionmaker[Session], ids: list[int]) -> dict[int, Paper]:
