@@ -56,7 +56,7 @@ def test_hybrid_beats_the_baselines(sample: Sample) -> None:
     [
         ("pointcloud registraton", "Point Cloud Registration"),
         ("what's JEPA?", "Learning and Leveraging World Models in Visual Representation"),
-        ("recognizing people by the way they walk", "GPGait"),
+        ("putting broken pieces of an object back together", "Shape Assembly"),
     ],
 )
 def test_hard_queries_find_their_paper_first(sample: Sample, query: str, expected: str) -> None:
