@@ -125,19 +125,17 @@ class HybridSearch:
     def search(self, query: SearchQuery, *, limit: int, offset: int = 0) -> SearchHits:
         """Ranked paper ids: lexical and dense candidates fused (see fusion.py)."""
         engine = self.lexical.lexical()
-        ranked = engine.ranked(query, limit=limit, offset=offset)
         text = dense_text(query)
         vector = self.query_vector(text) if text and self.dense_ready() else None
         vectors = self.vectors
-        if vector is None or vectors is None or ranked.built is None:
-            return SearchHits(tuple(ranked.hits[offset : offset + limit]), ranked.total)
-        lexical, coverage = dict(ranked.hits), dict(ranked.coverage)
+        if vector is None or vectors is None:
+            return engine.search(query, limit=limit, offset=offset)
         near = vectors.nearest(vector, max(DENSE_DEPTH, 2 * (offset + limit)))
-        extra = [pid for pid, _ in near if pid not in lexical]
-        scores, covered = engine.rescore(ranked.built, extra)
-        lexical.update(scores)  # dense finds that fail the query's filters are not in here
-        coverage.update(covered)
-        fused = fuse(vectors.scores(vector, lexical), lexical, coverage)
+        ranked = engine.ranked(query, limit=limit, offset=offset, extra=[p for p, _ in near])
+        if ranked.built is None or ranked.built.rerank is None:  # filters only: by date
+            return SearchHits(tuple(ranked.hits[offset : offset + limit]), ranked.total)
+        lexical = dict(ranked.hits)  # dense finds that fail the query's filters are not here
+        fused = fuse(vectors.scores(vector, lexical), lexical, ranked.coverage)
         page = tuple(fused[offset : offset + limit])
         return SearchHits(page, max(ranked.total, len(fused)), semantic=True)
 

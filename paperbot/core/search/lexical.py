@@ -81,9 +81,13 @@ class Lexical:
         found = self.ranked(query, limit=limit, offset=offset)
         return SearchHits(tuple(found.hits[offset : offset + limit]), found.total)
 
-    def ranked(self, query: SearchQuery, *, limit: int, offset: int = 0) -> Ranked:
+    def ranked(
+        self, query: SearchQuery, *, limit: int, offset: int = 0, extra: Sequence[int] = ()
+    ) -> Ranked:
         """Every reranked candidate in rank order (at least offset + limit when there are
-        that many), with each one's coverage of the query's words, and the match count."""
+        that many), with each one's coverage of the query's words, and the match count.
+        `extra` papers (found by the dense side) join the candidates if they pass the
+        query's filters, phrases and exclusions, so one rerank pass scores them all."""
         searcher = self.searcher
         if query.is_empty or limit <= 0:
             return Ranked(None, [], {}, 0)
@@ -93,19 +97,39 @@ class Lexical:
             hits, total = self.run(built.first, limit=offset + limit, by_day=True, count=count)
             return Ranked(built, hits, {}, total if count else len(hits))
         depth = min(MAX_CANDIDATES, max(MIN_CANDIDATES, 3 * (offset + limit)))
-        scored: tuple[list[tuple[int, float]], dict[int, float]] | None = None
+        found: tuple[list[tantivy.DocAddress], list[int]] | None = None
         total = 0
         if built.loose is not None and built.phrases is not None and not count:
-            scored = self._phrase_pools(query, built, offset + limit)
-        if scored is None:
+            found = self._phrase_pools(query, built, offset + limit)
+        if found is None:
             addresses, ids, total = self._stage(built.first, depth, count)
-            scored = self._order(built, addresses, ids)
-        ranked, coverage = scored
+            found = (addresses, ids)
+        addresses, ids = found
+        have = set(ids)
+        more = [pid for pid in dict.fromkeys(extra) if pid not in have]
+        if more:
+            more_addresses, more_ids = self._allowed(built, more)
+            addresses, ids = addresses + more_addresses, ids + more_ids
+        ranked, coverage = self._order(built, addresses, ids)
         if not count:
             total = min(offset + limit, len(ranked))
             if not (query.authors or query.categories or query.since or query.phrases):
                 total = max([total] + [searcher.doc_freq("abstract", t) for t in built.terms])
         return Ranked(built, ranked, coverage, total)
+
+    def _allowed(
+        self, built: Built, ids: Sequence[int]
+    ) -> tuple[list[tantivy.DocAddress], list[int]]:
+        """Those of these papers that pass the query's filters, phrases and exclusions."""
+        found = self.searcher.search(
+            Query.boolean_query([(_M, self.only(ids)), (_M, built.constraint)]),
+            len(ids),
+            count=False,
+        ).hits
+        addresses = [a for _, a in found]
+        if not addresses:
+            return [], []
+        return addresses, [int(p or 0) for p in self.searcher.fast_field_values("id", addresses)]
 
     def rescore(
         self, built: Built, ids: Sequence[int]
@@ -114,23 +138,16 @@ class Lexical:
         filters, phrases or exclusions are left out."""
         if not ids or built.rerank is None:
             return {}, {}
-        found = self.searcher.search(
-            Query.boolean_query([(_M, self.only(ids)), (_M, built.constraint)]),
-            len(ids),
-            count=False,
-        ).hits
-        addresses = [a for _, a in found]
+        addresses, kept = self._allowed(built, ids)
         if not addresses:
             return {}, {}
-        kept = [int(p or 0) for p in self.searcher.fast_field_values("id", addresses)]
         leaves = self._leaves(built.rerank, addresses, kept)
         scores = evaluate(built.rerank, leaves)
-        coverage = coverage_of(built.units, leaves)
-        return {pid: scores.get(pid, 0.0) for pid in kept}, coverage
+        return {pid: scores.get(pid, 0.0) for pid in kept}, coverage_of(built.units, leaves)
 
     def _phrase_pools(
         self, query: SearchQuery, built: Built, wanted: int
-    ) -> tuple[list[tuple[int, float]], dict[int, float]] | None:
+    ) -> tuple[list[tantivy.DocAddress], list[int]] | None:
         """Phrase matches among the loose query's best papers; None: go exhaustive.
 
         Matching a phrase everywhere costs a position check in every paper holding all its
@@ -160,7 +177,7 @@ class Lexical:
         else:
             if cheap:
                 return None
-        return self._order(built, [a for a, _ in kept], [pid for _, pid in kept])
+        return [a for a, _ in kept], [pid for _, pid in kept]
 
     def only(self, ids: Sequence[int]) -> Query:
         """Unscored "one of these papers": a union of id terms, which (unlike a term set
