@@ -79,6 +79,15 @@ def test_more_like_this_comes_from_the_embeddings(sample: Sample) -> None:
     assert sum(any(k in t for k in personalization) for t in similar) >= 3
 
 
+def test_paper_vectors_tell_near_duplicates(sample: Sample) -> None:
+    twins = [p for p, t in sample.titles.items() if t.startswith("White-Box Transformers")]
+    other = next(p for p, t in sample.titles.items() if t.startswith("GPGait"))
+    vectors = sample.hybrid.paper_vectors([*twins, other, 10_000])
+    assert set(vectors) == {*twins, other}
+    a, b = (vectors[p] for p in twins)
+    assert float(a @ b) > 0.95 > float(a @ vectors[other])
+
+
 def test_topics_match_by_meaning_only_above_the_threshold(sample: Sample) -> None:
     since = date(2026, 10, 1)
     matches = sample.hybrid.match_topics(

@@ -104,7 +104,9 @@ class HybridSearch:
             return None
         if self._vectors is None:
             path = folder_for(self.vectors_path, self.model.key)
-            self._vectors = VectorIndex(path, exact_limit=self.settings.exact_limit)
+            self._vectors = VectorIndex(
+                path, exact_limit=self.settings.exact_limit, keep_lock=self.lexical.keep_writer
+            )
         return self._vectors
 
     def dense_ready(self) -> bool:
@@ -144,13 +146,17 @@ class HybridSearch:
     ) -> list[tuple[int, float]]:
         """Papers closest in meaning to one paper; the lexical index's answer without vectors."""
         vectors = self.vectors if self.dense_ready() else None
-        own = vectors.passages_of(paper_id) if vectors is not None else None
+        own = vectors.centroids_of([paper_id]).get(paper_id) if vectors is not None else None
         if vectors is None or own is None:
             return self.lexical.more_like_this(paper_id, limit=limit, text=text)
-        mean = own.astype(np.float32).mean(axis=0)
-        mean /= max(float(np.linalg.norm(mean)), 1e-12)
-        near = [(pid, score) for pid, score in vectors.nearest(mean, limit + 1) if pid != paper_id]
+        near = [(pid, score) for pid, score in vectors.nearest(own, limit + 1) if pid != paper_id]
         return near[:limit]
+
+    def paper_vectors(self, paper_ids: Sequence[int]) -> dict[int, np.ndarray]:
+        """Unit vectors of these papers (those embedded), for near-duplicate checks: two
+        papers' cosine is `a @ b` (the same paper posted twice scores about 0.95 and up)."""
+        vectors = self.vectors if self.dense_ready() else None
+        return vectors.centroids_of(paper_ids) if vectors is not None else {}
 
     def match_topics(
         self,

@@ -39,6 +39,7 @@ class TopicScorer:
         if not query.has_text or ranked.built is None:
             return [TopicHit(pid, 1.0, 1.0) for pid, _ in ranked.hits[:limit]]
         lexical, coverage = dict(ranked.hits), dict(ranked.coverage)
+        words = len(ranked.built.units)
         text = dense_text(query)
         vector = self.query_vector(text) if self.vectors is not None else None
         dense: dict[int, float] = {}
@@ -50,7 +51,7 @@ class TopicScorer:
             promising = [
                 pid
                 for pid, score in dense.items()
-                if pid not in lexical and topic_relevance(score, 0.0, 0.0) >= FLOOR
+                if pid not in lexical and topic_relevance(score, 0.0, 0.0, words) >= FLOOR
             ]
             scores, covered = self.lexical.rescore(ranked.built, promising)
             lexical.update({pid: scores.get(pid, 0.0) for pid in promising})
@@ -59,7 +60,9 @@ class TopicScorer:
         hits = [
             TopicHit(
                 pid,
-                topic_relevance(dense.get(pid), max(0.0, score) / top, coverage.get(pid, 0.0)),
+                topic_relevance(
+                    dense.get(pid), max(0.0, score) / top, coverage.get(pid, 0.0), words
+                ),
                 coverage.get(pid, 0.0),
             )
             for pid, score in lexical.items()

@@ -39,10 +39,14 @@ class VectorIndex:
     """Vectors of one embedding key. Entries are append-only: a re-embedded paper gets a new
     entry and its old one is ignored."""
 
-    def __init__(self, path: Path, *, dim: int = 384, exact_limit: int = 50_000) -> None:
+    def __init__(
+        self, path: Path, *, dim: int = 384, exact_limit: int = 50_000, keep_lock: bool = False
+    ) -> None:
         self.path = Path(path)
         self.dim = dim
         self.exact_limit = exact_limit
+        # A long-running process keeps the writer lock; one-off commands take it to write.
+        self.keep_lock = keep_lock
         self._lock: TextIO | None = None
         self._stamp: tuple[int, int] | None = None
         self._state: dict[str, int] = {}
@@ -71,6 +75,8 @@ class VectorIndex:
         self._alive[list(self._latest.values())] = True
         self._graph: Any = None
         self._graph_built = 0
+        self._view: Any = None
+        self._view_built = 0
         self._stamp = self._state_stamp()
 
     def _map(self) -> None:
@@ -139,20 +145,24 @@ class VectorIndex:
         self.refresh()
         if not self._take_lock():
             return 0
-        self.refresh()
-        done = 0
-        while True:
-            with session_factory() as session:
-                rows = embeddings.rows_after(session, key, self.watermark, BATCH)
-            if not rows:
-                break
-            self._append(rows)
-            done += len(rows)
-            if progress is not None:
-                progress(done, None)
-        if done:
-            self._save_graph()
-        return done
+        try:
+            self.refresh()
+            done = 0
+            while True:
+                with session_factory() as session:
+                    rows = embeddings.rows_after(session, key, self.watermark, BATCH)
+                if not rows:
+                    break
+                self._append(rows)
+                done += len(rows)
+                if progress is not None:
+                    progress(done, None)
+            if done:
+                self._save_graph()
+            return done
+        finally:
+            if not self.keep_lock:
+                self.close()
 
     def rebuild(
         self, session_factory: sessionmaker[Session], key: str, *, progress: Progress | None = None
@@ -160,12 +170,19 @@ class VectorIndex:
         """Start the folder again from the database rows."""
         if not self._take_lock():
             raise RuntimeError("The vector index is in use by another paperbot process.")
+        keep, self.keep_lock = self.keep_lock, True
+        try:
+            self._clear()
+        finally:
+            self.keep_lock = keep
+        return self.catch_up(session_factory, key, progress=progress)
+
+    def _clear(self) -> None:
         for name in os.listdir(self.path):
             if name != LOCK:
                 target = self.path / name
                 shutil.rmtree(target) if target.is_dir() else target.unlink()
         self._load()
-        return self.catch_up(session_factory, key, progress=progress)
 
     def _append(self, rows: Sequence[tuple[int, int, np.ndarray]]) -> None:
         first = len(self._entries)
@@ -229,17 +246,44 @@ class VectorIndex:
         return [(int(papers[i]), float(scores[i])) for i in best]
 
     def _graph_nearest(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
-        graph = self._ensure_graph()
-        found = graph.search(query.astype(np.float32), k + 16)
+        """The saved graph answers for the entries it holds; newer ones are searched exactly."""
+        graph, built = self._graph_for_search()
         papers = self._entries["paper"]
-        out = []
-        for key, distance in zip(found.keys.tolist(), found.distances.tolist(), strict=True):
-            if 0 <= key < len(self._alive) and self._alive[key]:
-                out.append((int(papers[key]), 1.0 - float(distance)))
-        return out[:k]
+        out: list[tuple[int, float]] = []
+        if graph is not None and len(graph):
+            found = graph.search(query.astype(np.float32), k + 16, exact=False)
+            for key, distance in zip(found.keys.tolist(), found.distances.tolist(), strict=True):
+                if 0 <= key < built and self._alive[key]:
+                    out.append((int(papers[key]), 1.0 - float(distance)))
+        tail = np.nonzero(self._alive[built:])[0] + built
+        if len(tail):
+            sims = (np.asarray(self._centroids[tail], dtype=np.float32) @ query) / SCALE
+            out.extend((int(papers[e]), float(v)) for e, v in zip(tail, sims.tolist(), strict=True))
+        return sorted(out, key=lambda item: -item[1])[:k]
 
-    def _ensure_graph(self) -> Any:
-        """The HNSW graph of live centroids: loaded from its file, extended with newer entries."""
+    def _graph_for_search(self) -> tuple[Any, int]:
+        """The graph to search and how many entries it covers: the writer's own, else the
+        saved file memory-mapped (cheap to open)."""
+        if self._graph is not None:
+            return self._graph, self._graph_built
+        built, path = int(self._state.get("graph", 0)), self.path / GRAPH
+        if self._view is not None and self._view_built == built:
+            return self._view, built
+        if not built or not path.exists():
+            return None, 0
+        from usearch.index import Index
+
+        try:
+            view = Index.restore(str(path), view=True)
+        except (RuntimeError, ValueError):
+            view = None
+        if view is None:
+            return None, 0
+        self._view, self._view_built = view, built
+        return view, built
+
+    def _writable_graph(self) -> Any:
+        """The writer's graph: loaded from its file (or new), with dead entries removed."""
         from usearch.index import Index
 
         if self._graph is None:
@@ -252,32 +296,28 @@ class VectorIndex:
                     graph, built = Index(ndim=self.dim, metric="cos", dtype="i8"), 0
             else:
                 built = 0
-            for key in np.nonzero(~self._alive[:built])[0].tolist():
-                if graph.contains(key):
-                    graph.remove(key)  # replaced after the graph was saved
+            dead = np.nonzero(~self._alive[:built])[0].astype(np.uint64)
+            if len(dead):
+                graph.remove(dead)  # replaced after the graph was saved
             self._graph, self._graph_built = graph, built
-        self._extend_graph()
         return self._graph
 
-    def _extend_graph(self) -> None:
-        start, stop = self._graph_built, len(self._entries)
-        if start >= stop:
-            return
-        keys = np.arange(start, stop, dtype=np.uint64)
-        alive = self._alive[start:stop]
-        if alive.any():
-            vectors = np.asarray(self._centroids[start:stop], dtype=np.float32) / SCALE
-            self._graph.add(keys[alive], vectors[alive], threads=2)
-        self._graph_built = stop
-
     def _save_graph(self) -> None:
+        """Writer: add the entries the graph lacks and save it (above the exact limit)."""
         if len(self._entries) <= self.exact_limit:
             return
-        self._ensure_graph()
+        graph = self._writable_graph()
+        start, stop = self._graph_built, len(self._entries)
+        alive = self._alive[start:stop]
+        if alive.any():
+            keys = np.arange(start, stop, dtype=np.uint64)[alive]
+            vectors = np.asarray(self._centroids[start:stop], dtype=np.float32)[alive] / SCALE
+            graph.add(keys, vectors, threads=2)
+        self._graph_built = stop
         tmp = self.path / (GRAPH + ".tmp")
-        self._graph.save(str(tmp))
+        graph.save(str(tmp))
         os.replace(tmp, self.path / GRAPH)
-        self._state = {**self._state, "graph": self._graph_built}
+        self._state = {**self._state, "graph": stop}
         self._write_state(self._state)
         self._stamp = self._state_stamp()
 
@@ -291,13 +331,15 @@ class VectorIndex:
         sims = (np.asarray(self._centroids[rows], dtype=np.float32) @ query) / SCALE
         return {pid: float(s) for (pid, _), s in zip(wanted, sims.tolist(), strict=True)}
 
-    def passages_of(self, paper_id: int) -> np.ndarray | None:
-        """A paper's passage vectors (int8), None if it has none here."""
-        entry = self._latest.get(paper_id)
-        if entry is None:
-            return None
-        _, start, count = self._entries[entry]
-        return np.asarray(self._passages[int(start) : int(start) + int(count)])
+    def centroids_of(self, paper_ids: Iterable[int]) -> dict[int, np.ndarray]:
+        """Unit float32 vectors (the normalised mean of each paper's passages)."""
+        out = {}
+        for pid in paper_ids:
+            entry = self._latest.get(pid)
+            if entry is not None:
+                vector = np.asarray(self._centroids[entry], dtype=np.float32) / SCALE
+                out[pid] = vector / max(float(np.linalg.norm(vector)), 1e-12)
+        return out
 
     def scores(self, query: np.ndarray, paper_ids: Iterable[int]) -> dict[int, float]:
         """Each paper's best passage cosine with a unit query vector (papers without vectors
