@@ -27,6 +27,7 @@ from paperbot.core.search.passages import SCALE, centroid
 VERSION = 1
 STATE, LOCK, GRAPH = "state.json", "writer.lock", "graph.usearch"
 BATCH = 5000
+GRAPH_CHUNK = 50_000
 _ENTRY = np.dtype([("paper", "<i8"), ("start", "<i8"), ("count", "<i4")])
 Progress = Callable[[int, int | None], None]
 
@@ -157,7 +158,7 @@ class VectorIndex:
                 done += len(rows)
                 if progress is not None:
                     progress(done, None)
-            if done:
+            if done or int(self._state.get("graph", 0)) < len(self._entries):
                 self._save_graph()
             return done
         finally:
@@ -235,9 +236,18 @@ class VectorIndex:
         return self._graph_nearest(query, k)
 
     def _exact_nearest(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
-        if self._exact is None:
-            self._exact = np.asarray(self._centroids, dtype=np.float32) / SCALE
-        scores = self._exact @ query.astype(np.float32)
+        """Every live centroid scored (a float32 copy is kept up to the exact limit; past it,
+        blocks are converted as they are scored)."""
+        n = len(self._entries)
+        if n <= self.exact_limit:
+            if self._exact is None:
+                self._exact = np.asarray(self._centroids, dtype=np.float32) / SCALE
+            scores = self._exact @ query.astype(np.float32)
+        else:
+            scores = np.empty(n, dtype=np.float32)
+            for lo in range(0, n, GRAPH_CHUNK):
+                block = np.asarray(self._centroids[lo : lo + GRAPH_CHUNK], dtype=np.float32)
+                scores[lo : lo + GRAPH_CHUNK] = block @ query.astype(np.float32) / SCALE
         scores[~self._alive] = -2.0
         k = min(k, len(self._latest))
         best = np.argpartition(-scores, k - 1)[:k]
@@ -282,18 +292,23 @@ class VectorIndex:
         self._view, self._view_built = view, built
         return view, built
 
-    def _writable_graph(self) -> Any:
-        """The writer's graph: loaded from its file (or new), with dead entries removed."""
+    def _new_graph(self) -> Any:
         from usearch.index import Index
 
+        # A smaller build beam than usearch's default (128) builds several times faster;
+        # recall against exact search is measured by benchmarks/search.py.
+        return Index(ndim=self.dim, metric="cos", dtype="i8", connectivity=16, expansion_add=48)
+
+    def _writable_graph(self) -> Any:
+        """The writer's graph: loaded from its file (or new), with dead entries removed."""
         if self._graph is None:
-            graph = Index(ndim=self.dim, metric="cos", dtype="i8", connectivity=16)
+            graph = self._new_graph()
             built, path = int(self._state.get("graph", 0)), self.path / GRAPH
             if built and path.exists() and built <= len(self._entries):
                 try:
                     graph.load(str(path))
                 except (RuntimeError, ValueError):
-                    graph, built = Index(ndim=self.dim, metric="cos", dtype="i8"), 0
+                    graph, built = self._new_graph(), 0
             else:
                 built = 0
             dead = np.nonzero(~self._alive[:built])[0].astype(np.uint64)
@@ -308,11 +323,13 @@ class VectorIndex:
             return
         graph = self._writable_graph()
         start, stop = self._graph_built, len(self._entries)
-        alive = self._alive[start:stop]
-        if alive.any():
-            keys = np.arange(start, stop, dtype=np.uint64)[alive]
-            vectors = np.asarray(self._centroids[start:stop], dtype=np.float32)[alive] / SCALE
-            graph.add(keys, vectors, threads=2)
+        for lo in range(start, stop, GRAPH_CHUNK):  # chunks: no copy of all vectors at once
+            hi = min(stop, lo + GRAPH_CHUNK)
+            alive = self._alive[lo:hi]
+            if alive.any():
+                keys = np.arange(lo, hi, dtype=np.uint64)[alive]
+                # int8 as stored: the cosine ignores the scale, and nothing is converted.
+                graph.add(keys, np.asarray(self._centroids[lo:hi])[alive], threads=2)
         self._graph_built = stop
         tmp = self.path / (GRAPH + ".tmp")
         graph.save(str(tmp))
