@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -122,3 +124,10 @@ def test_rebuild_starts_again_from_the_database(
     (tmp_path / "v" / "passages.i8").write_bytes(b"broken")
     assert index.rebuild(session_factory, KEY) == 4
     assert len(VectorIndex(tmp_path / "v")) == 4
+
+
+def test_usearch_and_onnxruntime_load_in_either_order() -> None:
+    # usearch 2.26.2-2.26.6 make a later `import onnxruntime` crash the process (pinned out).
+    for order in ("usearch.index, onnxruntime", "onnxruntime, usearch.index"):
+        done = subprocess.run([sys.executable, "-c", f"import {order}"], check=False)
+        assert done.returncode == 0, order

@@ -28,6 +28,8 @@ VERSION = 1
 STATE, LOCK, GRAPH = "state.json", "writer.lock", "graph.usearch"
 BATCH = 5000
 GRAPH_CHUNK = 50_000
+# usearch's search beam (its default is 64): wider, since a query asks for ~100 neighbours.
+SEARCH_BEAM = 128
 _ENTRY = np.dtype([("paper", "<i8"), ("start", "<i8"), ("count", "<i4")])
 Progress = Callable[[int, int | None], None]
 
@@ -284,7 +286,7 @@ class VectorIndex:
         from usearch.index import Index
 
         try:
-            view = Index.restore(str(path), view=True)
+            view = Index.restore(str(path), view=True, expansion_search=SEARCH_BEAM)
         except (RuntimeError, ValueError):
             view = None
         if view is None:
@@ -297,7 +299,14 @@ class VectorIndex:
 
         # A smaller build beam than usearch's default (128) builds several times faster;
         # recall against exact search is measured by benchmarks/search.py.
-        return Index(ndim=self.dim, metric="cos", dtype="i8", connectivity=16, expansion_add=48)
+        return Index(
+            ndim=self.dim,
+            metric="cos",
+            dtype="i8",
+            connectivity=16,
+            expansion_add=48,
+            expansion_search=SEARCH_BEAM,
+        )
 
     def _writable_graph(self) -> Any:
         """The writer's graph: loaded from its file (or new), with dead entries removed."""
@@ -306,7 +315,7 @@ class VectorIndex:
             built, path = int(self._state.get("graph", 0)), self.path / GRAPH
             if built and path.exists() and built <= len(self._entries):
                 try:
-                    graph.load(str(path))
+                    graph.load(str(path))  # keeps the beams it was made with
                 except (RuntimeError, ValueError):
                     graph, built = self._new_graph(), 0
             else:
