@@ -74,6 +74,7 @@ class VectorIndex:
         self._latest: dict[int, int] = {}
         for entry, paper in enumerate(self._entries["paper"].tolist()):
             self._latest[paper] = entry
+        self._index_spans()
         self._alive = np.zeros(len(self._entries), dtype=bool)
         self._alive[list(self._latest.values())] = True
         self._graph: Any = None
@@ -81,6 +82,13 @@ class VectorIndex:
         self._view: Any = None
         self._view_built = 0
         self._stamp = self._state_stamp()
+
+    def _index_spans(self) -> None:
+        """Plain arrays of the entries' paper ids and passage spans (memmap fields are slow
+        to index one by one)."""
+        self._papers = np.asarray(self._entries["paper"], dtype=np.int64)
+        self._starts = np.asarray(self._entries["start"], dtype=np.int64)
+        self._counts = np.asarray(self._entries["count"], dtype=np.int64)
 
     def _map(self) -> None:
         entries, passages = int(self._state.get("entries", 0)), int(self._state.get("passages", 0))
@@ -213,6 +221,7 @@ class VectorIndex:
         }
         self._write_state(self._state)
         self._map()
+        self._index_spans()
         self._alive = np.concatenate([self._alive, np.ones(len(rows), dtype=bool)])
         for offset, (_, paper, _) in enumerate(rows):
             old = self._latest.get(paper)
@@ -254,13 +263,13 @@ class VectorIndex:
         k = min(k, len(self._latest))
         best = np.argpartition(-scores, k - 1)[:k]
         best = best[np.argsort(-scores[best])]
-        papers = self._entries["paper"]
+        papers = self._papers
         return [(int(papers[i]), float(scores[i])) for i in best]
 
     def _graph_nearest(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
         """The saved graph answers for the entries it holds; newer ones are searched exactly."""
         graph, built = self._graph_for_search()
-        papers = self._entries["paper"]
+        papers = self._papers
         out: list[tuple[int, float]] = []
         if graph is not None and len(graph):
             found = graph.search(query.astype(np.float32), k + 16, exact=False)
@@ -373,15 +382,14 @@ class VectorIndex:
         wanted = [(pid, self._latest[pid]) for pid in paper_ids if pid in self._latest]
         if not wanted:
             return {}
-        spans = [self._entries[e] for _, e in wanted]
-        rows = np.concatenate([np.arange(int(s), int(s) + int(c)) for _, s, c in spans])
+        entries = np.fromiter((e for _, e in wanted), dtype=np.int64, count=len(wanted))
+        starts, counts = self._starts[entries], self._counts[entries]
+        # Row numbers of every wanted passage, in order: each paper's start, then +1s.
+        offsets = np.repeat(starts - np.cumsum(counts) + counts, counts)
+        rows = offsets + np.arange(int(counts.sum()))
         sims = (np.asarray(self._passages[rows], dtype=np.float32) @ query) / SCALE
-        out: dict[int, float] = {}
-        at = 0
-        for (pid, _), (_, _, count) in zip(wanted, spans, strict=True):
-            out[pid] = float(sims[at : at + int(count)].max())
-            at += int(count)
-        return out
+        best = np.maximum.reduceat(sims, np.cumsum(counts) - counts)
+        return {pid: float(v) for (pid, _), v in zip(wanted, best.tolist(), strict=True)}
 
 
 __all__ = ["VectorIndex", "folder_for"]
