@@ -36,6 +36,8 @@ ALT_WEIGHT = 0.9
 SYNONYM_WEIGHT = 0.3
 COVERAGE = (0.5, 0.25)
 PROXIMITY = {"title": (1.5, 1), "abstract": (0.5, 2)}
+# Abstract proximity is skipped for pairs whose rarer word is in more papers than this.
+PROXIMITY_MIN_DOCS, PROXIMITY_MAX_SHARE = 50_000, 0.1
 _S, _M, _N = tantivy.Occur.Should, tantivy.Occur.Must, tantivy.Occur.MustNot
 
 
@@ -67,6 +69,15 @@ class QueryBuilder:
 
     def known(self, stem: str) -> bool:
         return any(self.searcher.doc_freq(f, stem) for f in FIELD_BOOSTS)
+
+    def everywhere(self, field: str, stems: Sequence[str]) -> bool:
+        """Words so common in a long field that checking their positions on the candidates
+        costs more than it tells (tantivy walks every paper holding both): "our this"."""
+        if field == "title":
+            return False
+        n = self.searcher.num_docs
+        rarest = min(self.searcher.doc_freq(field, s) for s in stems)
+        return rarest > max(PROXIMITY_MIN_DOCS, PROXIMITY_MAX_SHARE * n)
 
     def fixable(self, stem: str) -> bool:
         """An unknown word long enough to be a typo of a known one."""
@@ -176,7 +187,9 @@ class QueryBuilder:
         for a, b in list(itertools.pairwise(content))[:4]:
             if a != b:
                 parts.extend(
-                    scale(Leaf(f, (a, b), slop), boost) for f, (boost, slop) in PROXIMITY.items()
+                    scale(Leaf(f, (a, b), slop), boost)
+                    for f, (boost, slop) in PROXIMITY.items()
+                    if not self.everywhere(f, (a, b))
                 )
         return sum_of(parts) if parts else None
 

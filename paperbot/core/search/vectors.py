@@ -11,12 +11,14 @@ files up to the state's counts and reload when it changes.
 from __future__ import annotations
 
 import fcntl
+import functools
 import json
 import os
 import shutil
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Concatenate, ParamSpec, TextIO, TypeVar
 
 import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
@@ -32,6 +34,23 @@ GRAPH_CHUNK = 50_000
 SEARCH_BEAM = 128
 _ENTRY = np.dtype([("paper", "<i8"), ("start", "<i8"), ("count", "<i4")])
 Progress = Callable[[int, int | None], None]
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _locked(
+    method: Callable[Concatenate[VectorIndex, P], R],
+) -> Callable[Concatenate[VectorIndex, P], R]:
+    """Searches (request threads) and catch-ups (the scheduler's) see whole states."""
+
+    @functools.wraps(method)
+    def wrapper(self: VectorIndex, *args: P.args, **kwargs: P.kwargs) -> R:
+        with self._mutex:
+            return method(self, *args, **kwargs)
+
+    return wrapper
 
 
 def folder_for(base: Path, key: str) -> Path:
@@ -50,6 +69,7 @@ class VectorIndex:
         self.exact_limit = exact_limit
         # A long-running process keeps the writer lock; one-off commands take it to write.
         self.keep_lock = keep_lock
+        self._mutex = threading.RLock()
         self._lock: TextIO | None = None
         self._stamp: tuple[int, int] | None = None
         self._state: dict[str, int] = {}
@@ -116,6 +136,7 @@ class VectorIndex:
             return None
         return (stat.st_mtime_ns, stat.st_size)
 
+    @_locked
     def refresh(self) -> None:
         """See what the writing process added (cheap when nothing changed)."""
         if self._state_stamp() != self._stamp:
@@ -164,7 +185,8 @@ class VectorIndex:
                     rows = embeddings.rows_after(session, key, self.watermark, BATCH)
                 if not rows:
                     break
-                self._append(rows)
+                with self._mutex:  # searches meanwhile see the state before or after
+                    self._append(rows)
                 done += len(rows)
                 if progress is not None:
                     progress(done, None)
@@ -175,6 +197,7 @@ class VectorIndex:
             if not self.keep_lock:
                 self.close()
 
+    @_locked
     def rebuild(
         self, session_factory: sessionmaker[Session], key: str, *, progress: Progress | None = None
     ) -> int:
@@ -238,6 +261,7 @@ class VectorIndex:
         os.replace(tmp, self.path / STATE)
 
     # --- searching --------------------------------------------------------------------------
+    @_locked
     def nearest(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
         """The k papers whose centroid is closest to a unit query vector: (paper id, cosine)."""
         if not self._latest or k <= 0:
@@ -348,14 +372,16 @@ class VectorIndex:
                 keys = np.arange(lo, hi, dtype=np.uint64)[alive]
                 # int8 as stored: the cosine ignores the scale, and nothing is converted.
                 graph.add(keys, np.asarray(self._centroids[lo:hi])[alive], threads=2)
-        self._graph_built = stop
         tmp = self.path / (GRAPH + ".tmp")
         graph.save(str(tmp))
         os.replace(tmp, self.path / GRAPH)
-        self._state = {**self._state, "graph": stop}
-        self._write_state(self._state)
-        self._stamp = self._state_stamp()
+        with self._mutex:
+            self._graph_built = stop
+            self._state = {**self._state, "graph": stop}
+            self._write_state(self._state)
+            self._stamp = self._state_stamp()
 
+    @_locked
     def centroid_scores(self, query: np.ndarray, paper_ids: Iterable[int]) -> dict[int, float]:
         """Each paper's centroid cosine with a unit query vector (papers without vectors are
         left out): a quick first look at many papers."""
@@ -366,6 +392,7 @@ class VectorIndex:
         sims = (np.asarray(self._centroids[rows], dtype=np.float32) @ query) / SCALE
         return {pid: float(s) for (pid, _), s in zip(wanted, sims.tolist(), strict=True)}
 
+    @_locked
     def centroids_of(self, paper_ids: Iterable[int]) -> dict[int, np.ndarray]:
         """Unit float32 vectors (the normalised mean of each paper's passages)."""
         out = {}
@@ -376,6 +403,7 @@ class VectorIndex:
                 out[pid] = vector / max(float(np.linalg.norm(vector)), 1e-12)
         return out
 
+    @_locked
     def scores(self, query: np.ndarray, paper_ids: Iterable[int]) -> dict[int, float]:
         """Each paper's best passage cosine with a unit query vector (papers without vectors
         are left out)."""
