@@ -130,6 +130,9 @@ class SentenceModel:
             options = onnxruntime.SessionOptions()
             options.intra_op_num_threads = self.threads
             options.inter_op_num_threads = 1
+            # The arena keeps the largest batch's buffers for the process's lifetime (hundreds
+            # of MB after a backfill); without it memory follows the work being done.
+            options.enable_cpu_mem_arena = False
             session = onnxruntime.InferenceSession(
                 str(files.model), options, providers=["CPUExecutionProvider"]
             )

@@ -57,6 +57,32 @@ def folder_for(base: Path, key: str) -> Path:
     return base / key.replace(":", "-")
 
 
+class _Latest:
+    """Each paper's newest entry, as sorted arrays (a dict of a million papers costs ~100 MB)."""
+
+    def __init__(self, papers: np.ndarray) -> None:
+        # np.unique keeps the first occurrence: take it from the reversed order (newest).
+        ids, first = np.unique(papers[::-1], return_index=True)
+        self.ids = ids
+        self.entries = (len(papers) - 1 - first).astype(np.int64)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def find(self, paper_ids: Iterable[int]) -> tuple[np.ndarray, np.ndarray]:
+        """(paper ids found, their entries), in the order given."""
+        wanted = np.fromiter(paper_ids, dtype=np.int64)
+        if not len(wanted) or not len(self.ids):
+            return wanted[:0], wanted[:0]
+        at = np.minimum(np.searchsorted(self.ids, wanted), len(self.ids) - 1)
+        hit = self.ids[at] == wanted
+        return wanted[hit], self.entries[at[hit]]
+
+    def get(self, paper_id: int) -> int | None:
+        _, entries = self.find([paper_id])
+        return int(entries[0]) if len(entries) else None
+
+
 class VectorIndex:
     """Vectors of one embedding key. Entries are append-only: a re-embedded paper gets a new
     entry and its old one is ignored."""
@@ -91,12 +117,7 @@ class VectorIndex:
         if len(self._entries) < int(state.get("entries", 0)):
             self._state = {}  # files shorter than promised: start again
             self._map()
-        self._latest: dict[int, int] = {}
-        for entry, paper in enumerate(self._entries["paper"].tolist()):
-            self._latest[paper] = entry
         self._index_spans()
-        self._alive = np.zeros(len(self._entries), dtype=bool)
-        self._alive[list(self._latest.values())] = True
         self._graph: Any = None
         self._graph_built = 0
         self._view: Any = None
@@ -105,18 +126,26 @@ class VectorIndex:
 
     def _index_spans(self) -> None:
         """Plain arrays of the entries' paper ids and passage spans (memmap fields are slow
-        to index one by one)."""
+        to index one by one), each paper's newest entry, and which entries are live."""
         self._papers = np.asarray(self._entries["paper"], dtype=np.int64)
         self._starts = np.asarray(self._entries["start"], dtype=np.int64)
         self._counts = np.asarray(self._entries["count"], dtype=np.int64)
+        self._latest = _Latest(self._papers)
+        self._alive = np.zeros(len(self._papers), dtype=bool)
+        self._alive[self._latest.entries] = True
 
     def _map(self) -> None:
         entries, passages = int(self._state.get("entries", 0)), int(self._state.get("passages", 0))
         self._entries = self._array("entries.bin", _ENTRY, entries, ())
         self._centroids = self._array("centroids.i8", np.int8, entries, (self.dim,))
-        self._passages = self._array("passages.i8", np.int8, passages, (self.dim,))
-        if len(self._centroids) < entries or len(self._passages) < passages:
+        # Passages are read with pread, not mapped: pages read for scoring stay in the page
+        # cache instead of piling up in the process (a replica reads ~150 papers per query).
+        path = self.path / "passages.i8"
+        size = path.stat().st_size if path.exists() else 0
+        if len(self._centroids) < entries or size < passages * self.dim:
             self._entries = np.zeros(0, _ENTRY)
+        self._close_fd()
+        self._passages_fd: int | None = os.open(path, os.O_RDONLY) if size else None
         self._exact: np.ndarray | None = None
 
     def _array(self, name: str, dtype: Any, rows: int, shape: tuple[int, ...]) -> np.ndarray:
@@ -150,7 +179,7 @@ class VectorIndex:
         return len(self._latest)
 
     def __contains__(self, paper_id: object) -> bool:
-        return paper_id in self._latest
+        return isinstance(paper_id, int) and self._latest.get(paper_id) is not None
 
     # --- writing ----------------------------------------------------------------------------
     def _take_lock(self) -> bool:
@@ -165,10 +194,21 @@ class VectorIndex:
             self._lock = handle
         return True
 
-    def close(self) -> None:
+    def _release_lock(self) -> None:
         if self._lock is not None:
             handle, self._lock = self._lock, None
             handle.close()
+
+    def _close_fd(self) -> None:
+        fd = getattr(self, "_passages_fd", None)
+        if fd is not None:
+            self._passages_fd = None
+            os.close(fd)
+
+    def close(self) -> None:
+        """Release the writer lock and the open passage file."""
+        self._release_lock()
+        self._close_fd()
 
     def catch_up(
         self, session_factory: sessionmaker[Session], key: str, *, progress: Progress | None = None
@@ -195,7 +235,7 @@ class VectorIndex:
             return done
         finally:
             if not self.keep_lock:
-                self.close()
+                self._release_lock()
 
     @_locked
     def rebuild(
@@ -243,16 +283,14 @@ class VectorIndex:
             "graph": int(self._state.get("graph", 0)),
         }
         self._write_state(self._state)
+        was_alive = self._alive
         self._map()
         self._index_spans()
-        self._alive = np.concatenate([self._alive, np.ones(len(rows), dtype=bool)])
-        for offset, (_, paper, _) in enumerate(rows):
-            old = self._latest.get(paper)
-            if old is not None:
-                self._alive[old] = False
-                if self._graph is not None and old < self._graph_built:
-                    self._graph.remove(old)
-            self._latest[paper] = first + offset
+        replaced = np.nonzero(was_alive & ~self._alive[:first])[0]
+        if self._graph is not None:
+            gone = replaced[replaced < self._graph_built].astype(np.uint64)
+            if len(gone):
+                self._graph.remove(gone)
         self._stamp = self._state_stamp()
 
     def _write_state(self, state: dict[str, int]) -> None:
@@ -385,39 +423,39 @@ class VectorIndex:
     def centroid_scores(self, query: np.ndarray, paper_ids: Iterable[int]) -> dict[int, float]:
         """Each paper's centroid cosine with a unit query vector (papers without vectors are
         left out): a quick first look at many papers."""
-        wanted = [(pid, self._latest[pid]) for pid in paper_ids if pid in self._latest]
-        if not wanted:
+        found, entries = self._latest.find(paper_ids)
+        if not len(found):
             return {}
-        rows = np.fromiter((e for _, e in wanted), dtype=np.int64, count=len(wanted))
-        sims = (np.asarray(self._centroids[rows], dtype=np.float32) @ query) / SCALE
-        return {pid: float(s) for (pid, _), s in zip(wanted, sims.tolist(), strict=True)}
+        sims = (np.asarray(self._centroids[entries], dtype=np.float32) @ query) / SCALE
+        return dict(zip(found.tolist(), sims.tolist(), strict=True))
 
     @_locked
     def centroids_of(self, paper_ids: Iterable[int]) -> dict[int, np.ndarray]:
         """Unit float32 vectors (the normalised mean of each paper's passages)."""
+        found, entries = self._latest.find(paper_ids)
         out = {}
-        for pid in paper_ids:
-            entry = self._latest.get(pid)
-            if entry is not None:
-                vector = np.asarray(self._centroids[entry], dtype=np.float32) / SCALE
-                out[pid] = vector / max(float(np.linalg.norm(vector)), 1e-12)
+        for pid, entry in zip(found.tolist(), entries.tolist(), strict=True):
+            vector = np.asarray(self._centroids[entry], dtype=np.float32) / SCALE
+            out[pid] = vector / max(float(np.linalg.norm(vector)), 1e-12)
         return out
 
     @_locked
     def scores(self, query: np.ndarray, paper_ids: Iterable[int]) -> dict[int, float]:
         """Each paper's best passage cosine with a unit query vector (papers without vectors
         are left out)."""
-        wanted = [(pid, self._latest[pid]) for pid in paper_ids if pid in self._latest]
-        if not wanted:
+        found, entries = self._latest.find(paper_ids)
+        if not len(found) or self._passages_fd is None:
             return {}
-        entries = np.fromiter((e for _, e in wanted), dtype=np.int64, count=len(wanted))
         starts, counts = self._starts[entries], self._counts[entries]
-        # Row numbers of every wanted passage, in order: each paper's start, then +1s.
-        offsets = np.repeat(starts - np.cumsum(counts) + counts, counts)
-        rows = offsets + np.arange(int(counts.sum()))
-        sims = (np.asarray(self._passages[rows], dtype=np.float32) @ query) / SCALE
+        width = self.dim
+        blocks = [
+            os.pread(self._passages_fd, int(c) * width, int(s) * width)
+            for s, c in zip(starts.tolist(), counts.tolist(), strict=True)
+        ]
+        passages = np.frombuffer(b"".join(blocks), dtype=np.int8).reshape(-1, width)
+        sims = (passages.astype(np.float32) @ query) / SCALE
         best = np.maximum.reduceat(sims, np.cumsum(counts) - counts)
-        return {pid: float(v) for (pid, _), v in zip(wanted, best.tolist(), strict=True)}
+        return dict(zip(found.tolist(), best.tolist(), strict=True))
 
 
 __all__ = ["VectorIndex", "folder_for"]
