@@ -145,6 +145,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--reuse", action="store_true", help="skip ingest if the store exists")
     parser.add_argument(
+        "--keep-vectors", action="store_true", help="with --reuse: keep the vector index"
+    )
+    parser.add_argument(
         "--embed", type=int, default=10_000, help="papers for embedding throughput (0: skip)"
     )
     args = parser.parse_args(argv)
@@ -181,7 +184,8 @@ def main(argv: list[str] | None = None) -> int:
     report["synthetic_embeddings_seconds"] = round(time.perf_counter() - start, 1)
     index = SearchIndex(index_dir)
     hybrid = HybridSearch(index, SearchSettings())
-    shutil.rmtree(hybrid.vectors_path, ignore_errors=True)  # derived: timed from scratch
+    if not args.keep_vectors:
+        shutil.rmtree(hybrid.vectors_path, ignore_errors=True)  # derived: timed from scratch
     start = time.perf_counter()
     hybrid.catch_up(factory)
     report["vector_index_build_seconds"] = round(time.perf_counter() - start, 1)

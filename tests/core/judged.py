@@ -191,3 +191,27 @@ def evaluate(
     return {
         name: {kind: sum(v) / len(v) for kind, v in kinds.items()} for name, kinds in scores.items()
     }
+
+
+def topic_quality(
+    sample: Sample, split: str, *, lexical_only: bool = False
+) -> dict[str, dict[str, float]]:
+    """The judged queries as channel topics: precision and recall of the papers matched
+    (relevance at or above search.topic_threshold), short (<= 3 words) and long topics."""
+    # per shape: [matched and relevant, matched, relevant]
+    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    matcher = sample.lexical if lexical_only else sample.hybrid
+    for item in judged(split):
+        topic = str(item["query"])
+        relevant = set(dict(item["relevant"]))  # type: ignore[call-overload]
+        found = matcher.match_topics([topic], since=date(2026, 10, 1), now=NOW)
+        matched = {sample.titles[pid] for pid in found}
+        shape = "long" if len(parse_query(topic, now=NOW).terms) >= 4 else "short"
+        for key in (shape, "all"):
+            counts[key][0] += len(matched & relevant)
+            counts[key][1] += len(matched)
+            counts[key][2] += len(relevant)
+    return {
+        key: {"precision": hit / max(1, n), "recall": hit / max(1, rel)}
+        for key, (hit, n, rel) in counts.items()
+    }

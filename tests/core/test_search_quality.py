@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 
 import pytest
-from judged import NOW, SAMPLE, Sample, build_sample, evaluate, judged, systems
+from judged import NOW, SAMPLE, Sample, build_sample, evaluate, judged, systems, topic_quality
 
 from paperbot.core.search import parse_query
 
@@ -70,6 +70,13 @@ def test_an_apostrophe_leaves_no_stray_word(sample: Sample) -> None:
     assert titles == ["Learning and Leveraging World Models in Visual Representation Learning"]
 
 
+def test_topics_by_meaning_are_precise_and_find_more_than_words_alone(sample: Sample) -> None:
+    hybrid = topic_quality(sample, "tune")["all"]
+    words = topic_quality(sample, "tune", lexical_only=True)["all"]
+    assert hybrid["precision"] >= 0.7
+    assert hybrid["recall"] > words["recall"]
+
+
 def report(sample: Sample) -> None:
     for split in ("tune", "heldout"):
         print(f"\n{split} split ({len(judged(split))} queries), nDCG@10")
@@ -78,6 +85,15 @@ def report(sample: Sample) -> None:
         print(f"{'system':10}" + "".join(f"{k:>11}" for k in kinds))
         for name, values in result.items():
             print(f"{name:10}" + "".join(f"{values.get(k, 0):11.3f}" for k in kinds))
+        for label, lexical_only in (("topics (hybrid)", False), ("topics (words only)", True)):
+            quality = topic_quality(sample, split, lexical_only=lexical_only)
+            print(
+                f"{label}: "
+                + ", ".join(
+                    f"{k} precision {v['precision']:.2f} recall {v['recall']:.2f}"
+                    for k, v in sorted(quality.items())
+                )
+            )
 
 
 if __name__ == "__main__":

@@ -132,7 +132,11 @@ class HybridSearch:
         vectors = self.vectors
         if vector is None or vectors is None:
             return engine.search(query, limit=limit, offset=offset)
-        near = vectors.nearest(vector, max(DENSE_DEPTH, 2 * (offset + limit)))
+        # A quoted phrase asks for those words in that order: only papers holding it can
+        # answer, so the dense side ranks the lexical candidates but proposes none.
+        near = (
+            [] if query.phrases else vectors.nearest(vector, max(DENSE_DEPTH, 2 * (offset + limit)))
+        )
         ranked = engine.ranked(query, limit=limit, offset=offset, extra=[p for p, _ in near])
         if ranked.built is None or ranked.built.rerank is None:  # filters only: by date
             return SearchHits(tuple(ranked.hits[offset : offset + limit]), ranked.total)

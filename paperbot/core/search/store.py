@@ -174,6 +174,8 @@ class SearchIndex:
 
     def catch_up(self, session_factory: sessionmaker[Session], *, wait_seconds: float = 0.0) -> int:
         """Index papers changed since the watermark; 0 if another process holds the writer."""
+        if not self.keep_writer and not self._behind(session_factory):
+            return 0  # up to date: no writer (and its 200 MB heap) for a one-off command
         with self._writing(wait_seconds) as writer:
             if writer is None:
                 return 0
@@ -183,6 +185,18 @@ class SearchIndex:
             self.reload()
             fresh = seq == last_id == 0 and self._index.searcher().num_docs == 0
             return self._index_from(session_factory, writer, seq, last_id, fresh=fresh)
+
+    def _behind(self, session_factory: sessionmaker[Session]) -> bool:
+        """Whether the database holds changes past the watermark (one indexed lookup)."""
+        state = self._state()
+        seq, last_id = state.get("seq", 0), state.get("id", 0)
+        with session_factory() as session:
+            newer = session.execute(
+                select(Paper.id)
+                .where(tuple_(Paper.change_seq, Paper.id) > tuple_(seq, last_id))
+                .limit(1)
+            ).first()
+        return newer is not None
 
     def rebuild(
         self,
