@@ -24,14 +24,13 @@ import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
 
 from paperbot.core.search import embeddings
+from paperbot.core.search.graph import Graph
 from paperbot.core.search.passages import SCALE, centroid
 
 VERSION = 1
-STATE, LOCK, GRAPH = "state.json", "writer.lock", "graph.usearch"
+STATE, LOCK = "state.json", "writer.lock"
 BATCH = 5000
-GRAPH_CHUNK = 50_000
-# usearch's search beam (its default is 64): wider, since a query asks for ~100 neighbours.
-SEARCH_BEAM = 128
+EXACT_BLOCK = 50_000
 _ENTRY = np.dtype([("paper", "<i8"), ("start", "<i8"), ("count", "<i4")])
 Progress = Callable[[int, int | None], None]
 
@@ -118,10 +117,8 @@ class VectorIndex:
             self._state = {}  # files shorter than promised: start again
             self._map()
         self._index_spans()
-        self._graph: Any = None
-        self._graph_built = 0
-        self._view: Any = None
-        self._view_built = 0
+        self._graph = Graph(self.path, self.dim)  # the writer's, loaded when it first saves
+        self._view = Graph(self.path, self.dim)  # the saved file, mapped to search
         self._stamp = self._state_stamp()
 
     def _index_spans(self) -> None:
@@ -286,11 +283,7 @@ class VectorIndex:
         was_alive = self._alive
         self._map()
         self._index_spans()
-        replaced = np.nonzero(was_alive & ~self._alive[:first])[0]
-        if self._graph is not None:
-            gone = replaced[replaced < self._graph_built].astype(np.uint64)
-            if len(gone):
-                self._graph.remove(gone)
+        self._graph.remove(np.nonzero(was_alive & ~self._alive[:first])[0])
         self._stamp = self._state_stamp()
 
     def _write_state(self, state: dict[str, int]) -> None:
@@ -318,9 +311,9 @@ class VectorIndex:
             scores = self._exact @ query.astype(np.float32)
         else:
             scores = np.empty(n, dtype=np.float32)
-            for lo in range(0, n, GRAPH_CHUNK):
-                block = np.asarray(self._centroids[lo : lo + GRAPH_CHUNK], dtype=np.float32)
-                scores[lo : lo + GRAPH_CHUNK] = block @ query.astype(np.float32) / SCALE
+            for lo in range(0, n, EXACT_BLOCK):
+                block = np.asarray(self._centroids[lo : lo + EXACT_BLOCK], dtype=np.float32)
+                scores[lo : lo + EXACT_BLOCK] = block @ query.astype(np.float32) / SCALE
         scores[~self._alive] = -2.0
         k = min(k, len(self._latest))
         best = np.argpartition(-scores, k - 1)[:k]
@@ -329,92 +322,35 @@ class VectorIndex:
         return [(int(papers[i]), float(scores[i])) for i in best]
 
     def _graph_nearest(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
-        """The saved graph answers for the entries it holds; newer ones are searched exactly."""
-        graph, built = self._graph_for_search()
+        """The graph answers for the entries it holds; newer ones are searched exactly."""
+        graph = self._graph if self._graph.index is not None else self._view
+        if graph is self._view:
+            self._view.view(int(self._state.get("graph", 0)))
+        built = graph.built if graph.index is not None else 0
         papers = self._papers
-        out: list[tuple[int, float]] = []
-        if graph is not None and len(graph):
-            found = graph.search(query.astype(np.float32), k + 16, exact=False)
-            for key, distance in zip(found.keys.tolist(), found.distances.tolist(), strict=True):
-                if 0 <= key < built and self._alive[key]:
-                    out.append((int(papers[key]), 1.0 - float(distance)))
+        out = [
+            (int(papers[e]), score) for e, score in graph.search(query, k + 16) if self._alive[e]
+        ]
         tail = np.nonzero(self._alive[built:])[0] + built
         if len(tail):
             sims = (np.asarray(self._centroids[tail], dtype=np.float32) @ query) / SCALE
             out.extend((int(papers[e]), float(v)) for e, v in zip(tail, sims.tolist(), strict=True))
         return sorted(out, key=lambda item: -item[1])[:k]
 
-    def _graph_for_search(self) -> tuple[Any, int]:
-        """The graph to search and how many entries it covers: the writer's own, else the
-        saved file memory-mapped (cheap to open)."""
-        if self._graph is not None:
-            return self._graph, self._graph_built
-        built, path = int(self._state.get("graph", 0)), self.path / GRAPH
-        if self._view is not None and self._view_built == built:
-            return self._view, built
-        if not built or not path.exists():
-            return None, 0
-        from usearch.index import Index
-
-        try:
-            view = Index.restore(str(path), view=True, expansion_search=SEARCH_BEAM)
-        except (RuntimeError, ValueError):
-            view = None
-        if view is None:
-            return None, 0
-        self._view, self._view_built = view, built
-        return view, built
-
-    def _new_graph(self) -> Any:
-        from usearch.index import Index
-
-        # A smaller build beam than usearch's default (128) builds several times faster;
-        # recall against exact search is measured by benchmarks/search.py.
-        return Index(
-            ndim=self.dim,
-            metric="cos",
-            dtype="i8",
-            connectivity=16,
-            expansion_add=48,
-            expansion_search=SEARCH_BEAM,
-        )
-
-    def _writable_graph(self) -> Any:
-        """The writer's graph: loaded from its file (or new), with dead entries removed."""
-        if self._graph is None:
-            graph = self._new_graph()
-            built, path = int(self._state.get("graph", 0)), self.path / GRAPH
-            if built and path.exists() and built <= len(self._entries):
-                try:
-                    graph.load(str(path))  # keeps the beams it was made with
-                except (RuntimeError, ValueError):
-                    graph, built = self._new_graph(), 0
-            else:
-                built = 0
-            dead = np.nonzero(~self._alive[:built])[0].astype(np.uint64)
-            if len(dead):
-                graph.remove(dead)  # replaced after the graph was saved
-            self._graph, self._graph_built = graph, built
-        return self._graph
-
     def _save_graph(self) -> None:
         """Writer: add the entries the graph lacks and save it (above the exact limit)."""
         if len(self._entries) <= self.exact_limit:
             return
-        graph = self._writable_graph()
-        start, stop = self._graph_built, len(self._entries)
-        for lo in range(start, stop, GRAPH_CHUNK):  # chunks: no copy of all vectors at once
-            hi = min(stop, lo + GRAPH_CHUNK)
-            alive = self._alive[lo:hi]
-            if alive.any():
-                keys = np.arange(lo, hi, dtype=np.uint64)[alive]
-                # int8 as stored: the cosine ignores the scale, and nothing is converted.
-                graph.add(keys, np.asarray(self._centroids[lo:hi])[alive], threads=2)
-        tmp = self.path / (GRAPH + ".tmp")
-        graph.save(str(tmp))
-        os.replace(tmp, self.path / GRAPH)
+        graph = self._graph
+        if graph.index is None:
+            graph.load(
+                int(self._state.get("graph", 0)), len(self._entries), np.nonzero(~self._alive)[0]
+            )
+        stop = len(self._entries)
+        graph.extend(self._centroids, self._alive, stop)
+        graph.save()
         with self._mutex:
-            self._graph_built = stop
+            graph.built = stop
             self._state = {**self._state, "graph": stop}
             self._write_state(self._state)
             self._stamp = self._state_stamp()
