@@ -32,6 +32,7 @@ from paperbot.core.seed import seed_if_empty
 from paperbot.core.service import Paperbot
 
 log = logging.getLogger("paperbot")
+SEED_EMBED_SECONDS = 2.0
 
 
 class Adapter(Protocol):
@@ -89,7 +90,9 @@ def build_core(
             log.info("seeded an empty store with %d bundled sample papers", added)
     index.catch_up(session_factory)
     if added:
-        index.backfill(session_factory)  # the sample papers' shipped vectors: no model run
+        # The sample papers' shipped vectors (no model run); should any be missing, the
+        # model gets a moment here and the ingest ticks embed the rest in the background.
+        index.backfill(session_factory, budget_seconds=SEED_EMBED_SECONDS)
     service = Paperbot(settings, session_factory, index, worker_id=worker_id(settings))
     service.platforms["console"] = ConsolePlatform(out=out, transcript=settings.console.transcript)
     return Core(settings, engine, session_factory, index, service)
