@@ -28,10 +28,10 @@ from stats import percentile
 from paperbot.config import Settings
 from paperbot.core import db
 from paperbot.core.delivery import planning
-from paperbot.core.index import SearchIndex
 from paperbot.core.messages import ChannelRef, Digest
 from paperbot.core.models import Channel, Delivery, Paper, PostedPaper, Subscription
 from paperbot.core.ports import DeliveryError
+from paperbot.core.search import SearchIndex
 from paperbot.core.service import Paperbot
 
 TOPICS = [

@@ -23,8 +23,9 @@ from paperbot.adapters.console.platform import ConsolePlatform
 from paperbot.config import Settings
 from paperbot.core import db, metrics, schema
 from paperbot.core.errors import ConfigError
-from paperbot.core.index import SearchIndex
 from paperbot.core.ports import ChatPlatform
+from paperbot.core.search import SearchIndex
+from paperbot.core.search.hybrid import HybridSearch
 from paperbot.core.service import Paperbot
 
 # The web server, the scheduler and the platform SDKs are imported where they are used, so
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from starlette.routing import BaseRoute
 
 log = logging.getLogger("paperbot")
+SEED_EMBED_SECONDS = 2.0
 
 
 class Adapter(Protocol):
@@ -51,7 +53,7 @@ class Core:
     settings: Settings
     engine: Engine
     session_factory: sessionmaker[Session]
-    index: SearchIndex
+    index: HybridSearch
     service: Paperbot
     adapters: list[Adapter] = field(default_factory=list)
 
@@ -89,21 +91,25 @@ def build_core(
         log.info("database: %s", line)
     session_factory = db.make_session_factory(engine)
     metrics.watch_database(session_factory)
-    index = SearchIndex(settings.resolved_index_dir(), keep_writer=long_running)
-    if seed and settings.seeds_samples():
-        _seed(settings, session_factory, now)
+    lexical = SearchIndex(settings.resolved_index_dir(), keep_writer=long_running)
+    index = HybridSearch(lexical, settings.search)
+    added = _seed(settings, session_factory, now) if seed and settings.seeds_samples() else 0
     index.catch_up(session_factory)
+    if added:
+        # The sample papers' shipped vectors (no model run); should any be missing, the
+        # model gets a moment here and the ingest ticks embed the rest in the background.
+        index.backfill(session_factory, budget_seconds=SEED_EMBED_SECONDS)
     service = Paperbot(settings, session_factory, index, worker_id=worker_id(settings))
     service.platforms["console"] = ConsolePlatform(out=out, transcript=settings.console.transcript)
     return Core(settings, engine, session_factory, index, service)
 
 
-def _seed(settings: Settings, session_factory: sessionmaker[Session], now: datetime) -> None:
+def _seed(settings: Settings, session_factory: sessionmaker[Session], now: datetime) -> int:
     from paperbot.core import seed  # ingest code (httpx, feedparser): only when seeding
 
     added = seed.seed_if_empty(session_factory, now=now)
     if not added:
-        return
+        return 0
     log.info("seeded an empty store with %d bundled sample papers", added)
     if settings.platform_configured:
         log.warning(
@@ -111,6 +117,7 @@ def _seed(settings: Settings, session_factory: sessionmaker[Session], now: datet
             " appear in real digests and searches (`paperbot db remove-samples` removes them)",
             added,
         )
+    return added
 
 
 def add_platform_adapters(core: Core) -> None:
@@ -164,9 +171,20 @@ def build_scheduler(core: Core) -> Any:
         name for name in ("hf", "arxiv") if getattr(settings, name).enabled
     ]
 
+    def embed() -> object:
+        return core.index.backfill(
+            core.session_factory, budget_seconds=settings.search.backfill_seconds
+        )
+
     def ingest_tick(source: Literal["hf", "arxiv"]) -> Callable[[datetime], object]:
         return lambda now: jobs.ingest_job(
-            core.session_factory, settings, core.index, source, now=now, holder=service.worker_id
+            core.session_factory,
+            settings,
+            core.index,
+            source,
+            now=now,
+            holder=service.worker_id,
+            after=embed,
         )
 
     return scheduling.build_scheduler(

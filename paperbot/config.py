@@ -167,6 +167,33 @@ class DigestSettings(Section):
         return value
 
 
+class SearchSettings(Section):
+    """Hybrid search: the sentence model, its embeddings, and how topics match by meaning."""
+
+    semantic: bool = Field(True, description="embed papers and queries; false: lexical only")
+    model_path: Path | None = Field(
+        None, description="an ONNX sentence model (per-token output) instead of the bundled one"
+    )
+    tokenizer_path: Path | None = Field(
+        None, description="its tokenizer.json (needed with model_path)"
+    )
+    max_tokens: int = Field(256, ge=16, le=512, description="tokens embedded per passage")
+    threads: int = Field(1, ge=1, le=16, description="onnxruntime threads for embedding")
+    embed_batch: int = Field(16, ge=1, le=256, description="passages per model call")
+    backfill_seconds: float = Field(
+        240.0, gt=0, le=86400, description="longest embedding run per ingest tick (the rest waits)"
+    )
+    exact_limit: int = Field(
+        50_000,
+        ge=0,
+        le=100_000_000,
+        description="up to this many papers vectors are searched exactly",
+    )
+    topic_threshold: float = Field(
+        0.45, ge=0.0, le=1.0, description="relevance (0..1) a paper needs to match a topic"
+    )
+
+
 class PermissionSettings(Section):
     # "managers": platform admins, channel managers and the allow-lists may change a channel;
     # "anyone": every member may (small private groups).
@@ -278,6 +305,7 @@ class Settings(BaseSettings):
     digest: DigestSettings = Field(default_factory=DigestSettings)
     permissions: PermissionSettings = Field(default_factory=PermissionSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
+    search: SearchSettings = Field(default_factory=SearchSettings)
     slack: SlackSettings = Field(default_factory=SlackSettings)
     discord: DiscordSettings = Field(default_factory=DiscordSettings)
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)

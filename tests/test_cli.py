@@ -40,6 +40,29 @@ def test_ingest_file_then_search(env: dict[str, str], tmp_path: Path) -> None:
     assert again.returncode == 0 and "0 new" in again.stdout
 
 
+def test_index_status_embed_and_semantic_search(env: dict[str, str], tmp_path: Path) -> None:
+    assert (
+        paperbot("ingest", "--source", "file", str(SAMPLE), env=env, cwd=tmp_path).returncode == 0
+    )
+    before = paperbot("index", "status", env=env, cwd=tmp_path)
+    assert before.returncode == 0, before.stderr
+    assert "semantic search: bundled model" in before.stdout
+    assert "embedded: 0 of 239 papers (0%)" in before.stdout
+    embed = paperbot("index", "embed", env=env, cwd=tmp_path)  # shipped vectors: no model run
+    assert embed.returncode == 0 and "all papers have vectors" in embed.stdout, embed.stderr
+    after = paperbot("index", "status", env=env, cwd=tmp_path).stdout
+    assert "embedded: 239 of 239 papers (100%)" in after and "vector index: 239 papers" in after
+    found = paperbot(
+        "search",
+        "putting broken pieces of an object back together",
+        "--limit",
+        "1",
+        env=env,
+        cwd=tmp_path,
+    )
+    assert "Shape Assembly" in found.stdout, found.stderr
+
+
 @pytest.mark.parametrize(
     "query",
     ["", "x" * 10_000, "   "],

@@ -93,14 +93,51 @@ def _rebuild_quietly(core: Any) -> bool:
 
 @index_app.command("rebuild")
 def index_rebuild() -> None:
-    """Rebuild the search index from the database."""
+    """Rebuild the search index (and this model's vector index) from the database."""
     from paperbot.cli.progress import ProgressReporter
 
     settings = load_settings()
     setup_logging(settings)
     with opened_core(settings) as core, ProgressReporter() as progress:
         n = core.index.rebuild(core.session_factory, progress=progress.stage("indexing"))
+        vectors = core.index.vectors
     emit(f"Indexed {n} papers into {settings.resolved_index_dir()}.")
+    if vectors is not None and len(vectors):
+        emit(f"Vector index: {len(vectors)} papers with embeddings.")
+
+
+@index_app.command("status")
+def index_status() -> None:
+    """Show the search index and the embedding backfill (papers embedded so far)."""
+    settings = load_settings()
+    setup_logging(settings)
+    with opened_core(settings) as core:
+        status = core.index.status(core.session_factory)
+    for line in status.lines():
+        emit(line)
+
+
+@index_app.command("embed")
+def index_embed(
+    seconds: Annotated[
+        float | None, typer.Option(min=1, help="Stop after this long (default: until done).")
+    ] = None,
+) -> None:
+    """Embed the papers that have no vectors yet (what `paperbot run` does after ingests)."""
+    settings = load_settings()
+    setup_logging(settings)
+    from paperbot.cli.progress import ProgressReporter
+
+    with opened_core(settings) as core, ProgressReporter() as progress:
+        report = core.index.backfill(
+            core.session_factory, budget_seconds=seconds, progress=progress.stage("embedding")
+        )
+        status = core.index.status(core.session_factory)
+    if report is None:
+        fail(f"semantic search is {status.semantic}; nothing to embed")
+    done = "all papers have vectors" if report.complete else "more remain; run it again"
+    emit(f"Embedded {report.embedded + report.reused} papers; {done}.")
+    emit(f"embedded: {status.embedded} of {status.papers} papers")
 
 
 @discord_app.command("invite-url")

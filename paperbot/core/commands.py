@@ -116,7 +116,7 @@ Command = (
 CHANNEL_CHANGES = (Subscribe, Unsubscribe, Schedule, Size, DigestNow, Pause, Resume)
 
 USAGE: dict[str, str] = {
-    "search": '/papers search <query> [page]: find papers ("phrases", -exclude, author:, cat:,'
+    "search": '/papers search <query> [page:N]: find papers ("phrases", -exclude, author:, cat:,'
     " since:7d)",
     "more-like-this": "/papers more-like-this <arXiv id>: papers similar to one paper",
     "trending": "/papers trending: what is trending now",
@@ -231,12 +231,13 @@ def check_topic(topic: str) -> str:
 
 
 def _split_page(rest: str) -> tuple[str, int]:
-    """`diffusion models 2` or `diffusion page:2` -> ("diffusion models", 2)."""
+    """`diffusion page:2` -> ("diffusion", 2). Only `page:N` is a page: in `gpt 4` the 4 is
+    part of the query."""
     parts = rest.split(" ")
     if len(parts) > 1:
         last = parts[-1].lower()
-        num = last.removeprefix("page:").removeprefix("p")
-        if (last.startswith(("page:", "p")) or last.isdigit()) and num.isdigit():
+        num = last.removeprefix("page:")
+        if last.startswith("page:") and num.isdigit():
             page = int(num)
             if 1 <= page <= 50:
                 return " ".join(parts[:-1]), page

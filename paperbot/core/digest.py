@@ -58,7 +58,7 @@ def matched_topics(match: TopicMatchLike) -> tuple[str, ...]:
 
 
 class TopicMatcher(Protocol):
-    """What digests need from the search index (paperbot.core.index.SearchIndex)."""
+    """What digests need from the search index (paperbot.core.search.SearchIndex)."""
 
     def match_topics(
         self, topics: Sequence[str], *, since: date, now: datetime, limit_per_topic: int = ...

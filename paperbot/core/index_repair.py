@@ -18,7 +18,8 @@ log = logging.getLogger(__name__)
 
 
 class RepairableIndex(Protocol):
-    path: Path
+    @property
+    def path(self) -> Path: ...
 
     def catch_up(
         self, session_factory: sessionmaker[Session], *, wait_seconds: float = ...

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from typing import Literal
 
@@ -31,11 +32,13 @@ def ingest_job(
     *,
     now: datetime,
     holder: str,
+    after: Callable[[], object] | None = None,
 ) -> ingest.SourceRun | None:
     """Ingest one source if this replica holds the deployment-wide ingest lease.
 
     One lease for all sources: arXiv's one-request-per-3-s rule counts every replica. Every
-    replica then brings its own search index up to date, whoever ingested.
+    replica then brings its own search index up to date, whoever ingested. `after` runs
+    under the lease once the ingest is done (the embedding backfill, bounded in time).
     """
     if source not in SOURCES:
         raise ValueError(f"unknown source {source!r}")
@@ -55,6 +58,13 @@ def ingest_job(
                 else:
                     metrics.source_error(source)
                 log.info("ingest %s", run.summary())
+            if after is not None:
+                try:
+                    after()
+                except BaseException as exc:
+                    if not recoverable(exc):
+                        raise
+                    log.exception("work after the ingest of %s failed", source)
         else:
             log.debug("ingest of %s skipped: another replica holds the lease", source)
     if index is not None:

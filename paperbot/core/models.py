@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -274,6 +275,28 @@ class WorkspaceState(Base):
     pause_notice: Mapped[str | None] = mapped_column(String(16))
 
 
+class PaperEmbedding(Base):
+    """A paper's passage vectors (int8) under one embedding key (model checksum, tokenizer,
+    token budget, recipe). Replicas build their vector index from these rows by id."""
+
+    __tablename__ = "paper_embeddings"
+    __table_args__ = (
+        UniqueConstraint("model", "paper_id", name="uq_paper_embeddings_model_paper"),
+        Index("ix_paper_embeddings_model_id", "model", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    paper_id: Mapped[int] = mapped_column(ForeignKey("papers.id", ondelete="CASCADE"), index=True)
+    model: Mapped[str] = mapped_column(String(64))
+    # The embedded title and abstract's hash: an update that keeps them is not re-embedded.
+    text_sha: Mapped[str] = mapped_column(String(16))
+    dim: Mapped[int] = mapped_column(Integer)
+    vectors: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(Tz())
+
+
 __all__ = [
     "Base",
     "Channel",
@@ -282,6 +305,7 @@ __all__ = [
     "DeliveryPart",
     "Lease",
     "Paper",
+    "PaperEmbedding",
     "PostedPaper",
     "SignalSnapshot",
     "SourceState",

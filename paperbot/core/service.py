@@ -36,10 +36,10 @@ from paperbot.core.delivery import (
 )
 from paperbot.core.delivery import history as delivery_history
 from paperbot.core.delivery.status import CAN_POST_AGAIN, PauseKind, kind_of
-from paperbot.core.index import SearchIndex
 from paperbot.core.messages import ChannelRef, Digest, Page, Reply
 from paperbot.core.models import Channel
 from paperbot.core.ports import ChatPlatform
+from paperbot.core.search.hybrid import HybridSearch
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +78,7 @@ class Paperbot:
 
     settings: Settings
     session_factory: sessionmaker[Session]
-    index: SearchIndex
+    index: HybridSearch
     platforms: dict[str, ChatPlatform] = field(default_factory=dict)
     worker_id: str = "paperbot"
     # Shared topic matches and signals for one `now`: a delivery pass builds many digests.

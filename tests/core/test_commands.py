@@ -17,7 +17,9 @@ from paperbot.core.zones import zone_names
     ("text", "expected"),
     [
         ("search diffusion models", c.Search("diffusion models")),
-        ("/papers search diffusion models 2", c.Search("diffusion models", 2)),
+        ("/papers search diffusion models 2", c.Search("diffusion models 2", 1)),
+        ("/papers search gpt 4", c.Search("gpt 4", 1)),
+        ("/papers search vit p2", c.Search("vit p2", 1)),
         ("search llm page:3", c.Search("llm", 3)),
         ('search "state space" -mamba', c.Search('"state space" -mamba')),
         ("find rlhf", c.Search("rlhf")),

@@ -10,9 +10,8 @@ from paper_rows import add_paper
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from paperbot.core.index import SearchIndex
 from paperbot.core.models import Paper
-from paperbot.core.search import parse_query
+from paperbot.core.search import SearchIndex, parse_query
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 

@@ -9,8 +9,7 @@ from pathlib import Path
 from cli_helpers import cli_env, paperbot
 from sqlalchemy.orm import Session, sessionmaker
 
-from paperbot.core.index import SearchIndex
-from paperbot.core.search import parse_query
+from paperbot.core.search import SearchIndex, parse_query
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 

@@ -64,6 +64,25 @@ def test_ingest_job_skips_while_another_replica_ingests(session_factory, setting
         assert s.get(SourceState, "hf") is None  # nothing was fetched
 
 
+def test_work_after_the_ingest_runs_only_under_the_lease(session_factory, make_settings) -> None:
+    # A source that refuses at once (nothing listens there), so no network is involved.
+    settings = make_settings(
+        hf={"base_url": "http://127.0.0.1:9", "max_pages": 1},
+        source_http={"max_attempts": 1, "timeout_seconds": 2},
+    )
+    ran: list[str] = []
+    jobs.ingest_job(
+        session_factory, settings, None, "hf", now=NOW, holder="me", after=lambda: ran.append("me")
+    )
+    assert ran == ["me"]  # even after a failed fetch: earlier papers may still wait
+    leases.release(session_factory, "ingest", "me")
+    assert leases.acquire(session_factory, "ingest", "other", now=NOW, ttl=600)
+    jobs.ingest_job(
+        session_factory, settings, None, "hf", now=NOW, holder="me", after=lambda: ran.append("x")
+    )
+    assert ran == ["me"]
+
+
 def _paper(s: Session, key: str) -> Paper:
     p = Paper(key=key, title=key, first_seen_at=NOW, updated_at=NOW)
     s.add(p)

@@ -10,9 +10,8 @@ from paper_rows import add_paper
 from sqlalchemy import delete
 from sqlalchemy.orm import Session, sessionmaker
 
-from paperbot.core.index import SearchIndex
 from paperbot.core.models import Paper
-from paperbot.core.search import QueryTooLong, search_papers, similar_papers
+from paperbot.core.search import QueryTooLong, SearchIndex, search_papers, similar_papers
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 

@@ -39,7 +39,7 @@ def test_anyone_may_search(core: Core, now: datetime) -> None:
     assert reply.kind == "search" and reply.ephemeral
     assert reply.papers and "Federated" in reply.papers[0].title
     assert reply.next_page is not None and reply.next_page.page == 2
-    page2 = core.service.handle_text("search federated learning 2", MEMBER, now=now)
+    page2 = core.service.handle_text("search federated learning page:2", MEMBER, now=now)
     assert page2.papers and page2.papers[0].key not in {p.key for p in reply.papers}
 
 

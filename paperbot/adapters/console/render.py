@@ -66,5 +66,5 @@ def render_reply(reply: Reply) -> str:
         parts.append("\n".join(clean(n) for n in reply.notes))
     if reply.next_page is not None:
         query = clean(reply.next_page.query)
-        parts.append(f"More: /papers search {query} {reply.next_page.page}")
+        parts.append(f"More: /papers search {query} page:{reply.next_page.page}")
     return "\n\n".join(p for p in parts if p)

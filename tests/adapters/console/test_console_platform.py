@@ -65,7 +65,7 @@ def test_reply_renders_text_papers_and_next_page() -> None:
     text = render_reply(reply)
     assert text.startswith("Results for diffusion")
     assert "1. Scores" in text and "Tip: use quotes" in text
-    assert text.endswith("More: /papers search diffusion 2")
+    assert text.endswith("More: /papers search diffusion page:2")
 
 
 def test_post_writes_stream_and_transcript_and_find_posted_reads_it(tmp_path: Path) -> None:

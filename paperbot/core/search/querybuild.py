@@ -9,16 +9,14 @@ because tantivy's unions cannot skip to a few candidates quickly.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
 
 import tantivy
 from tantivy import Query
 
-from paperbot.core.search import SearchQuery
-from paperbot.core.textnorm import (
-    SYNONYMS,
+from paperbot.core.search.analysis import (
     acronym_expansion,
     analyze_cached,
     analyze_name,
@@ -27,99 +25,20 @@ from paperbot.core.textnorm import (
     split_compound,
     stop_stems,
 )
+from paperbot.core.search.expr import Expr, Leaf, Node, leaf_query, max_of, scale, sum_of
+from paperbot.core.search.grammar import SearchQuery
+from paperbot.core.search.lexicon import SYNONYMS
+from paperbot.core.search.schema import day_number
+from paperbot.core.search.typos import closest_term
 
 FIELD_BOOSTS = {"title": 3.0, "keywords": 2.0, "abstract": 1.0}
 ALT_WEIGHT = 0.9
 SYNONYM_WEIGHT = 0.3
 COVERAGE = (0.5, 0.25)
-TIE = 0.1
 PROXIMITY = {"title": (1.5, 1), "abstract": (0.5, 2)}
+# Abstract proximity is skipped for pairs whose rarer word is in more papers than this.
+PROXIMITY_MIN_DOCS, PROXIMITY_MAX_SHARE = 50_000, 0.1
 _S, _M, _N = tantivy.Occur.Should, tantivy.Occur.Must, tantivy.Occur.MustNot
-Scores = dict[int, float]
-
-
-# --- the rerank expression: sums, maxima and scalings of leaf scores ----------------------
-@dataclass(frozen=True)
-class Leaf:
-    field: str
-    stems: tuple[str, ...]
-    slop: int = 0
-
-
-@dataclass(frozen=True)
-class Node:
-    op: str  # "sum" | "max" | "scale" | "all" | "atleast"
-    parts: tuple[Expr, ...]
-    k: float = 1.0
-
-
-Expr = Leaf | Node
-
-
-def evaluate(expr: Expr, leaves: dict[Leaf, Scores]) -> Scores:
-    """Score every candidate doc for an expression, from each leaf's per-doc scores."""
-    if isinstance(expr, Leaf):
-        return leaves.get(expr, {})
-    parts = [evaluate(p, leaves) for p in expr.parts]
-    if expr.op == "scale":
-        return {d: s * expr.k for d, s in parts[0].items()}
-    out: Scores = {}
-    if expr.op == "max":
-        best: Scores = {}
-        for part in parts:
-            for d, s in part.items():
-                out[d] = out.get(d, 0.0) + s
-                best[d] = max(best.get(d, 0.0), s)
-        return {d: best[d] + TIE * (out[d] - best[d]) for d in out}
-    counts: dict[int, int] = {}
-    for part in parts:
-        for d, s in part.items():
-            out[d] = out.get(d, 0.0) + s
-            counts[d] = counts.get(d, 0) + 1
-    need = {"sum": 1, "all": len(parts), "atleast": int(expr.k)}[expr.op]
-    return {d: s for d, s in out.items() if counts[d] >= need}
-
-
-def leaves_of(expr: Expr) -> set[Leaf]:
-    if isinstance(expr, Leaf):
-        return {expr}
-    return set().union(*(leaves_of(p) for p in expr.parts))
-
-
-def leaf_query(schema: tantivy.Schema, leaf: Leaf) -> Query:
-    if len(leaf.stems) == 1:
-        return Query.term_query(schema, leaf.field, leaf.stems[0])
-    words: list[str | tuple[int, str]] = [*leaf.stems]
-    return Query.phrase_query(schema, leaf.field, words, leaf.slop)
-
-
-def _sum(parts: Sequence[Expr]) -> Expr:
-    return parts[0] if len(parts) == 1 else Node("sum", tuple(parts))
-
-
-def _max(parts: Sequence[Expr]) -> Expr:
-    return parts[0] if len(parts) == 1 else Node("max", tuple(parts))
-
-
-def _scale(part: Expr, k: float) -> Expr:
-    return Node("scale", (part,), k)
-
-
-def day_number(day: date) -> int:
-    return day.toordinal()
-
-
-def edit_distance(a: str, b: str, limit: int) -> int:
-    """Levenshtein distance, giving up (limit + 1) once it must exceed `limit`."""
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        if min(cur) > limit:
-            return limit + 1
-        prev = cur
-    return prev[-1]
 
 
 class QueryBuilder:
@@ -131,47 +50,64 @@ class QueryBuilder:
         # Every term the rerank uses, with its weight: the flat first-stage query.
         self.terms: dict[str, float] = {}
         self.phrases: list[Expr] = []
+        # One entry per query word: its expression and its weight (idf) for coverage.
+        self.units: list[tuple[Expr, float]] = []
         self._fixes: dict[str, str | None] = {}
 
     def term(self, stem: str, weight: float = 1.0) -> Expr:
         self.terms[stem] = max(weight, self.terms.get(stem, 0.0))
-        return _sum([_scale(Leaf(f, (stem,)), b * weight) for f, b in FIELD_BOOSTS.items()])
+        return sum_of([scale(Leaf(f, (stem,)), b * weight) for f, b in FIELD_BOOSTS.items()])
 
     def phrase(self, stems: Sequence[str], weight: float = 1.0, slop: int = 0) -> Expr:
         if len(stems) == 1:
             return self.term(stems[0], weight)
         for stem in stems:
             self.terms[stem] = max(weight / 2, self.terms.get(stem, 0.0))
-        return _sum(
-            [_scale(Leaf(f, tuple(stems), slop), b * weight) for f, b in FIELD_BOOSTS.items()]
+        return sum_of(
+            [scale(Leaf(f, tuple(stems), slop), b * weight) for f, b in FIELD_BOOSTS.items()]
         )
 
     def known(self, stem: str) -> bool:
         return any(self.searcher.doc_freq(f, stem) for f in FIELD_BOOSTS)
 
+    def everywhere(self, field: str, stems: Sequence[str]) -> bool:
+        """Words so common in a long field that checking their positions on the candidates
+        costs more than it tells (tantivy walks every paper holding both): "our this"."""
+        if field == "title":
+            return False
+        n = self.searcher.num_docs
+        rarest = min(self.searcher.doc_freq(field, s) for s in stems)
+        return rarest > max(PROXIMITY_MIN_DOCS, PROXIMITY_MAX_SHARE * n)
+
+    def fixable(self, stem: str) -> bool:
+        """An unknown word long enough to be a typo of a known one."""
+        return len(stem) > 3 and not stem.isdigit() and not self.known(stem)
+
+    def idf(self, stems: Sequence[str]) -> float:
+        """How telling a query word is: idf of its rarest stem (a typo counts as its fix)."""
+        freqs = []
+        for stem in stems:
+            if self.fixable(stem):
+                stem = self.correct(stem) or stem
+            freqs.append(max(self.searcher.doc_freq(f, stem) for f in ("title", "abstract")))
+        return math.log(1 + (self.searcher.num_docs or 1) / max(1, min(freqs, default=0)))
+
+    def split_joined(self, stem: str) -> tuple[str, str] | None:
+        """ "pointcloud" -> ("point", "cloud"): an unknown word made of two indexed ones."""
+        best: tuple[int, tuple[str, str]] | None = None
+        for cut in range(3, len(stem) - 2):
+            left, right = analyze_cached(stem[:cut]), analyze_cached(stem[cut:])
+            if len(left) == len(right) == 1 and self.known(left[0]) and self.known(right[0]):
+                freq = min(self.searcher.doc_freq("abstract", s) for s in (*left, *right))
+                if best is None or freq > best[0]:
+                    best = (freq, (left[0], right[0]))
+        return best[1] if best else None
+
     def correct(self, stem: str) -> str | None:
         """The most frequent indexed term within edit distance 1-2 of a misspelt one."""
         if stem not in self._fixes:
-            self._fixes[stem] = self._correct(stem)
+            self._fixes[stem] = closest_term(self.searcher, stem, ("title", "abstract"))
         return self._fixes[stem]
-
-    def _correct(self, stem: str) -> str | None:
-        limit = 1 if len(stem) <= 5 else 2
-        best: tuple[int, int, str] | None = None
-        for prefix in dict.fromkeys((stem[:2], stem[:1])):
-            found: dict[str, int] = {}
-            for field in ("title", "abstract"):
-                for term, freq in self.searcher.terms_with_prefix(field, prefix, limit=20000):
-                    found[term] = found.get(term, 0) + freq
-            for term, freq in found.items():
-                if abs(len(term) - len(stem)) > limit:
-                    continue
-                dist = edit_distance(stem, term, limit)
-                if dist <= limit and (best is None or (dist, -freq) < best[:2]):
-                    best = (dist, -freq, term)
-            if best:
-                return best[2]
-        return None
 
     def unit(self, stem: str) -> Expr:
         """One query word: the term, or its acronym expansion/compound split/synonyms/fix."""
@@ -183,22 +119,25 @@ class QueryBuilder:
         if compound:
             alts.append(self.phrase(compound, ALT_WEIGHT))
         alts.extend(self.term(s, SYNONYM_WEIGHT) for s in SYNONYMS.get(stem, ()) if s != stem)
-        if len(stem) > 3 and not stem.isdigit() and not self.known(stem):
+        if self.fixable(stem):
             fixed = self.correct(stem)
             if fixed:
                 alts.append(self.term(fixed, ALT_WEIGHT))
                 alts.extend(self.term(s, SYNONYM_WEIGHT) for s in SYNONYMS.get(fixed, ()))
-        return _max(alts)
+            joined = None if compound else self.split_joined(stem)
+            if joined:
+                alts.append(self.phrase(joined, ALT_WEIGHT, slop=1))
+        return max_of(alts)
 
     def group(self, stems: Sequence[str], joined: str | None = None) -> Expr:
         """Stems of one hyphenated word: as a phrase, loosely, or written joined."""
-        parts = _sum([self.unit(s) for s in stems])
+        parts = sum_of([self.unit(s) for s in stems])
         if len(stems) == 1:
             return parts
-        alts = [self.phrase(stems, 1.0, slop=1), _scale(parts, 0.4)]
+        alts = [self.phrase(stems, 1.0, slop=1), scale(parts, 0.4)]
         if joined:
             alts.append(self.term(joined, len(stems) * 0.8))
-        return _max(alts)
+        return max_of(alts)
 
     def words(self, query: SearchQuery) -> tuple[list[Expr], list[str]]:
         """One expression per word (or acronym expansion), and the content stems in order."""
@@ -221,8 +160,9 @@ class QueryBuilder:
                 if tuple(flat[i : i + n]) == expansion and not covered & set(range(i, i + n)):
                     covered.update(range(i, i + n))
                     words = [s for s in expansion if s not in stop]
-                    spelled = _sum([self.unit(w) for w in words])
-                    out.append(_max([spelled, self.term(acronym, len(words))]))
+                    spelled = sum_of([self.unit(w) for w in words])
+                    out.append(max_of([spelled, self.term(acronym, len(words))]))
+                    self.units.append((out[-1], self.idf([acronym])))
         pos = 0
         for stems, joined in groups:
             idx = range(pos, pos + len(stems))
@@ -231,6 +171,7 @@ class QueryBuilder:
             keep = [s for s in keep if s in content]
             if keep:
                 out.append(self.group(keep, joined if len(keep) == len(stems) else None))
+                self.units.append((out[-1], self.idf(keep)))
         return out, content
 
     def rerank(self, query: SearchQuery) -> Expr | None:
@@ -238,17 +179,19 @@ class QueryBuilder:
         words, content = self.words(query)
         parts: list[Expr] = list(words)
         if len(words) >= 2:
-            parts.append(_scale(Node("all", tuple(words)), COVERAGE[0]))
+            parts.append(scale(Node("all", tuple(words)), COVERAGE[0]))
         if len(words) >= 3:
-            parts.append(_scale(Node("atleast", tuple(words), len(words) - 1), COVERAGE[1]))
+            parts.append(scale(Node("atleast", tuple(words), len(words) - 1), COVERAGE[1]))
         self.phrases = [self.phrase(stems) for p in query.phrases if (stems := analyze_cached(p))]
         parts.extend(self.phrases)
         for a, b in list(itertools.pairwise(content))[:4]:
             if a != b:
                 parts.extend(
-                    _scale(Leaf(f, (a, b), slop), boost) for f, (boost, slop) in PROXIMITY.items()
+                    scale(Leaf(f, (a, b), slop), boost)
+                    for f, (boost, slop) in PROXIMITY.items()
+                    if not self.everywhere(f, (a, b))
                 )
-        return _sum(parts) if parts else None
+        return sum_of(parts) if parts else None
 
     def any_field(self, stems: Sequence[str]) -> Query:
         """Stems (as a phrase if several) in any text field, unscored: for filters."""
@@ -274,6 +217,22 @@ class QueryBuilder:
                 )
             )
         return [Query.const_score_query(q, 0.0) for q in out]
+
+    def constraint(self, query: SearchQuery) -> Query:
+        """What every result must satisfy (filters, phrases, exclusions), unscored: applied
+        to papers found by other means (the dense side)."""
+        clauses: list[tuple[tantivy.Occur, Query]] = [(_M, f) for f in self.filters(query)]
+        for phrase in query.phrases:
+            stems = analyze_cached(phrase)
+            if stems:
+                clauses.append((_M, self.any_field(stems)))
+        for text in (*query.excluded_terms, *query.excluded_phrases):
+            stems = analyze_cached(text)
+            if stems:
+                clauses.append((_N, self.any_field(stems)))
+        if not any(occur == _M for occur, _ in clauses):
+            clauses.append((_M, Query.all_query()))
+        return Query.const_score_query(Query.boolean_query(clauses), 0.0)
 
     def first_stage(self, query: SearchQuery, *, phrases: bool = True) -> Query:
         """Filters, user phrases and exclusions, plus a flat OR of every boosted term."""
@@ -306,6 +265,9 @@ class Built:
     first: Query
     rerank: Expr | None
     terms: list[str]
+    # Every result satisfies this; query words with their weights (for coverage).
+    constraint: Query
+    units: tuple[tuple[Expr, float], ...] = ()
     # With quoted phrases: the first stage without them (fast), and "has every phrase".
     loose: Query | None = None
     phrases: tuple[tuple[Query, ...], ...] | None = None
@@ -315,8 +277,10 @@ def build(schema: tantivy.Schema, searcher: tantivy.Searcher, query: SearchQuery
     builder = QueryBuilder(schema, searcher)
     expr = builder.rerank(query)  # first: it records the terms the first stage ORs
     first = builder.first_stage(query)
+    constraint = builder.constraint(query)
+    units = tuple(builder.units)
     if not builder.phrases:
-        return Built(first, expr, list(builder.terms))
+        return Built(first, expr, list(builder.terms), constraint, units)
     loose = builder.first_stage(query, phrases=False)
     # One query per phrase and field: a union of phrase queries would lead an intersection
     # with a few candidates and walk every paper.
@@ -325,16 +289,7 @@ def build(schema: tantivy.Schema, searcher: tantivy.Searcher, query: SearchQuery
         for p in query.phrases
         if (stems := analyze_cached(p))
     )
-    return Built(first, expr, list(builder.terms), loose, every)
+    return Built(first, expr, list(builder.terms), constraint, units, loose, every)
 
 
-__all__ = [
-    "FIELD_BOOSTS",
-    "Built",
-    "Leaf",
-    "build",
-    "day_number",
-    "evaluate",
-    "leaf_query",
-    "leaves_of",
-]
+__all__ = ["FIELD_BOOSTS", "Built", "QueryBuilder", "build"]

@@ -1,23 +1,13 @@
-"""The search grammar (user text -> SearchQuery) and the search / more-like-this use cases."""
+"""The search grammar: user text -> SearchQuery (words, phrases, exclusions, filters, page)."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING
 
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session, sessionmaker
-
-from paperbot.core.cards import to_card
 from paperbot.core.commands import MAX_QUERY_CHARS, ParseError, clean_text
-from paperbot.core.messages import PaperCard
-from paperbot.core.models import Paper
-from paperbot.core.textnorm import analyze, query_stems
-
-if TYPE_CHECKING:
-    from paperbot.core.index import SearchIndex
+from paperbot.core.search.analysis import analyze
 
 MAX_PAGE = 50
 AUTHOR_FIELDS = frozenset({"author", "authors", "by"})
@@ -160,132 +150,4 @@ def _parse_since(value: str, now: datetime) -> date | None:
     return None
 
 
-@dataclass(frozen=True)
-class SearchResult:
-    """One page of search results."""
-
-    cards: tuple[PaperCard, ...]
-    total: int
-    page: int
-    has_next: bool
-    query: SearchQuery = field(default_factory=SearchQuery)
-
-    @property
-    def notes(self) -> tuple[str, ...]:
-        return self.query.notes
-
-
-def search_papers(
-    session_factory: sessionmaker[Session],
-    index: SearchIndex,
-    text: str,
-    *,
-    page: int = 1,
-    page_size: int = 5,
-    now: datetime,
-) -> SearchResult:
-    """Run a user's search: parse, query the index, load the hits' rows, build cards."""
-    query = parse_query(text, now=now)
-    page = min(max(query.page or page, 1), MAX_PAGE)
-    hits = index.search(query, limit=page_size + 1, offset=(page - 1) * page_size)
-    shown = hits.hits[:page_size]
-    papers = _load(session_factory, [pid for pid, _ in shown])
-    cards = tuple(
-        to_card(papers[pid], why=explain_match(query, papers[pid]), score=score)
-        for pid, score in shown
-        if pid in papers
-    )
-    return SearchResult(
-        cards=cards,
-        total=max(hits.total, (page - 1) * page_size + len(hits.hits)),
-        page=page,
-        has_next=len(hits.hits) > page_size,
-        query=query,
-    )
-
-
-def similar_papers(
-    session_factory: sessionmaker[Session],
-    index: SearchIndex,
-    paper_ref: str,
-    *,
-    limit: int,
-    now: datetime,
-) -> tuple[PaperCard | None, list[PaperCard]]:
-    """Papers like one paper (given by arXiv id, arXiv URL or paper key); (None, []) if unknown."""
-    del now  # part of the use-case signature; similarity does not depend on the clock
-    ref = normalize_paper_ref(paper_ref)
-    if not ref:
-        return None, []
-    with session_factory() as session:
-        paper = session.scalars(
-            select(Paper).where(or_(Paper.arxiv_id == ref, Paper.key == ref)).limit(1)
-        ).first()
-    if paper is None:
-        return None, []
-    hits = index.more_like_this(paper.id, limit=limit, text=paper_text(paper))
-    papers = _load(session_factory, [pid for pid, _ in hits])
-    cards = [
-        to_card(papers[pid], why=f"similar to {ref}", score=score)
-        for pid, score in hits
-        if pid in papers
-    ]
-    return to_card(paper), cards
-
-
-_ARXIV_URL = re.compile(r"arxiv\.org/(?:abs|pdf|html)/([^\s?#]+?)(?:\.pdf)?/?(?:[?#].*)?$", re.I)
-_ARXIV_VERSION = re.compile(r"^(\d{4}\.\d{4,5}|[a-z\-]+(?:\.[A-Z]{2})?/\d{7})v\d+$", re.I)
-_HF_URL = re.compile(r"huggingface\.co/papers/([^\s?#/]+)", re.I)
-
-
-def normalize_paper_ref(ref: str) -> str:
-    """An arXiv URL, "arXiv:2401.01234v2" or "2401.01234v2" -> "2401.01234"; keys unchanged."""
-    ref = clean_text(ref).strip("<>").strip()
-    for pattern in (_ARXIV_URL, _HF_URL):
-        match = pattern.search(ref)
-        if match:
-            ref = match.group(1)
-            break
-    if ref.lower().startswith("arxiv:"):
-        ref = ref[6:]
-    version = _ARXIV_VERSION.match(ref)
-    return version.group(1) if version else ref
-
-
-def paper_text(paper: Paper) -> dict[str, str]:
-    """A paper's searchable text by index field."""
-    return {
-        "title": paper.title or "",
-        "keywords": " ".join(paper.ai_keywords or ()),
-        "abstract": " ".join(filter(None, (paper.abstract, paper.ai_summary))),
-    }
-
-
-def explain_match(query: SearchQuery, paper: Paper) -> str:
-    """A short "why": which of the query's words the paper contains."""
-    words = list(query.terms) + list(query.phrases)
-    if not words:
-        return ""
-    text = paper_text(paper)
-    stems = set(analyze(" ".join(text.values())))
-    matched = [w for w in words if (s := query_stems(w)) and all(x in stems for x in s)]
-    return "matches: " + ", ".join(w[:40] for w in matched[:5]) if matched else ""
-
-
-def _load(session_factory: sessionmaker[Session], ids: list[int]) -> dict[int, Paper]:
-    if not ids:
-        return {}
-    with session_factory() as session:
-        rows = session.scalars(select(Paper).where(Paper.id.in_(ids))).all()
-    return {p.id: p for p in rows}
-
-
-__all__ = [
-    "QueryTooLong",
-    "SearchQuery",
-    "SearchResult",
-    "normalize_paper_ref",
-    "parse_query",
-    "search_papers",
-    "similar_papers",
-]
+__all__ = ["MAX_PAGE", "QueryTooLong", "SearchQuery", "parse_query"]

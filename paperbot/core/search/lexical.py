@@ -1,0 +1,270 @@
+"""Lexical queries on one tantivy searcher: first stage, phrase pools, leaf-by-leaf rerank, MLT."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import tantivy
+from tantivy import Query
+
+from paperbot.core.search.analysis import analyze_cached, fold
+from paperbot.core.search.expr import Expr, Leaf, Scores, evaluate, leaf_query, leaves_of
+from paperbot.core.search.grammar import SearchQuery
+from paperbot.core.search.hits import SearchHits
+from paperbot.core.search.querybuild import Built, build
+
+# Counting every match defeats block-max WAND, so only count on small indexes.
+COUNT_UP_TO = 200_000
+MIN_CANDIDATES, MAX_CANDIDATES, PHRASE_POOL, PHRASE_POOL_DEEP = 60, 1000, 300, 1000
+# Above this many abstracts holding a phrase's rarest word, matching it everywhere costs
+# tens of ms at 1M papers (positions read in each), so it is checked on candidates only.
+EXHAUSTIVE_PHRASE_DF = 150_000
+_M, _S = tantivy.Occur.Must, tantivy.Occur.Should
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """A lexical ranking: candidates best first, their word coverage (0..1), a match count."""
+
+    built: Built | None
+    hits: list[tuple[int, float]]
+    coverage: dict[int, float]
+    total: int
+
+
+def coverage_of(units: Sequence[tuple[Expr, float]], leaves: dict[Leaf, Scores]) -> Scores:
+    """Per paper, the idf-weighted share of the query's words it matches (in any form)."""
+    weight = sum(w for _, w in units)
+    if not weight:
+        return {}
+    out: Scores = {}
+    for expr, w in units:
+        for pid, score in evaluate(expr, leaves).items():
+            if score > 0:
+                out[pid] = out.get(pid, 0.0) + w / weight
+    return out
+
+
+class Lexical:
+    """The lexical engine over one searcher (one consistent view of the index)."""
+
+    def __init__(self, schema: tantivy.Schema, searcher: tantivy.Searcher) -> None:
+        self.schema = schema
+        self.searcher = searcher
+
+    def run(
+        self,
+        query: Query,
+        *,
+        limit: int,
+        offset: int = 0,
+        by_day: bool = False,
+        count: bool = False,
+    ) -> tuple[list[tuple[int, float]], int]:
+        """One tantivy query: (paper id, score) hits, and the match count if asked."""
+        kwargs: dict[str, Any] = {"order_by_field": "day"} if by_day else {}
+        result = self.searcher.search(query, limit, count=count, offset=offset, **kwargs)
+        addresses = [addr for _, addr in result.hits]
+        ids = self.searcher.fast_field_values("id", addresses) if addresses else []
+        hits = [
+            (int(pid), 0.0 if by_day else float(score))
+            for (score, _), pid in zip(result.hits, ids, strict=True)
+            if pid is not None
+        ]
+        total = int(getattr(result, "count", None) or 0) if count else 0
+        return hits, total
+
+    def search(self, query: SearchQuery, *, limit: int, offset: int = 0) -> SearchHits:
+        """Ranked paper ids for a parsed query: first stage, then rerank of its candidates."""
+        found = self.ranked(query, limit=limit, offset=offset)
+        return SearchHits(tuple(found.hits[offset : offset + limit]), found.total)
+
+    def ranked(
+        self, query: SearchQuery, *, limit: int, offset: int = 0, extra: Sequence[int] = ()
+    ) -> Ranked:
+        """Every reranked candidate in rank order (at least offset + limit when there are
+        that many), with each one's coverage of the query's words, and the match count.
+        `extra` papers (found by the dense side) join the candidates if they pass the
+        query's filters, phrases and exclusions, so one rerank pass scores them all."""
+        searcher = self.searcher
+        if query.is_empty or limit <= 0:
+            return Ranked(None, [], {}, 0)
+        built = build(self.schema, searcher, query)
+        count = searcher.num_docs <= COUNT_UP_TO
+        if built.rerank is None:
+            hits, total = self.run(built.first, limit=offset + limit, by_day=True, count=count)
+            return Ranked(built, hits, {}, total if count else len(hits))
+        depth = min(MAX_CANDIDATES, max(MIN_CANDIDATES, 3 * (offset + limit)))
+        found: tuple[list[tantivy.DocAddress], list[int]] | None = None
+        total = 0
+        if built.loose is not None and built.phrases is not None and not count:
+            found = self._phrase_pools(query, built, offset + limit)
+        if found is None:
+            addresses, ids, total = self._stage(built.first, depth, count)
+            found = (addresses, ids)
+        addresses, ids = found
+        have = set(ids)
+        more = [pid for pid in dict.fromkeys(extra) if pid not in have]
+        if more:
+            more_addresses, more_ids = self._allowed(built, more)
+            addresses, ids = addresses + more_addresses, ids + more_ids
+        ranked, coverage = self._order(built, addresses, ids)
+        if not count:
+            total = min(offset + limit, len(ranked))
+            if not (query.authors or query.categories or query.since or query.phrases):
+                total = max([total] + [searcher.doc_freq("abstract", t) for t in built.terms])
+        return Ranked(built, ranked, coverage, total)
+
+    def _allowed(
+        self, built: Built, ids: Sequence[int]
+    ) -> tuple[list[tantivy.DocAddress], list[int]]:
+        """Those of these papers that pass the query's filters, phrases and exclusions."""
+        found = self.searcher.search(
+            Query.boolean_query([(_M, self.only(ids)), (_M, built.constraint)]),
+            len(ids),
+            count=False,
+        ).hits
+        addresses = [a for _, a in found]
+        if not addresses:
+            return [], []
+        return addresses, [int(p or 0) for p in self.searcher.fast_field_values("id", addresses)]
+
+    def rescore(
+        self, built: Built, ids: Sequence[int]
+    ) -> tuple[dict[int, float], dict[int, float]]:
+        """Lexical scores and coverage of papers found elsewhere; those failing the query's
+        filters, phrases or exclusions are left out."""
+        if not ids or built.rerank is None:
+            return {}, {}
+        addresses, kept = self._allowed(built, ids)
+        if not addresses:
+            return {}, {}
+        leaves = self._leaves(built.rerank, addresses, kept)
+        scores = evaluate(built.rerank, leaves)
+        return {pid: scores.get(pid, 0.0) for pid in kept}, coverage_of(built.units, leaves)
+
+    def _phrase_pools(
+        self, query: SearchQuery, built: Built, wanted: int
+    ) -> tuple[list[tantivy.DocAddress], list[int]] | None:
+        """Phrase matches among the loose query's best papers; None: go exhaustive.
+
+        Matching a phrase everywhere costs a position check in every paper holding all its
+        words, so when each phrase has a word in few abstracts the exhaustive pass is cheap;
+        phrases of very common words only look among the best PHRASE_POOL_DEEP papers.
+        """
+        cost = min(
+            (
+                min((self.searcher.doc_freq("abstract", s) for s in stems), default=0)
+                for p in query.phrases
+                if (stems := analyze_cached(p))
+            ),
+            default=0,
+        )
+        cheap = cost <= EXHAUSTIVE_PHRASE_DF
+        assert built.loose is not None and built.phrases is not None
+        loose, phrases = built.loose, built.phrases
+        kept: list[tuple[tantivy.DocAddress, int]] = []
+        for pool in (PHRASE_POOL,) if cheap else (PHRASE_POOL, PHRASE_POOL_DEEP):
+            addresses, ids, _ = self._stage(loose, pool, False)
+            having = set(ids)
+            for per_field in phrases:
+                having &= set().union(*(self._matching(q, ids) for q in per_field))
+            kept = [(a, pid) for a, pid in zip(addresses, ids, strict=True) if pid in having]
+            if len(kept) > wanted or len(addresses) < pool:
+                break
+        else:
+            if cheap:
+                return None
+        return [a for a, _ in kept], [pid for _, pid in kept]
+
+    def only(self, ids: Sequence[int]) -> Query:
+        """Unscored "one of these papers": a union of id terms, which (unlike a term set
+        query, which builds a bitset per segment) costs only a seek per id."""
+        terms = [(_S, Query.term_query(self.schema, "id", pid)) for pid in ids]
+        return Query.const_score_query(Query.boolean_query(terms), 0.0)
+
+    def _matching(self, query: Query, ids: list[int]) -> set[int]:
+        """Which of these papers match a query."""
+        if not ids:
+            return set()
+        found = self.searcher.search(
+            Query.boolean_query([(_M, self.only(ids)), (_M, query)]), len(ids), count=False
+        ).hits
+        return {int(p or 0) for p in self.searcher.fast_field_values("id", [a for _, a in found])}
+
+    def _stage(
+        self, first: Query, depth: int, count: bool
+    ) -> tuple[list[tantivy.DocAddress], list[int], int]:
+        """The first stage's best `depth` papers: addresses, ids, and the match count."""
+        result = self.searcher.search(first, depth, count=count)
+        addresses = [addr for _, addr in result.hits]
+        ids = (
+            [int(p or 0) for p in self.searcher.fast_field_values("id", addresses)]
+            if addresses
+            else []
+        )
+        return addresses, ids, int(getattr(result, "count", None) or 0)
+
+    def _order(
+        self, built: Built, addresses: list[tantivy.DocAddress], ids: list[int]
+    ) -> tuple[list[tuple[int, float]], dict[int, float]]:
+        """Candidates reordered by the rerank expression (ties keep first-stage order), and
+        their coverage of the query's words."""
+        if not addresses or built.rerank is None:
+            return [], {}
+        leaves = self._leaves(built.rerank, addresses, ids)
+        scores = evaluate(built.rerank, leaves)
+        order = sorted(range(len(ids)), key=lambda i: (-scores.get(ids[i], 0.0), i))
+        ranked = [(ids[i], scores.get(ids[i], 0.0)) for i in order]
+        return ranked, coverage_of(built.units, leaves)
+
+    def _leaves(
+        self, expr: Expr, addresses: list[tantivy.DocAddress], ids: list[int]
+    ) -> dict[Leaf, Scores]:
+        """Each leaf's scores on the candidates (a term or phrase in one field, a cheap seek)."""
+        by_address = {(a.segment_ord, a.doc): pid for a, pid in zip(addresses, ids, strict=True)}
+        only = self.only(ids)
+        leaves: dict[Leaf, Scores] = {}
+        for leaf in leaves_of(expr):
+            if any(self.searcher.doc_freq(leaf.field, s) == 0 for s in set(leaf.stems)):
+                continue
+            query = Query.boolean_query([(_M, only), (_M, leaf_query(self.schema, leaf))])
+            found = self.searcher.search(query, len(ids), count=False).hits
+            leaves[leaf] = {by_address[(a.segment_ord, a.doc)]: float(score) for score, a in found}
+        return leaves
+
+    def more_like_this(
+        self, paper_id: int, *, limit: int, text: dict[str, str] | None = None
+    ) -> list[tuple[int, float]]:
+        """Papers similar to one paper (from its text if given, else its stored title)."""
+        searcher = self.searcher
+        if text is None:
+            found = searcher.search(Query.term_query(self.schema, "id", paper_id), 1).hits
+            if not found:
+                return []
+            text = {"title": str(searcher.doc(found[0][1]).get_first("title") or "")}
+        fields = {k: [fold(v)] for k, v in text.items() if v.strip()}
+        if not fields:
+            return []
+        mlt = Query.more_like_this_document_fields_query(
+            self.schema,
+            fields,
+            min_doc_frequency=1,
+            max_doc_frequency=max(10, searcher.num_docs // 5),
+            min_term_frequency=1,
+            max_query_terms=30,
+            min_word_length=3,
+        )
+        query = Query.boolean_query(
+            [
+                (tantivy.Occur.Should, mlt),
+                (tantivy.Occur.MustNot, Query.term_query(self.schema, "id", paper_id)),
+            ]
+        )
+        hits, _ = self.run(query, limit=limit)
+        return hits
+
+
+__all__ = ["COUNT_UP_TO", "Lexical", "Ranked", "coverage_of"]
