@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Protocol
+from typing import Any, Protocol, runtime_checkable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import exists, or_, select
@@ -18,7 +18,13 @@ from paperbot.core.digest_cache import CardBook, DigestCache
 from paperbot.core.messages import ChannelRef, Digest, PaperCard
 from paperbot.core.models import Channel, Delivery, Paper, PostedPaper
 from paperbot.core.ranking import Signals, cadence_score, digest_score, topic_score
-from paperbot.core.selection import Candidate, DuplicateCheck, Similarity, choose
+from paperbot.core.selection import (
+    Candidate,
+    DuplicateCheck,
+    Similarity,
+    choose,
+    vector_similarity,
+)
 from paperbot.core.source_health import enabled_sources, partial_sources
 from paperbot.core.trending import (
     in_window,
@@ -63,6 +69,13 @@ class TopicMatcher(Protocol):
     def match_topics(
         self, topics: Sequence[str], *, since: date, now: datetime, limit_per_topic: int = ...
     ) -> Mapping[int, TopicMatchLike]: ...
+
+
+@runtime_checkable
+class VectorSource(Protocol):
+    """A matcher that also knows papers' embeddings (HybridSearch): near-duplicates by meaning."""
+
+    def paper_vectors(self, paper_ids: Sequence[int]) -> Mapping[int, Any]: ...
 
 
 def _zone(channel: Channel) -> ZoneInfo:
@@ -272,6 +285,10 @@ def build_digest(
             )
     size = max(1, min(channel.size or settings.digest.default_size, settings.digest.max_size))
     cards = CardBook(session, pool.ranked, now, cache, chunk=2 * size)
+    if similarity is None and isinstance(index, VectorSource):
+        # The candidates a digest of this size can reach, in one lookup.
+        ids = [c.paper_id for c in pool.ranked[: 4 * size + 4 * len(topics)]]
+        similarity = vector_similarity(index.paper_vectors(ids))
     chosen = choose(
         pool.ranked,
         topics,

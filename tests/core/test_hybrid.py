@@ -3,7 +3,7 @@ vectors, more-like-this, topics by meaning with a threshold, status, semantic of
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -146,3 +146,28 @@ def test_semantic_off_is_the_lexical_engine(sample: Sample) -> None:
     query = parse_query(PERSONAL, now=NOW)
     assert off.search(query, limit=5) == sample.lexical.search(query, limit=5)
     assert off.status(sample.factory).semantic.startswith("off")
+
+
+def test_a_digest_shows_one_of_two_papers_that_embed_alike(sample: Sample) -> None:
+    from paperbot.config import Settings
+    from paperbot.core.digest import build_digest
+    from paperbot.core.models import Channel, Subscription
+
+    with sample.factory.begin() as session:
+        channel = Channel(
+            platform="console", workspace="local", channel="dups", created_at=NOW, size=5
+        )
+        channel.subscriptions.append(
+            Subscription(topic="white-box transformers sparse rate reduction", created_at=NOW)
+        )
+        session.add(channel)
+    settings = Settings(_env_file=None, seed_sample_data=False)  # type: ignore[call-arg]
+    day_after = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # the sample is announced on 1 Nov
+    with sample.factory() as session:
+        row = session.get_one(Channel, channel.id)
+        digest = build_digest(session, sample.hybrid, row, now=day_after, settings=settings)
+    shown = [p.title for p in digest.papers]
+    # Two titles, one paper's two versions: only the better ranked one is shown.
+    assert sum(t.startswith("White-Box Transformers") for t in shown) == 1, shown
+    with sample.factory.begin() as session:
+        session.delete(session.get_one(Channel, channel.id))

@@ -76,7 +76,7 @@ def test_work_after_the_ingest_runs_only_under_the_lease(session_factory, make_s
     )
     assert ran == ["me"]  # even after a failed fetch: earlier papers may still wait
     leases.release(session_factory, "ingest", "me")
-    assert leases.acquire(session_factory, "ingest", "other", now=NOW, ttl=600)
+    assert leases.acquire(session_factory, "ingest", "other", ttl=600)
     jobs.ingest_job(
         session_factory, settings, None, "hf", now=NOW, holder="me", after=lambda: ran.append("x")
     )

@@ -73,7 +73,7 @@ def match_topics(
         out[pid] = TopicMatch(
             score=matched[order[0]].relevance,
             topics=tuple(order),
-            relevance={t: round(matched[t].relevance, 4) for t in order},
+            relevance={t: matched[t].relevance for t in order},
             by_meaning=tuple(t for t in order if matched[t].coverage < BY_MEANING_COVERAGE),
         )
     return out

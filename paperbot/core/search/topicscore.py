@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from paperbot.core.search.analysis import analyze
 from paperbot.core.search.fusion import topic_relevance
 from paperbot.core.search.grammar import SearchQuery
 from paperbot.core.search.lexical import Lexical
@@ -40,10 +41,16 @@ class TopicScorer:
             return [TopicHit(pid, 1.0, 1.0) for pid, _ in ranked.hits[:limit]]
         lexical, coverage = dict(ranked.hits), dict(ranked.coverage)
         words = len(ranked.built.units)
+        if query.phrases and not words:
+            # A topic of quoted phrases only: every hit holds all of them, so it covers the
+            # topic's words wholly (the ranked coverage counts loose words only).
+            words = sum(len(analyze(p)) for p in query.phrases)
+            coverage = dict.fromkeys(lexical, 1.0)
         text = dense_text(query)
         vector = self.query_vector(text) if self.vectors is not None else None
         dense: dict[int, float] = {}
-        if vector is not None and self.vectors is not None:
+        # Quoted phrases are required: papers the dense side proposes may not hold them.
+        if vector is not None and self.vectors is not None and not query.phrases:
             window, _ = self.lexical.run(ranked.built.constraint, limit=WINDOW_CAP)
             rough = self.vectors.centroid_scores(vector, [pid for pid, _ in window])
             pool = sorted(rough, key=lambda pid: -rough[pid])[:DENSE_POOL]
