@@ -189,7 +189,7 @@ def main() -> None:
     factory = db.make_session_factory(engine)
     index = SearchIndex(settings.resolved_index_dir())
     if args.store is None:
-        from paperbot.core.ingest import ingest_file
+        from paperbot.core.papers.ingest import ingest_file
 
         ingest_file(
             factory,

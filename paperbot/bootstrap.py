@@ -105,7 +105,7 @@ def build_core(
 
 
 def _seed(settings: Settings, session_factory: sessionmaker[Session], now: datetime) -> int:
-    from paperbot.core import seed  # ingest code (httpx, feedparser): only when seeding
+    from paperbot.core.papers import seed  # ingest code (httpx, feedparser): only when seeding
 
     added = seed.seed_if_empty(session_factory, now=now)
     if not added:
@@ -139,7 +139,7 @@ def warn_about_samples(core: Core) -> None:
     """A store that serves Slack or Discord should not hold the bundled sample papers."""
     if not core.adapters:
         return
-    from paperbot.core import seed
+    from paperbot.core.papers import seed
 
     count = seed.count_samples(core.session_factory)
     if count:

@@ -104,7 +104,7 @@ class SourceHttpSettings(Section):
 
 
 class RankingSettings(Section):
-    """Weights of the trending score (see paperbot.core.ranking for the formula)."""
+    """Weights of the trending score (see paperbot.core.papers.ranking for the formula)."""
 
     upvote_weight: float = Field(1.0, ge=0)
     comment_weight: float = Field(0.5, ge=0)

@@ -154,8 +154,8 @@ def webhook() -> Iterator[Any]:
 @pytest.fixture(scope="session")
 def native_panic(tmp_path_factory: pytest.TempPathFactory) -> BaseException:
     """A real pyo3 PanicException (a BaseException), from tantivy losing its index folder."""
-    from paperbot.core.index import SearchIndex
-    from paperbot.core.ingest import ingest_file
+    from paperbot.core.papers.ingest import ingest_file
+    from paperbot.core.search import SearchIndex
 
     root = tmp_path_factory.mktemp("panic")
     engine = db.create_db_engine(f"sqlite:///{root / 'p.db'}")

@@ -166,7 +166,7 @@ def test_concurrent_deliver_processes_post_each_digest_once(
 ) -> None:
     from paperbot.adapters.console.platform import read_transcript
     from paperbot.config import DigestSettings
-    from paperbot.core import channels
+    from paperbot.core.channels import store as channels
     from paperbot.core.messages import ChannelRef
 
     transcript = tmp_path / "transcript.jsonl"

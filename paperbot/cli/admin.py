@@ -69,7 +69,7 @@ def db_upgrade() -> None:
 @db_app.command("remove-samples")
 def db_remove_samples() -> None:
     """Delete the bundled sample papers (seeded for the console) from the store."""
-    from paperbot.core import seed
+    from paperbot.core.papers import seed
 
     settings = load_settings()
     setup_logging(settings)

@@ -40,7 +40,8 @@ def channel_add(
     ] = None,
 ) -> None:
     """Add a channel (or update it) with its schedule and topics."""
-    from paperbot.core import channels, commands
+    from paperbot.core import commands
+    from paperbot.core.channels import store as channels
 
     ref = channel_ref(platform, workspace, channel)
     try:
@@ -89,7 +90,7 @@ def channel_list(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """List channels, their schedules and topics."""
-    from paperbot.core import channels
+    from paperbot.core.channels import store as channels
 
     settings = load_settings()
     setup_logging(settings)
@@ -122,7 +123,7 @@ def channel_list(
 @channel_app.command("remove")
 def channel_remove(platform: PlatformOpt, workspace: WorkspaceOpt, channel: ChannelOpt) -> None:
     """Remove a channel, its topics and its delivery history."""
-    from paperbot.core import channels
+    from paperbot.core.channels import store as channels
 
     ref = channel_ref(platform, workspace, channel)
     settings = load_settings()
@@ -144,8 +145,8 @@ def digest(
     """Build a channel's next digest: print it (--dry-run) or post it now."""
     from paperbot.adapters.console.render import render_digest
     from paperbot.bootstrap import add_platform_adapters
-    from paperbot.core import channels
-    from paperbot.core.digest import preview_slot
+    from paperbot.core.channels import store as channels
+    from paperbot.core.digests.builder import preview_slot
 
     ref = channel_ref(platform, workspace, channel)
     if as_json and not dry_run:

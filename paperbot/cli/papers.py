@@ -43,7 +43,7 @@ def ingest(
     ] = False,
 ) -> None:
     """Fetch papers from a source into the store and the search index."""
-    from paperbot.core import ingest as ingest_mod
+    from paperbot.core.papers import ingest as ingest_mod
 
     settings = load_settings()
     setup_logging(settings)
@@ -78,9 +78,9 @@ def ingest(
 
 
 def _ingest_file(settings: Any, path: Path, *, skip_invalid: bool) -> None:
-    from paperbot.core.ingest import ingest_file
-    from paperbot.core.paper_store import IngestError
-    from paperbot.core.sources.files import FileFormatError
+    from paperbot.core.papers.ingest import ingest_file
+    from paperbot.core.papers.sources.files import FileFormatError
+    from paperbot.core.papers.store import IngestError
 
     now = utcnow()
     shown = printable(str(path))
@@ -167,7 +167,7 @@ def trending(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """What is trending now."""
-    from paperbot.core.digest import trending_papers
+    from paperbot.core.digests.builder import trending_papers
 
     settings = load_settings()
     setup_logging(settings)

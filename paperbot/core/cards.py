@@ -8,7 +8,7 @@ from datetime import date
 
 from paperbot.core.messages import PaperCard
 from paperbot.core.models import Paper
-from paperbot.core.summaries import summarize, summarize_abstract
+from paperbot.core.papers.summaries import summarize, summarize_abstract
 
 # Sources that say when a paper was announced; a paper known only from others (a JSONL file
 # without dates) has the day paperbot first stored it as its `announced` day.

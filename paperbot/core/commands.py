@@ -6,9 +6,9 @@ import re
 from dataclasses import dataclass
 from datetime import time
 
-from paperbot.core import zones
+from paperbot.core.channels import zones
+from paperbot.core.channels.zones import find_zone
 from paperbot.core.printable import printable
-from paperbot.core.zones import find_zone
 
 MAX_QUERY_CHARS = 500
 MAX_TOPIC_CHARS = 200

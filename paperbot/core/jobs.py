@@ -10,8 +10,10 @@ from typing import Literal
 from sqlalchemy.orm import Session, sessionmaker
 
 from paperbot.config import Settings
-from paperbot.core import index_repair, ingest, leases, maintenance, metrics
+from paperbot.core import leases, maintenance, metrics
 from paperbot.core.panics import recoverable
+from paperbot.core.papers import ingest
+from paperbot.core.search import repair as index_repair
 
 log = logging.getLogger(__name__)
 

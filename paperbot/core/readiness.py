@@ -9,9 +9,9 @@ from collections.abc import Iterable
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
-from paperbot.core import index_repair
 from paperbot.core.delivery import workspaces
 from paperbot.core.panics import recoverable
+from paperbot.core.search import repair as index_repair
 
 
 def reasons(

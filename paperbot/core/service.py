@@ -12,18 +12,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session, sessionmaker
 
 from paperbot.config import Settings
-from paperbot.core import (
-    channels,
-    commands,
-    digest,
-    index_repair,
-    metrics,
-    policy,
-    readiness,
-    schedule,
-    search,
-)
-from paperbot.core.alerts import Alerts
+from paperbot.core import commands, metrics, readiness, search
+from paperbot.core.channels import policy, schedule
+from paperbot.core.channels import store as channels
 from paperbot.core.commands import Caller, Command, ParseError
 from paperbot.core.delivery import (
     Deliverer,
@@ -35,10 +26,13 @@ from paperbot.core.delivery import (
     workspaces,
 )
 from paperbot.core.delivery import history as delivery_history
+from paperbot.core.delivery.alerts import Alerts
 from paperbot.core.delivery.status import CAN_POST_AGAIN, PauseKind, kind_of
+from paperbot.core.digests import builder as digest
 from paperbot.core.messages import ChannelRef, Digest, Page, Reply
 from paperbot.core.models import Channel
 from paperbot.core.ports import ChatPlatform
+from paperbot.core.search import repair as index_repair
 from paperbot.core.search.hybrid import HybridSearch
 
 log = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ from delivery_world import FakePlatform, runner
 from sqlalchemy.orm import Session, sessionmaker
 
 from paperbot.config import Settings
-from paperbot.core.index import SearchIndex
+from paperbot.core.search import SearchIndex
 
 
 @pytest.fixture

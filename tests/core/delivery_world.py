@@ -16,9 +16,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from paperbot.config import Settings
-from paperbot.core.alerts import Alerts
 from paperbot.core.cards import to_card
 from paperbot.core.delivery import Deliverer, DeliveryDeps, DeliveryReport
+from paperbot.core.delivery.alerts import Alerts
 from paperbot.core.messages import ChannelRef, Digest
 from paperbot.core.models import Channel, Delivery, DeliveryPart, Paper, PostedPaper
 from paperbot.core.ports import DeliveryError, Notice

@@ -19,12 +19,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from paperbot.core.index import SearchIndex
-from paperbot.core.ingest import ingest
 from paperbot.core.models import Channel, Subscription
-from paperbot.core.sources import hf
-from paperbot.core.sources.base import PaperIn
-from paperbot.core.sources.files import parse_lines
+from paperbot.core.papers.ingest import ingest
+from paperbot.core.papers.sources import hf
+from paperbot.core.papers.sources.base import PaperIn
+from paperbot.core.papers.sources.files import parse_lines
+from paperbot.core.search import SearchIndex
 
 NOW = datetime(2026, 6, 12, 15, 0, tzinfo=UTC)  # Friday, the recorded HF day
 TODAY = NOW.date()

@@ -10,7 +10,7 @@ from datetime import time
 import pytest
 
 from paperbot.core import commands as c
-from paperbot.core.zones import zone_names
+from paperbot.core.channels.zones import zone_names
 
 
 @pytest.mark.parametrize(

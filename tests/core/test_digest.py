@@ -11,11 +11,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from paperbot.config import Settings
-from paperbot.core.digest import DigestCache, build_digest, partial_sources, trending_papers
-from paperbot.core.ingest import ingest
+from paperbot.core.digests.builder import (
+    DigestCache,
+    build_digest,
+    partial_sources,
+    trending_papers,
+)
 from paperbot.core.models import Channel, Delivery, Paper, PostedPaper, SourceState, Subscription
+from paperbot.core.papers.ingest import ingest
+from paperbot.core.papers.sources.base import PaperIn
 from paperbot.core.search import SearchIndex
-from paperbot.core.sources.base import PaperIn
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 TODAY = NOW.date()

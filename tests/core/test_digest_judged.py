@@ -16,12 +16,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from paperbot.config import Settings
-from paperbot.core.digest import DigestCache, build_digest
-from paperbot.core.index import SearchIndex, TopicMatch
-from paperbot.core.ingest import ingest
+from paperbot.core.digests.builder import DigestCache, build_digest
 from paperbot.core.messages import Digest
 from paperbot.core.models import Channel, Paper
-from paperbot.core.sources.base import PaperIn
+from paperbot.core.papers.ingest import ingest
+from paperbot.core.papers.sources.base import PaperIn
+from paperbot.core.search import SearchIndex, TopicMatch
 from tests.core.digest_store import NOW, TODAY, add_channel, build_store
 
 TOPICS = ["diffusion", '"federated learning"', '"point cloud"', '"LLM agents"']

@@ -150,7 +150,7 @@ def test_semantic_off_is_the_lexical_engine(sample: Sample) -> None:
 
 def test_a_digest_shows_one_of_two_papers_that_embed_alike(sample: Sample) -> None:
     from paperbot.config import Settings
-    from paperbot.core.digest import build_digest
+    from paperbot.core.digests.builder import build_digest
     from paperbot.core.models import Channel, Subscription
 
     with sample.factory.begin() as session:

@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from paperbot.core.ingest import ingest
 from paperbot.core.models import Counter, Paper, SignalSnapshot
-from paperbot.core.sources.base import PaperIn, clean_text, normalize_arxiv_id, title_key
+from paperbot.core.papers.ingest import ingest
+from paperbot.core.papers.sources.base import PaperIn, clean_text, normalize_arxiv_id, title_key
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 
@@ -150,7 +150,7 @@ def test_ingest_accepts_a_lazy_iterable(session_factory: sessionmaker[Session]) 
 
 def test_a_refused_batch_names_no_sql_and_no_data(pg_url: str) -> None:
     from paperbot.core import db
-    from paperbot.core.paper_store import IngestError
+    from paperbot.core.papers.store import IngestError
 
     engine = db.create_db_engine(pg_url)
     try:

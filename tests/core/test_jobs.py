@@ -242,7 +242,7 @@ def test_a_vanished_index_is_rebuilt_by_the_next_ingest_tick(
 
     from paper_rows import add_paper
 
-    from paperbot.core.index import SearchIndex
+    from paperbot.core.search import SearchIndex
 
     add_paper(session_factory, "Diffusion models for weather", "diffusion")
     index = SearchIndex(tmp_path / "held-index", keep_writer=True)

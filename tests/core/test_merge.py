@@ -16,10 +16,10 @@ from fakes.sources import hf_items
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from paperbot.core.ingest import ingest, ingest_file
 from paperbot.core.models import Paper, SignalSnapshot
-from paperbot.core.sources import hf
-from paperbot.core.sources.base import PaperIn
+from paperbot.core.papers.ingest import ingest, ingest_file
+from paperbot.core.papers.sources import hf
+from paperbot.core.papers.sources.base import PaperIn
 
 NOW = datetime(2026, 6, 13, 8, 0, tzinfo=UTC)
 MSA = "2606.13392"  # 103 upvotes, 4 comments, 251 stars, a thumbnail, an AI summary

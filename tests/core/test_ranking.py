@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from paperbot.config import RankingSettings
-from paperbot.core.ranking import (
+from paperbot.core.papers.ranking import (
     Growth,
     Signals,
     decay,

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from paperbot.core import schedule
+from paperbot.core.channels import schedule
 
 GRACE = timedelta(hours=6)
 

@@ -12,10 +12,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from paperbot.core.cards import to_card
-from paperbot.core.ingest import ingest
 from paperbot.core.models import Paper, PostedPaper, SignalSnapshot
-from paperbot.core.seed import SAMPLE_HF_DAY, count_samples, remove_samples, seed_if_empty
-from paperbot.core.sources.base import PaperIn
+from paperbot.core.papers.ingest import ingest
+from paperbot.core.papers.seed import SAMPLE_HF_DAY, count_samples, remove_samples, seed_if_empty
+from paperbot.core.papers.sources.base import PaperIn
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 
@@ -67,7 +67,7 @@ def test_remove_samples_keeps_real_papers_and_what_a_real_source_also_brought(
         now=NOW,
     )
     with session_factory.begin() as s:  # a digest that posted a sample paper
-        from paperbot.core import channels
+        from paperbot.core.channels import store as channels
         from paperbot.core.messages import ChannelRef
 
         channel = channels.get_or_create(s, ChannelRef("slack", "T1", "C1"), _digest(), now=NOW)

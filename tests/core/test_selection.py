@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from paperbot.core.selection import Candidate, DuplicateCheck, choose, quota, title_key
+from paperbot.core.digests.selection import Candidate, DuplicateCheck, choose, quota, title_key
 
 
 def ranked(*rows: tuple[int, float, Sequence[str]]) -> list[Candidate]:

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from paperbot.bootstrap import Core, build_core
-from paperbot.core import ingest
 from paperbot.core.commands import Caller
 from paperbot.core.messages import ChannelRef
-from paperbot.core.sources.files import read_jsonl
+from paperbot.core.papers import ingest
+from paperbot.core.papers.sources.files import read_jsonl
 from tests.cli_helpers import REPO
 
 ADMIN = Caller("slack", "T1", "C1", "U1", is_admin=True)

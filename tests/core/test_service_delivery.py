@@ -15,14 +15,15 @@ from sqlalchemy import update
 
 from paperbot.adapters.console.platform import ConsolePlatform, read_transcript
 from paperbot.bootstrap import Core, build_core
-from paperbot.core import db, ingest
+from paperbot.core import db
 from paperbot.core.commands import Caller
 from paperbot.core.delivery import workspaces
-from paperbot.core.index import SearchIndex
 from paperbot.core.messages import ChannelRef
 from paperbot.core.models import Channel
+from paperbot.core.papers import ingest
+from paperbot.core.papers.sources.files import read_jsonl
+from paperbot.core.search import SearchIndex
 from paperbot.core.service import Paperbot
-from paperbot.core.sources.files import read_jsonl
 from tests.cli_helpers import REPO
 
 ADMIN = Caller("console", "local", "general", "U-ADA", is_admin=True)

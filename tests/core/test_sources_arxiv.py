@@ -18,12 +18,12 @@ from fakes.sources import (
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from paperbot.core.ingest import run_source
 from paperbot.core.models import Paper, SourceState
-from paperbot.core.sources import arxiv
-from paperbot.core.sources.arxiv import arxiv_api_query
-from paperbot.core.sources.base import SourceError
-from paperbot.core.sources.http import ARXIV_LIMITER, RateLimiter
+from paperbot.core.papers.ingest import run_source
+from paperbot.core.papers.sources import arxiv
+from paperbot.core.papers.sources.arxiv import arxiv_api_query
+from paperbot.core.papers.sources.base import SourceError
+from paperbot.core.papers.sources.http import ARXIV_LIMITER, RateLimiter
 
 NOW = datetime(2025, 8, 20, 12, 0, tzinfo=UTC)
 ANNOUNCED = date(2025, 8, 20)

@@ -11,10 +11,15 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from paperbot.core.ingest import ingest_file
 from paperbot.core.models import Paper, SignalSnapshot
-from paperbot.core.sources.base import title_key
-from paperbot.core.sources.files import MAX_LINE_BYTES, FileFormatError, read_jsonl, scan_jsonl
+from paperbot.core.papers.ingest import ingest_file
+from paperbot.core.papers.sources.base import title_key
+from paperbot.core.papers.sources.files import (
+    MAX_LINE_BYTES,
+    FileFormatError,
+    read_jsonl,
+    scan_jsonl,
+)
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 GOOD = [

@@ -19,11 +19,11 @@ from fakes.sources import (
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from paperbot.core.ingest import hf_days, run_source
 from paperbot.core.models import Counter, Paper, SignalSnapshot, SourceState
-from paperbot.core.sources import hf
-from paperbot.core.sources.base import SourceError
-from paperbot.core.sources.http import make_client, parse_retry_after
+from paperbot.core.papers.ingest import hf_days, run_source
+from paperbot.core.papers.sources import hf
+from paperbot.core.papers.sources.base import SourceError
+from paperbot.core.papers.sources.http import make_client, parse_retry_after
 
 DAY = date.fromisoformat(HF_DAY)
 NOW = datetime(2026, 6, 13, 8, 0, tzinfo=UTC)

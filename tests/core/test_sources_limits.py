@@ -14,12 +14,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from paperbot.core import jobs, leases
-from paperbot.core.ingest import run_source
 from paperbot.core.models import Lease, Paper
-from paperbot.core.sources import arxiv, hf
-from paperbot.core.sources.base import SourceError
-from paperbot.core.sources.deadline import MAX_RETRY_AFTER_SECONDS, parse_retry_after
-from paperbot.core.sources.http import make_client
+from paperbot.core.papers.ingest import run_source
+from paperbot.core.papers.sources import arxiv, hf
+from paperbot.core.papers.sources.base import SourceError
+from paperbot.core.papers.sources.deadline import MAX_RETRY_AFTER_SECONDS, parse_retry_after
+from paperbot.core.papers.sources.http import make_client
 
 DAY = date.fromisoformat(HF_DAY)
 NOW = datetime(2026, 6, 13, 8, 0, tzinfo=UTC)

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from paperbot.core.sources import arxiv
-from paperbot.core.summaries import SUMMARY_CHARS, sentences, summarize, summarize_abstract
+from paperbot.core.papers.sources import arxiv
+from paperbot.core.papers.summaries import SUMMARY_CHARS, sentences, summarize, summarize_abstract
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 CUE = re.compile(r"\bwe (?:propose|introduce|present)\b", re.IGNORECASE)

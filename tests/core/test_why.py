@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, timedelta
 
+from paperbot.core.digests.why import why_line
 from paperbot.core.messages import PaperCard
-from paperbot.core.ranking import Growth, Signals
-from paperbot.core.why import why_line
+from paperbot.core.papers.ranking import Growth, Signals
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 TODAY = NOW.date()

@@ -11,8 +11,9 @@ from datetime import UTC, datetime
 from typing import TextIO
 
 from paperbot.adapters.console import render
-from paperbot.core import channels, digest
+from paperbot.core.channels import store as channels
 from paperbot.core.commands import Caller
+from paperbot.core.digests import builder as digest
 from paperbot.core.messages import ChannelRef
 from paperbot.core.service import Paperbot
 

@@ -9,9 +9,9 @@ import discord
 from discord import app_commands
 
 from paperbot.core import commands as core
+from paperbot.core.channels.zones import zone_names
 from paperbot.core.commands import Command
 from paperbot.core.messages import ChannelRef
-from paperbot.core.zones import zone_names
 
 MAX_CHOICES = 25
 CHOICE_LIMIT = 100

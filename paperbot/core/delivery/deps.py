@@ -10,15 +10,15 @@ from typing import Protocol
 from sqlalchemy.orm import Session, sessionmaker
 
 from paperbot.config import Settings
-from paperbot.core import digest
-from paperbot.core.alerts import Alerts
+from paperbot.core.delivery.alerts import Alerts
+from paperbot.core.digests import builder as digest
 from paperbot.core.messages import Digest
 from paperbot.core.models import Channel
 from paperbot.core.ports import ChatPlatform
 
 
 class DigestSource(Protocol):
-    """Builds a channel's digest at `now` (paperbot.core.digest.build_digest behind it)."""
+    """Builds a channel's digest at `now` (paperbot.core.digests.builder.build_digest behind it)."""
 
     def build(self, session: Session, channel: Channel, now: datetime, missed: int) -> Digest: ...
 

@@ -16,7 +16,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from paperbot.core import schedule
+from paperbot.core.channels import schedule
 from paperbot.core.db import transaction
 from paperbot.core.delivery import pauses
 from paperbot.core.delivery.rows import DeliveryRow, delivery_row, insert_ignore

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from paperbot.core.channels import workspace_state
+from paperbot.core.channels.store import workspace_state
 from paperbot.core.db import transaction
 from paperbot.core.delivery.deps import DeliveryDeps
 from paperbot.core.models import Channel, WorkspaceState

@@ -48,7 +48,7 @@ def sample_texts() -> list[tuple[str, str]]:
 
     from paperbot.core import db
     from paperbot.core.models import Paper
-    from paperbot.core.seed import sample_papers, seed_if_empty
+    from paperbot.core.papers.seed import sample_papers, seed_if_empty
 
     folder = resources.files("paperbot").joinpath("data")
     texts = [(p.title, p.abstract) for p in sample_papers()]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 
-from paperbot.core.ranking import Growth, Signals
+from paperbot.core.papers.ranking import Growth, Signals
 
 MAX_TOPICS_SHOWN = 3
 TOPIC_CHARS = 80

@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from paperbot.core.sources.base import normalize_title
+from paperbot.core.papers.sources.base import normalize_title
 
 # Two versions of one paper, or one paper listed by two sources, embed almost identically: on
 # the bundled model the sample's one paper listed twice scores 0.954, the closest two distinct

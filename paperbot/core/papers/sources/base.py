@@ -9,8 +9,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from paperbot.core.papers.sources.fields import tidy
 from paperbot.core.printable import printable
-from paperbot.core.sources.fields import tidy
 
 
 class SourceError(Exception):

@@ -15,9 +15,9 @@ from sqlalchemy.exc import DataError, IntegrityError, StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
 from paperbot.core.models import Counter, Paper, SignalSnapshot
+from paperbot.core.papers.merge import MERGED, merge, new_row, owns_signals
+from paperbot.core.papers.sources.base import PaperIn
 from paperbot.core.progress import Progress
-from paperbot.core.sources.base import PaperIn
-from paperbot.core.sources.merge import MERGED, merge, new_row, owns_signals
 
 log = logging.getLogger(__name__)
 PAPERS = cast(Table, Paper.__table__)

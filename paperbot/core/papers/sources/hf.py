@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 
 from paperbot.config import Settings
-from paperbot.core.sources import http
-from paperbot.core.sources.base import PaperIn, SourceError, clean_text, to_date
+from paperbot.core.papers.sources import http
+from paperbot.core.papers.sources.base import PaperIn, SourceError, clean_text, to_date
 
 log = logging.getLogger(__name__)
 SOURCE = "hf"

@@ -15,8 +15,8 @@ import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
 from paperbot.config import Settings, SourceHttpSettings
-from paperbot.core.sources.base import SourceError
-from paperbot.core.sources.deadline import Deadline, parse_retry_after
+from paperbot.core.papers.sources.base import SourceError
+from paperbot.core.papers.sources.deadline import Deadline, parse_retry_after
 
 Params = Mapping[str, str | int]
 

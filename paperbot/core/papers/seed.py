@@ -17,11 +17,11 @@ from urllib.parse import quote_plus
 from sqlalchemy import ColumnElement, String, cast, delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from paperbot.core.ingest import ingest
 from paperbot.core.models import Paper
-from paperbot.core.sources import hf
-from paperbot.core.sources.base import PaperIn
-from paperbot.core.sources.files import parse_lines
+from paperbot.core.papers.ingest import ingest
+from paperbot.core.papers.sources import hf
+from paperbot.core.papers.sources.base import PaperIn
+from paperbot.core.papers.sources.files import parse_lines
 
 SAMPLE_PAPERS = "sample_papers.jsonl"
 SAMPLE_HF = "hf_daily_papers_2026-06-12.json"

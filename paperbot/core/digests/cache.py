@@ -11,11 +11,11 @@ from typing import Any, TypeVar, cast
 from sqlalchemy.orm import Session
 
 from paperbot.config import Settings
+from paperbot.core.digests.selection import Candidate
 from paperbot.core.messages import PaperCard
-from paperbot.core.ranking import Signals, cadence_score
-from paperbot.core.selection import Candidate
-from paperbot.core.source_health import partial_sources
-from paperbot.core.trending import load_cards, load_signals, newest_day, window_ids
+from paperbot.core.papers.ranking import Signals, cadence_score
+from paperbot.core.papers.source_health import partial_sources
+from paperbot.core.papers.trending import load_cards, load_signals, newest_day, window_ids
 
 T = TypeVar("T")
 

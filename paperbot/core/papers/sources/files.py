@@ -5,7 +5,7 @@ Optional keys: `arxiv_id`, `authors` (list of strings), `categories` (list of st
 skipped. Text is made printable and clipped like every source's (see sources.fields); a NUL
 character, text that is not UTF-8, a line over 4 MB or a field of the wrong type makes the line
 bad. `scan_jsonl` reads the whole file first and names every bad line (up to 20), so
-`ingest_file` (in paperbot.core.ingest) can refuse a bad file before it changes anything, or
+`ingest_file` (in paperbot.core.papers.ingest) can refuse a bad file before it changes anything, or
 skip its bad lines when asked.
 """
 
@@ -18,9 +18,14 @@ from datetime import date
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from paperbot.core.papers.sources.base import (
+    PaperIn,
+    clean_text,
+    find_github_repo,
+    normalize_arxiv_id,
+)
 from paperbot.core.printable import printable
 from paperbot.core.progress import Progress
-from paperbot.core.sources.base import PaperIn, clean_text, find_github_repo, normalize_arxiv_id
 
 SOURCE = "file"
 MAX_LINE_BYTES = 4 * 1024 * 1024

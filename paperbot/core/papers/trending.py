@@ -13,10 +13,10 @@ from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
 from paperbot.config import RankingSettings, Settings
 from paperbot.core.cards import arxiv_month, has_source_date, to_card
+from paperbot.core.digests.why import why_line
 from paperbot.core.messages import PaperCard
 from paperbot.core.models import Paper, SignalSnapshot
-from paperbot.core.ranking import Growth, Signals, growth, merge_growth, trending_score
-from paperbot.core.why import why_line
+from paperbot.core.papers.ranking import Growth, Signals, growth, merge_growth, trending_score
 
 # A literal IN list up to this size; beyond it the window is passed as a subquery.
 MAX_LITERAL_IDS = 1000

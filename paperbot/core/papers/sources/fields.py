@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from paperbot.core.printable import printable
 
 if TYPE_CHECKING:
-    from paperbot.core.sources.base import PaperIn
+    from paperbot.core.papers.sources.base import PaperIn
 
 TITLE_CHARS = 1_000
 ABSTRACT_CHARS = 20_000

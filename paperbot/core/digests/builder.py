@@ -13,20 +13,21 @@ from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
 from paperbot.config import Settings
-from paperbot.core import schedule
-from paperbot.core.digest_cache import CardBook, DigestCache
-from paperbot.core.messages import ChannelRef, Digest, PaperCard
-from paperbot.core.models import Channel, Delivery, Paper, PostedPaper
-from paperbot.core.ranking import Signals, cadence_score, digest_score, topic_score
-from paperbot.core.selection import (
+from paperbot.core.channels import schedule
+from paperbot.core.digests.cache import CardBook, DigestCache
+from paperbot.core.digests.selection import (
     Candidate,
     DuplicateCheck,
     Similarity,
     choose,
     vector_similarity,
 )
-from paperbot.core.source_health import enabled_sources, partial_sources
-from paperbot.core.trending import (
+from paperbot.core.digests.why import why_line
+from paperbot.core.messages import ChannelRef, Digest, PaperCard
+from paperbot.core.models import Channel, Delivery, Paper, PostedPaper
+from paperbot.core.papers.ranking import Signals, cadence_score, digest_score, topic_score
+from paperbot.core.papers.source_health import enabled_sources, partial_sources
+from paperbot.core.papers.trending import (
     in_window,
     load_signals,
     newest_day,
@@ -34,7 +35,6 @@ from paperbot.core.trending import (
     trending_papers,
     window_ids,
 )
-from paperbot.core.why import why_line
 
 LIMIT_PER_TOPIC = 200
 # A gap of this many days since the previous scheduled day ranks the window by what happened in
@@ -43,7 +43,7 @@ LONG_CADENCE_DAYS = 3
 
 
 class TopicMatchLike(Protocol):
-    """What digests read from a topic match (paperbot.core.index.TopicMatch)."""
+    """What digests read from a topic match (paperbot.core.search.TopicMatch)."""
 
     @property
     def score(self) -> float: ...

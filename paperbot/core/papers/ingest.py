@@ -14,12 +14,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from paperbot.config import Settings
 from paperbot.core.models import SourceState
-from paperbot.core.paper_store import IngestError, IngestResult, ingest, next_change_seq
+from paperbot.core.papers.sources import arxiv, hf, http
+from paperbot.core.papers.sources.arxiv import arxiv_api_query
+from paperbot.core.papers.sources.base import PaperIn, SourceError
+from paperbot.core.papers.sources.files import FileScan, read_jsonl, scan_jsonl
+from paperbot.core.papers.store import IngestError, IngestResult, ingest, next_change_seq
 from paperbot.core.progress import Progress
-from paperbot.core.sources import arxiv, hf, http
-from paperbot.core.sources.arxiv import arxiv_api_query
-from paperbot.core.sources.base import PaperIn, SourceError
-from paperbot.core.sources.files import FileScan, read_jsonl, scan_jsonl
 
 log = logging.getLogger(__name__)
 

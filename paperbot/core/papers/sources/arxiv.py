@@ -13,8 +13,8 @@ import feedparser
 import httpx
 
 from paperbot.config import Settings
-from paperbot.core.sources import http
-from paperbot.core.sources.base import (
+from paperbot.core.papers.sources import http
+from paperbot.core.papers.sources.base import (
     PaperIn,
     SourceError,
     clean_text,

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from paperbot.core.sources.base import PaperIn
+from paperbot.core.papers.sources.base import PaperIn
 
 DESCRIPTIVE = ("title", "abstract", "authors", "categories", "published", "url", "pdf_url")
 CURATED = ("github_repo", "project_page", "thumbnail", "ai_summary", "ai_keywords", "organization")

@@ -1,0 +1,1 @@
+"""Channels: their rows and topics, schedules, time zones, who may change them."""

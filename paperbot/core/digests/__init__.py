@@ -1,0 +1,1 @@
+"""Digests: a channel's papers at one instant (candidates, shares, why lines)."""

@@ -1,0 +1,1 @@
+"""Papers: the store, sources, merging across them, signals and ranking."""
