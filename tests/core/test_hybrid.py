@@ -171,3 +171,9 @@ def test_a_digest_shows_one_of_two_papers_that_embed_alike(sample: Sample) -> No
     assert sum(t.startswith("White-Box Transformers") for t in shown) == 1, shown
     with sample.factory.begin() as session:
         session.delete(session.get_one(Channel, channel.id))
+
+
+def test_papers_sharing_no_word_and_far_in_meaning_are_not_answers(sample: Sample) -> None:
+    # One sample paper is about JEPA-style world models; the rest share no word with the query.
+    shown = titles(sample, "what's JEPA?", limit=10)
+    assert shown == ["Learning and Leveraging World Models in Visual Representation Learning"]

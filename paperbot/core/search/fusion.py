@@ -9,8 +9,10 @@ For a candidate paper (found by either side) with
 
 so a paper matching every rare word of a keyword or acronym query (which the lexical side
 ranks well) is lifted by up to LEXICAL_WEIGHT, while for a long plain-language query a
-partial word match adds little and the meaning decides. A paper without vectors yet (the
-backfill has not reached it) counts the candidates' mean dense score.
+partial word match adds little and the meaning decides. A paper holding none of the query's
+words is shown only from a cosine of hybrid.DENSE_FLOOR (0.25): below it, it is unrelated.
+A paper without vectors yet (the backfill has not reached it) counts the candidates' mean
+dense score.
 
 A topic's relevance is a calibrated probability that the paper is on the topic, fitted by
 logistic regression on the judged queries' tuning split (tests/data/judged_queries.jsonl:

@@ -34,6 +34,9 @@ from paperbot.core.search.vectors import VectorIndex, folder_for
 log = logging.getLogger(__name__)
 
 # Dense candidates per query (beyond the page asked for).
+# A dense-only find (it holds none of the query's words) below this cosine is unrelated: on
+# the judged queries no relevant paper is lost at 0.25 (0.3 starts to cost typo queries).
+DENSE_FLOOR = 0.25
 DENSE_DEPTH = 100
 
 
@@ -142,7 +145,14 @@ class HybridSearch:
         if ranked.built is None or ranked.built.rerank is None:  # filters only: by date
             return SearchHits(tuple(ranked.hits[offset : offset + limit]), ranked.total)
         lexical = dict(ranked.hits)  # dense finds that fail the query's filters are not here
-        fused = fuse(vectors.scores(vector, lexical), lexical, ranked.coverage)
+        dense = vectors.scores(vector, lexical)
+        # A paper sharing none of the query's words answers only if it is close in meaning.
+        keep = [p for p, s in lexical.items() if s > 0 or dense.get(p, 1.0) >= DENSE_FLOOR]
+        fused = fuse(
+            {p: dense[p] for p in keep if p in dense},
+            {p: lexical[p] for p in keep},
+            ranked.coverage,
+        )
         page = tuple(fused[offset : offset + limit])
         return SearchHits(page, max(ranked.total, len(fused)), semantic=True)
 
