@@ -14,7 +14,7 @@ from discord import app_commands
 from paperbot.adapters.discord.commands import build_group
 from paperbot.adapters.discord.platform import client_options
 from paperbot.adapters.discord.render import NO_MENTIONS, reply_parts
-from paperbot.adapters.discord.views import MoreLikeThisButton, NextButton, build_view
+from paperbot.adapters.discord.views import PaperbotButton, build_view
 from paperbot.config import Settings
 from paperbot.core.commands import CHANNEL_CHANGES, Caller, Command, ParseError
 from paperbot.core.messages import ChannelRef, Reply
@@ -88,9 +88,6 @@ class InteractionRunner:
         except Exception:
             log.exception("discord interaction failed")
             await self.answer(interaction, Reply(kind="error", text=SORRY))
-
-    async def on_button(self, interaction: discord.Interaction[Any], command: Command) -> None:
-        await self.run(interaction, lambda: command, slow=True)
 
     async def topics(self, ref: ChannelRef) -> list[str]:
         try:
@@ -174,7 +171,7 @@ class _Events:
 
     async def setup_hook(self) -> None:
         # Buttons keep working after a restart: their state is in the custom id.
-        self.add_dynamic_items(MoreLikeThisButton, NextButton)  # type: ignore[attr-defined]
+        self.add_dynamic_items(PaperbotButton)  # type: ignore[attr-defined]
         self.synced = await sync_commands(self.tree, self.guild_ids)
 
     async def on_connect(self) -> None:

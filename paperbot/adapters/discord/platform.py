@@ -22,8 +22,9 @@ import yarl
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
+from paperbot.adapters.discord import buttons
 from paperbot.adapters.discord.render import NO_MENTIONS, Part, defuse, digest_parts
-from paperbot.adapters.discord.views import MLT_TEMPLATE, build_view
+from paperbot.adapters.discord.views import build_view
 from paperbot.config import DiscordSettings, Settings
 from paperbot.core.messages import ChannelRef, Digest
 from paperbot.core.ports import DeliveryError, Notice
@@ -322,11 +323,9 @@ class DiscordPlatform:
                 continue
             for row in message.get("components") or []:
                 for component in row.get("components") or []:
-                    match = MLT_TEMPLATE.fullmatch(str(component.get("custom_id", "")))
-                    if match and match.group("tag"):
-                        mark, part, _parts = match.group("tag").split(".")
-                        if mark == tag:
-                            found[int(part)] = str(message["id"])
+                    mark = buttons.mark_of(str(component.get("custom_id", "")))
+                    if mark is not None and mark.tag == tag:
+                        found[mark.part] = str(message["id"])
         return found
 
     async def _notify(self, client: discord.Client, notice: Notice) -> bool:
