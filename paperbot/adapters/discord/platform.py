@@ -24,8 +24,9 @@ from discord.http import Route
 
 from paperbot.adapters.discord import buttons
 from paperbot.adapters.discord.render import NO_MENTIONS, Part, defuse, digest_parts
+from paperbot.adapters.discord.settings import DiscordSettings
 from paperbot.adapters.discord.views import build_view
-from paperbot.config import DiscordSettings, Settings
+from paperbot.config import Settings
 from paperbot.core.messages import ChannelRef, Digest
 from paperbot.core.ports import DeliveryError, Notice
 

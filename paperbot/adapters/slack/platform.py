@@ -20,7 +20,7 @@ from slack_sdk.errors import SlackApiError
 
 from paperbot.adapters.slack.errors import WORKSPACE, classify, retry_after, retry_handlers
 from paperbot.adapters.slack.render import escape, render_digest
-from paperbot.config import SlackSettings
+from paperbot.adapters.slack.settings import SlackSettings
 from paperbot.core.messages import ChannelRef, Digest
 from paperbot.core.ports import DeliveryError, Notice
 
