@@ -7,12 +7,12 @@ import contextlib
 import logging
 import re
 import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
+from cachetools import TTLCache
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
@@ -48,19 +48,15 @@ Answer = tuple[render.SlackMessage, str]  # message, response_type
 class EventDeduper:
     """Slack retries events it thinks failed: remember event ids for an hour (bounded)."""
 
-    def __init__(self, ttl: float = 3600.0, size: int = 50_000) -> None:
-        self.ttl, self.size = ttl, size
-        self._seen: OrderedDict[str, float] = OrderedDict()
+    def __init__(
+        self, ttl: float = 3600.0, size: int = 50_000, timer: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._seen: TTLCache[str, bool] = TTLCache(maxsize=size, ttl=ttl, timer=timer)
 
     def first_time(self, event_id: str) -> bool:
-        now = time.monotonic()
-        while self._seen and next(iter(self._seen.values())) < now:
-            self._seen.popitem(last=False)
         if event_id in self._seen:
             return False
-        self._seen[event_id] = now + self.ttl
-        while len(self._seen) > self.size:
-            self._seen.popitem(last=False)
+        self._seen[event_id] = True
         return True
 
 
