@@ -6,7 +6,7 @@ from __future__ import annotations
 from fakes.slack import FakeSlack
 from slack_sdk.web.async_client import AsyncWebClient
 
-from paperbot.adapters.slack.app import EventDeduper
+from paperbot.adapters.slack.inbound import EventDeduper
 from paperbot.adapters.slack.users import FAILED_TTL, AdminCache
 
 

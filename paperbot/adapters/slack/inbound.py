@@ -1,4 +1,4 @@
-"""The bolt AsyncApp: `/papers` commands, buttons and lifecycle events, translated to core calls."""
+"""Inbound Slack: the bolt listeners for `/papers`, buttons and lifecycle events, as core calls."""
 
 from __future__ import annotations
 
