@@ -1,7 +1,9 @@
 """Settings: built-in defaults < config/paperbot.toml < .env < PAPERBOT_* env < arguments.
 
 Every value is validated when the settings load (see config_types); `load_settings` turns a
-refusal into a ConfigError with one line per bad setting (config_errors).
+refusal into a ConfigError with one line per bad setting (config_errors). The core's sections
+are here; each chat platform's (`slack`, `discord`) lives with its adapter, in
+paperbot/adapters/<platform>/settings.py, and is composed here.
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ from pydantic_settings import (
     SettingsError,
 )
 
+# Each platform's section lives with its adapter (plain models, importing no SDK).
+from paperbot.adapters.discord.settings import DiscordSettings
+from paperbot.adapters.slack.settings import SlackSettings
 from paperbot.config_types import (
     ClockTime,
     DatabaseUrl,
@@ -29,8 +34,6 @@ from paperbot.config_types import (
     SeedPolicy,
     Text,
     Word,
-    WordList,
-    WsUrl,
     Zone,
     from_text,
     seed_policy,
@@ -215,56 +218,6 @@ class ConsoleSettings(Section):
         if value is not None and value.is_dir():
             raise ValueError("is a folder: name a file to append to")
         return value
-
-
-class SlackSettings(Section):
-    bot_token: SecretStr | None = None
-    app_token: SecretStr | None = None
-    signing_secret: SecretStr | None = None
-    client_id: Word | None = None
-    client_secret: SecretStr | None = None
-    token_encryption_key: SecretStr | None = None
-    api_base_url: HttpUrl = "https://slack.com/api/"
-    admins: WordList = Field(default_factory=list)
-    # Slack waits 3 s for the ack: answers ready sooner go in it, later ones via response_url.
-    ack_budget_seconds: float = Field(2.0, ge=0, le=2.8)
-    command: str = Field(
-        "/papers",
-        pattern=r"^/[a-z0-9_-]{1,31}$",
-        description="the slash command's name in the app manifest",
-    )
-    admin_cache_seconds: float = Field(
-        600.0, ge=0, le=DAY_SECONDS, description="how long users.info is trusted"
-    )
-    # Where "Add to Slack" sends the browser (OAuth installs); a setting for tests and mirrors.
-    authorize_url: HttpUrl = "https://slack.com/oauth/v2/authorize"
-    # conversations.history allows non-Marketplace apps about 1 call a minute per workspace.
-    history_interval_seconds: float = Field(
-        60.0, ge=0, le=3600, description="least time between reconciliation reads per workspace"
-    )
-
-    @property
-    def configured(self) -> bool:
-        return bool(self.bot_token or self.client_id)
-
-
-class DiscordSettings(Section):
-    token: SecretStr | None = None
-    application_id: int | None = Field(None, ge=1)
-    api_base_url: HttpUrl = "https://discord.com/api/v10"
-    gateway_url: WsUrl = "wss://gateway.discord.gg"
-    guild_ids: Annotated[list[Annotated[int, Field(ge=1)]], NoDecode] = Field(default_factory=list)
-    shard_count: Annotated[int, Field(ge=1)] | Literal["auto"] | None = None
-    shard_ids: Annotated[list[Annotated[int, Field(ge=0)]], NoDecode] = Field(default_factory=list)
-    # discord.py waits out 429s up to this long (it must be >= 30 s), then delivery retries.
-    max_ratelimit_timeout: float = Field(30.0, ge=30.0, le=600.0)
-    send_timeout_seconds: float = Field(
-        60.0, gt=0, le=600, description="per message sent over REST"
-    )
-
-    @property
-    def configured(self) -> bool:
-        return self.token is not None
 
 
 class AlertSettings(Section):

@@ -38,8 +38,23 @@ def test_adapter_packages_import_nothing_on_their_own() -> None:
         assert imports_of(init) == set(), f"{init} should stay empty"
 
 
+# config.py composes each platform's settings section, a plain model that lives with its adapter.
+PLATFORM_SETTINGS = {"paperbot.adapters.slack.settings", "paperbot.adapters.discord.settings"}
+SDKS = ("slack_bolt", "slack_sdk", "discord", "aiohttp", "starlette", "uvicorn")
+
+
 def test_only_bootstrap_wires_core_and_adapters() -> None:
     for path in ROOT.glob("*.py"):
         if path.name == "bootstrap.py":
             continue
-        assert not any(n.startswith("paperbot.adapters") for n in imports_of(path)), path
+        allowed = PLATFORM_SETTINGS if path.name == "config.py" else set()
+        adapters = {n for n in imports_of(path) if n.startswith("paperbot.adapters")}
+        assert adapters <= allowed, path
+
+
+def test_platform_settings_import_no_sdk() -> None:
+    for name in PLATFORM_SETTINGS:
+        path = ROOT.parent.joinpath(*name.split(".")).with_suffix(".py")
+        imported = imports_of(path)
+        assert not {n for n in imported if n.split(".")[0] in SDKS}, path
+        assert not {n for n in imported if n.startswith("paperbot.")} - {"paperbot.config_types"}

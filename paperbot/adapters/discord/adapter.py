@@ -9,7 +9,7 @@ import logging
 import discord
 from starlette.routing import BaseRoute
 
-from paperbot.adapters.discord.client import make_client
+from paperbot.adapters.discord.gateway import make_client
 from paperbot.adapters.discord.platform import DiscordPlatform
 from paperbot.config import ConfigError, Settings
 from paperbot.core.ports import ChatPlatform

@@ -33,7 +33,7 @@ DAY_SUGGESTIONS = ("daily", "weekdays", "weekends", "mon,wed,fri", "tue,thu")
 
 
 class Runner(Protocol):
-    """What the subcommands call (paperbot.adapters.discord.client.InteractionRunner)."""
+    """What the subcommands call (paperbot.adapters.discord.inbound.InteractionRunner)."""
 
     async def run(
         self, interaction: discord.Interaction[Any], build: Callable[[], Command], *, slow: bool

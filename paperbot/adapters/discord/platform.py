@@ -1,4 +1,4 @@
-"""Posting digests to Discord over REST: the core's ChatPlatform port, nonces, error classes.
+"""Posting digests to Discord over REST: the core's ChatPlatform port, nonces, delivery markers.
 
 The port is synchronous (delivery calls it from worker threads): coroutines run on the gateway
 client's loop when the bot runs, else on a REST-only client of our own in a background thread.
@@ -22,26 +22,18 @@ import yarl
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
+from paperbot.adapters.discord import buttons
+from paperbot.adapters.discord.errors import classify
 from paperbot.adapters.discord.render import NO_MENTIONS, Part, defuse, digest_parts
-from paperbot.adapters.discord.views import MLT_TEMPLATE, build_view
-from paperbot.config import DiscordSettings, Settings
+from paperbot.adapters.discord.settings import DiscordSettings
+from paperbot.adapters.discord.views import build_view
+from paperbot.config import Settings
 from paperbot.core.messages import ChannelRef, Digest
 from paperbot.core.ports import DeliveryError, Notice
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 NONCE_LIMIT = 25
-# Discord bans IPs after 10,000 401/403/429 in 10 minutes: permanent errors are never retried.
-PERMANENT_CODES = {
-    10003: "Unknown Channel",
-    10004: "Unknown Guild",
-    50001: "Missing Access",
-    50007: "Cannot send messages to this user",
-    50013: "Missing Permissions",
-}
-GONE_CODES = {10003, 10004}
-# A 429 without a `Via` header comes from Cloudflare, not Discord: back off for long.
-CLOUDFLARE_BACKOFF_SECONDS = 900.0
 LOGIN_BACKOFF_SECONDS = 600.0
 
 
@@ -75,59 +67,6 @@ def nonce_for(key: str, part: int) -> str:
 def tag_for(key: str) -> str:
     """The short marker a digest's buttons carry, so history shows what was posted."""
     return hashlib.sha256(key.encode()).hexdigest()[:12]
-
-
-def classify(exc: BaseException) -> DeliveryError:
-    """Map a discord.py / network failure to a DeliveryError (retryable, or what to pause)."""
-    if isinstance(exc, DeliveryError):
-        return exc
-    if isinstance(exc, discord.RateLimited):
-        return DeliveryError(
-            f"Discord rate limit ({exc.retry_after:.0f} s)",
-            retryable=True,
-            retry_after=exc.retry_after,
-        )
-    if isinstance(exc, discord.LoginFailure) or (
-        isinstance(exc, discord.HTTPException) and exc.status == 401
-    ):
-        # The bot token is the deployment's own: every server waits for a probe that works.
-        return DeliveryError(
-            "Discord rejected the bot token (401): check PAPERBOT_DISCORD__TOKEN",
-            retryable=False,
-            scope="platform",
-        )
-    if isinstance(exc, discord.HTTPException):
-        status, code = exc.status, exc.code
-        if status == 429:
-            return DeliveryError(
-                "Discord answered 429 without a Via header (a Cloudflare block)",
-                retryable=True,
-                retry_after=CLOUDFLARE_BACKOFF_SECONDS,
-            )
-        if code in PERMANENT_CODES or status in (403, 404):
-            name = PERMANENT_CODES.get(code) or ("Forbidden" if status == 403 else "Not Found")
-            kind = "gone" if code in GONE_CODES or status == 404 else "permission"
-            return DeliveryError(
-                f"Discord refused to post here: {name} ({code or status}). Give paperbot View"
-                " Channel, Send Messages and Embed Links in this channel.",
-                retryable=False,
-                kind=kind,
-            )
-        return DeliveryError(f"Discord error {status} ({code})", retryable=True)
-    if isinstance(exc, aiohttp.ClientConnectorError):
-        return DeliveryError(f"Could not reach Discord: {type(exc).__name__}", retryable=True)
-    if isinstance(exc, TimeoutError | asyncio.TimeoutError | aiohttp.ClientError | OSError):
-        # The request may have reached Discord: whether it was posted is unknown.
-        return DeliveryError(
-            f"No answer from Discord ({type(exc).__name__})",
-            retryable=True,
-            outcome_unknown=True,
-        )
-    return DeliveryError(
-        f"Unexpected error posting to Discord: {type(exc).__name__}",
-        retryable=True,
-        outcome_unknown=True,
-    )
 
 
 def _channel_id(channel: ChannelRef) -> int:
@@ -322,11 +261,9 @@ class DiscordPlatform:
                 continue
             for row in message.get("components") or []:
                 for component in row.get("components") or []:
-                    match = MLT_TEMPLATE.fullmatch(str(component.get("custom_id", "")))
-                    if match and match.group("tag"):
-                        mark, part, _parts = match.group("tag").split(".")
-                        if mark == tag:
-                            found[int(part)] = str(message["id"])
+                    mark = buttons.mark_of(str(component.get("custom_id", "")))
+                    if mark is not None and mark.tag == tag:
+                        found[mark.part] = str(message["id"])
         return found
 
     async def _notify(self, client: discord.Client, notice: Notice) -> bool:

@@ -9,7 +9,10 @@ from urllib.parse import urlsplit
 import discord
 from discord.utils import escape_markdown
 
-from paperbot.adapters.discord.views import ButtonSpec, footer_for, mlt_id, next_id
+from paperbot.adapters.discord import buttons
+from paperbot.adapters.discord.buttons import Mark
+from paperbot.adapters.discord.views import ButtonSpec
+from paperbot.core.commands import MoreLikeThis, Search
 from paperbot.core.messages import Digest, PaperCard, Reply
 from paperbot.core.printable import printable
 
@@ -150,6 +153,10 @@ def split_text(text: str, limit: int = CONTENT_LIMIT) -> list[str]:
     return chunks
 
 
+def _more_like(card: PaperCard, mark: Mark | None) -> str:
+    return buttons.encode(MoreLikeThis(paper=card.arxiv_id or card.key), mark=mark)
+
+
 def _paper_parts(
     content: list[str],
     cards: tuple[PaperCard, ...],
@@ -169,19 +176,15 @@ def _paper_parts(
         return [*parts, Part(last_text, (), (next_button,) if next_button else ())]
     start = 0
     for index, group in enumerate(groups):
-        buttons = [
-            ButtonSpec("mlt", f"More like #{start + i + 1}", mlt_id(card.arxiv_id or card.key))
+        # The first button of a digest part carries the delivery's marker (see platform.py).
+        mark = Mark(tag, index, len(groups)) if tag is not None else None
+        specs = [
+            ButtonSpec("mlt", f"More like #{start + i + 1}", _more_like(card, None if i else mark))
             for i, card in enumerate(cards[start : start + len(group)])
         ]
-        if tag is not None:
-            first = cards[start]
-            marker = f"{tag}.{index}.{len(groups)}"
-            buttons[0] = ButtonSpec(
-                "mlt", buttons[0].label, mlt_id(first.arxiv_id or first.key, marker)
-            )
         if next_button and index == len(groups) - 1:
-            buttons.append(next_button)
-        parts.append(Part(last_text if index == 0 else None, tuple(group), tuple(buttons)))
+            specs.append(next_button)
+        parts.append(Part(last_text if index == 0 else None, tuple(group), tuple(specs)))
         start += len(group)
     return parts
 
@@ -212,6 +215,6 @@ def reply_parts(reply: Reply) -> list[Part]:
     footer = next_button = None
     if reply.next_page is not None:
         query, page = reply.next_page.query, reply.next_page.page
-        footer = footer_for(query, page - 1)
-        next_button = ButtonSpec("next", "Next", next_id(page, query))
+        footer = buttons.footer_for(query, page - 1)
+        next_button = ButtonSpec("next", "Next", buttons.encode(Search(query=query, page=page)))
     return _paper_parts(content, reply.papers, footer=footer, next_button=next_button)

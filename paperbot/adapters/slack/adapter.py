@@ -19,9 +19,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import Engine
 from starlette.routing import BaseRoute, Route
 
-from paperbot.adapters.slack.app import SlackCommands
 from paperbot.adapters.slack.errors import WORKSPACE
 from paperbot.adapters.slack.guard import SlackRequestGuard
+from paperbot.adapters.slack.inbound import SlackCommands
 from paperbot.adapters.slack.installation import (
     AsyncInstallationStoreAdapter,
     AsyncStateStoreAdapter,

@@ -11,16 +11,16 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from cachetools import LRUCache, TLRUCache
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from paperbot.adapters.slack.errors import WORKSPACE, classify, retry_after, retry_handlers
 from paperbot.adapters.slack.render import escape, render_digest
-from paperbot.config import SlackSettings
+from paperbot.adapters.slack.settings import SlackSettings
 from paperbot.core.messages import ChannelRef, Digest
 from paperbot.core.ports import DeliveryError, Notice
 
@@ -30,6 +30,9 @@ EVENT_TYPE = "paperbot_digest"
 HISTORY_LIMIT = 15
 # Slack's clock and the database's may differ a little: read a minute before the attempt.
 HISTORY_MARGIN = timedelta(seconds=60)
+
+# Workspaces served at once before the least recently used one's client is rebuilt.
+MAX_CLIENTS = 10_000
 
 TokenLookup = Callable[[str], str | None]
 
@@ -57,8 +60,12 @@ class SlackPlatform:
         self._tokens = tokens
         self._single, self._installer = single, installer
         self._timeout, self._max_wait = timeout, max_inline_wait
-        self._clients: dict[str, WebClient] = {}
-        self._history_next: dict[str, float] = {}
+        # One client per token (a client holds no connection: one evicted is just rebuilt).
+        self._clients: LRUCache[str, WebClient] = LRUCache(maxsize=MAX_CLIENTS)
+        # Workspaces whose history may not be read yet, each for the seconds it holds.
+        self._history_paused: TLRUCache[str, float] = TLRUCache(
+            maxsize=MAX_CLIENTS, ttu=lambda _workspace, seconds, now: now + seconds
+        )
         self._lock = threading.Lock()
 
     def client(self, workspace: str) -> WebClient:
@@ -170,13 +177,11 @@ class SlackPlatform:
 
     def _may_read_history(self, workspace: str) -> bool:
         with self._lock:
-            if time.monotonic() < self._history_next.get(workspace, 0.0):
+            if workspace in self._history_paused:
                 return False
-            self._history_next[workspace] = (
-                time.monotonic() + self._settings.history_interval_seconds
-            )
+            self._history_paused[workspace] = self._settings.history_interval_seconds
             return True
 
     def _history_wait(self, workspace: str, seconds: float) -> None:
         with self._lock:
-            self._history_next[workspace] = time.monotonic() + seconds
+            self._history_paused[workspace] = seconds

@@ -7,6 +7,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from paperbot.adapters.buttons import BUTTON_COMMANDS
+from paperbot.adapters.slack import buttons
+from paperbot.adapters.slack.buttons import ACTION_MORE, ACTION_NEXT, ACTION_SHARE
+from paperbot.core.commands import Command, MoreLikeThis, Search
 from paperbot.core.messages import Digest, PaperCard, Reply
 from paperbot.core.printable import printable
 
@@ -17,11 +21,6 @@ MAX_HEADER = 150
 MAX_MESSAGE_CHARS = 11_000
 MAX_FALLBACK = 1_000
 MAX_URL = 400
-MAX_BUTTON_VALUE = 2000
-
-ACTION_SHARE = "paperbot_share"
-ACTION_NEXT = "paperbot_next"
-ACTION_MORE = "paperbot_more_like_this"
 
 _ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 
@@ -133,17 +132,14 @@ def more_like_this(card: PaperCard) -> Block:
                 "type": "button",
                 "action_id": ACTION_MORE,
                 "text": {"type": "plain_text", "text": "More like this"},
-                "value": json.dumps({"cmd": "more-like-this", "paper": card.key[:200]}),
+                "value": buttons.encode(MoreLikeThis(paper=card.key)),
             }
         ],
     }
 
 
-def paper_blocks(card: PaperCard, *, buttons: bool = True) -> list[Block]:
-    blocks = [paper_section(card)]
-    if buttons:
-        blocks.append(more_like_this(card))
-    return blocks
+def paper_blocks(card: PaperCard) -> list[Block]:
+    return [paper_section(card), more_like_this(card)]
 
 
 def context(text: str) -> Block:
@@ -209,16 +205,11 @@ def render_digest(digest: Digest) -> list[SlackMessage]:
     return messages
 
 
-def command_value(spec: dict[str, Any]) -> str | None:
-    """A button value that re-runs a command; None if it would not fit Slack's limit."""
-    value = json.dumps(spec)
-    return value if len(value) <= MAX_BUTTON_VALUE else None
-
-
 def render_reply(
-    reply: Reply, *, rerun: dict[str, Any] | None = None, shared_by: str | None = None
+    reply: Reply, *, rerun: Command | None = None, shared_by: str | None = None
 ) -> SlackMessage:
-    """A command's answer. Ephemeral result lists get "Share in channel" (rerun) and "Next"."""
+    """A command's answer. Ephemeral result lists get "Share in channel" (re-running `rerun`,
+    the command answered) and "Next"."""
     blocks: list[Block] = []
     if reply.text:
         blocks.append(section(reply.text))
@@ -228,18 +219,14 @@ def render_reply(
         # A real user id from Slack's signed payload: a mention the reader can click.
         elements = [{"type": "mrkdwn", "text": f"Shared by <@{shared_by}>"}]
         blocks.append({"type": "context", "elements": elements})
-    buttons: list[Block] = []
-    if reply.ephemeral and rerun and reply.papers:
-        value = command_value(rerun)
-        if value:
-            buttons.append(_button(ACTION_SHARE, "Share in channel", value, style="primary"))
+    actions: list[Block] = []
+    if reply.ephemeral and isinstance(rerun, BUTTON_COMMANDS) and reply.papers:
+        share = buttons.encode(rerun)
+        actions.append(_button(ACTION_SHARE, "Share in channel", share, style="primary"))
     if reply.next_page is not None and not shared_by:
-        value = command_value(
-            {"cmd": "search", "q": reply.next_page.query, "p": reply.next_page.page}
-        )
-        if value:
-            buttons.append(_button(ACTION_NEXT, "Next", value))
-    reserve = 2 if buttons else 0
+        page = Search(query=reply.next_page.query, page=reply.next_page.page)
+        actions.append(_button(ACTION_NEXT, "Next", buttons.encode(page)))
+    reserve = 2 if actions else 0
     shown = 0
     for card in reply.papers:
         group = [{"type": "divider"}, *paper_blocks(card)]
@@ -250,8 +237,8 @@ def render_reply(
             break
         blocks.extend(group)
         shown += 1
-    if buttons:
-        blocks.append({"type": "actions", "elements": buttons})
+    if actions:
+        blocks.append({"type": "actions", "elements": actions})
     fallback = clip(reply.text, 500, oneline=False) if reply.text else "paperbot"
     if reply.papers:
         fallback += " — " + _titles(reply.papers[:shown])

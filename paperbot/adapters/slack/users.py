@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import OrderedDict
+from collections.abc import Callable
 
+from cachetools import TLRUCache
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -16,20 +17,23 @@ FAILED_TTL = 60.0
 
 
 class AdminCache:
-    """users.info is_admin/is_owner per (team, user), for `ttl` seconds (bounded LRU)."""
+    """users.info is_admin/is_owner per (team, user), for `ttl` seconds (a failed lookup for
+    FAILED_TTL), least recently used first out when full."""
 
-    def __init__(self, ttl: float = 600.0, size: int = 10_000) -> None:
+    def __init__(
+        self, ttl: float = 600.0, size: int = 10_000, timer: Callable[[], float] = time.monotonic
+    ) -> None:
         self.ttl = ttl
-        self.size = size
-        self._entries: OrderedDict[tuple[str, str], tuple[float, bool]] = OrderedDict()
+        # Each entry is (admin, trusted for seconds); ttu: when it expires.
+        self._entries: TLRUCache[tuple[str, str], tuple[bool, float]] = TLRUCache(
+            maxsize=size, ttu=lambda _key, entry, now: now + entry[1], timer=timer
+        )
 
     async def is_admin(self, client: AsyncWebClient, team: str, user: str) -> bool:
         key = (team, user)
-        now = time.monotonic()
         entry = self._entries.get(key)
-        if entry is not None and entry[0] > now:
-            self._entries.move_to_end(key)
-            return entry[1]
+        if entry is not None:
+            return entry[0]
         ttl = self.ttl
         try:
             response = await client.users_info(user=user)
@@ -40,10 +44,7 @@ class AdminCache:
         except (SlackApiError, SlackClientError, OSError) as exc:
             log.info("users.info failed for %s/%s: %s", team, user, type(exc).__name__)
             admin, ttl = False, FAILED_TTL
-        self._entries[key] = (now + ttl, admin)
-        self._entries.move_to_end(key)
-        while len(self._entries) > self.size:
-            self._entries.popitem(last=False)
+        self._entries[key] = (admin, ttl)
         return admin
 
 

@@ -310,3 +310,32 @@ def _unknown_channel() -> Any:
     from fakes.discord import Failure
 
     return Failure(404, 10003, "Unknown Channel", times=None)
+
+
+async def test_buttons_posted_by_paperbot_0_1_still_work(
+    fake: FakeDiscord, make_discord_settings: Callable[..., Settings], core_for: Any
+) -> None:
+    def with_button(message: dict[str, Any], custom_id: str) -> dict[str, Any]:
+        button = {"type": 2, "style": 2, "label": "More like #1", "custom_id": custom_id}
+        return {**message, "components": [{"type": 1, "components": [button]}]}
+
+    core: Core = core_for(make_discord_settings())
+    async with running(core):
+        answer = await ask(fake, command(fake, "search", {"query": "diffusion"}))
+        paper = custom_ids(answer)[0].removeprefix("pb:mlt:")
+        # A digest part's first button as 0.1 marked it, and a newer paperbot's button.
+        marked = with_button(answer, f"pb:mlt:{paper}|231748a53273.0.2")
+        similar = await ask(
+            fake,
+            fake.click(marked["components"][0]["components"][0]["custom_id"], marked,
+                       guild_id=GUILD_A, channel_id=CHANNEL_A),
+        )  # fmt: skip
+        assert similar["content"].startswith("Papers like") and similar["embeds"]
+        newer = with_button(answer, f"pb:like:{paper}")
+        stale = await ask(
+            fake,
+            fake.click(f"pb:like:{paper}", newer, guild_id=GUILD_A, channel_id=CHANNEL_A),
+        )
+        assert stale["ephemeral"] and not stale["embeds"]
+        assert stale["content"] == "That button is out of date. Run the command again."
+    no_pings(fake)

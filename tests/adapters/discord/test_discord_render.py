@@ -7,6 +7,7 @@ from typing import Any
 
 from fakes.discord import pinged, spec_errors
 
+from paperbot.adapters.discord import buttons
 from paperbot.adapters.discord.render import (
     NO_MENTIONS,
     Part,
@@ -16,7 +17,8 @@ from paperbot.adapters.discord.render import (
     safe_url,
     split_text,
 )
-from paperbot.adapters.discord.views import MLT_TEMPLATE, NEXT_TEMPLATE, build_view
+from paperbot.adapters.discord.views import build_view
+from paperbot.core.commands import Search
 from paperbot.core.messages import ChannelRef, Digest, Page, PaperCard, Reply
 
 REF = ChannelRef("discord", "123", "456")
@@ -122,8 +124,9 @@ def test_long_digest_is_split_within_discord_limits() -> None:
     short = digest_parts(digest(20))
     assert [len(p.embeds) for p in short] == [10, 10]
     # Each part's first button carries the delivery marker (read back by find_posted).
-    tags = [MLT_TEMPLATE.fullmatch(p.buttons[0].custom_id).group("tag") for p in parts]  # type: ignore[union-attr]
-    assert tags == [f"abc123.{i}.{len(parts)}" for i in range(len(parts))]
+    marks = [buttons.mark_of(p.buttons[0].custom_id) for p in parts]
+    assert marks == [buttons.Mark("abc123", i, len(parts)) for i in range(len(parts))]
+    assert all(buttons.mark_of(b.custom_id) is None for p in parts for b in p.buttons[1:])
 
 
 def test_hostile_titles_ping_nobody_and_render_literally() -> None:
@@ -169,14 +172,16 @@ def test_search_reply_has_next_button_and_footer_with_the_query() -> None:
     )
     [part] = reply_parts(reply)
     assert part.buttons[-1].label == "Next"
-    match = NEXT_TEMPLATE.fullmatch(part.buttons[-1].custom_id)
-    assert match is not None and match.group("query") == "gpt 4" and match.group("page") == "2"
+    assert part.buttons[-1].custom_id == "pb:next:2:gpt 4"
+    assert buttons.decode(part.buttons[-1].custom_id) == Search("gpt 4", 2)
     assert part.embeds[-1].footer.text == "search: gpt 4 · page 1"
     long_query = "q" * 200
     [part] = reply_parts(
         Reply(kind="search", text="x", papers=(card(1),), next_page=Page(long_query, 3))
     )
     assert part.buttons[-1].custom_id == "pb:next:3"  # the footer holds the query instead
+    footer = part.embeds[-1].footer.text
+    assert buttons.decode("pb:next:3", footer=footer) == Search(long_query, 3)
     check_limits([part])
 
 

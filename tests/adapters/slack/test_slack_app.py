@@ -60,6 +60,24 @@ def channel_row(app: Served, team: str = "T1", channel: str = "C1") -> Channel |
         )
 
 
+def click(slack: FakeSlack, action_id: str, value: str | None, name: str) -> dict[str, Any]:
+    """A block_actions payload: a member clicks a button (answered at response_url `name`)."""
+    action = {"action_id": action_id, "block_id": "b", "action_ts": "1"}
+    if value is not None:
+        action["value"] = value
+    return {
+        "type": "block_actions",
+        "team": {"id": "T1", "domain": "test"},
+        "user": {"id": "UPLAIN", "team_id": "T1"},
+        "channel": {"id": "C1", "name": "general"},
+        "api_app_id": "A1",
+        "token": "legacy",
+        "trigger_id": "1.2",
+        "actions": [action],
+        "response_url": slack.response_url(name),
+    }
+
+
 def check_message(message: dict[str, Any]) -> None:
     assert not block_kit_problems(message), block_kit_problems(message)
     assert not mention_leaks(message), mention_leaks(message)
@@ -264,18 +282,29 @@ async def test_buttons_page_share_and_find_similar(served: Served, slack: FakeSl
 
 
 async def test_a_stale_button_is_acked_and_explained(served: Served, slack: FakeSlack) -> None:
-    payload = {
-        "type": "block_actions",
-        "team": {"id": "T1", "domain": "test"},
-        "user": {"id": "UPLAIN", "team_id": "T1"},
-        "channel": {"id": "C1", "name": "general"},
-        "api_app_id": "A1",
-        "token": "legacy",
-        "trigger_id": "1.2",
-        "actions": [{"action_id": "paperbot_retired_button", "block_id": "b", "action_ts": "1"}],
-        "response_url": slack.response_url("stale"),
-    }
+    payload = click(slack, "paperbot_retired_button", None, "stale")
     assert (await served.interact(payload)).status_code == 200
     await wait_for(lambda: slack.calls_to("response_url"))
     (call,) = slack.calls_to("response_url")
     assert "no longer works" in call.args["text"]
+
+
+async def test_buttons_posted_by_paperbot_0_1_still_work(served: Served, slack: FakeSlack) -> None:
+    # Exactly as 0.1 wrote them (json.dumps with spaces and \u escapes).
+    old_next = json.dumps({"cmd": "search", "q": "learning", "p": 2})
+    old_more = json.dumps({"cmd": "more-like-this", "paper": "2401.00001"})
+    tampered = json.dumps({"cmd": "search", "q": "learning", "p": 99})
+    for action_id, value, name in (
+        (render.ACTION_NEXT, old_next, "next"),
+        (render.ACTION_MORE, old_more, "more"),
+        (render.ACTION_NEXT, tampered, "tampered"),
+    ):
+        assert (await served.interact(click(slack, action_id, value, name))).status_code == 200
+    await wait_for(lambda: len(slack.calls_to("response_url")) >= 3)
+    posts = {c.path.rsplit("/", 1)[1]: c.args for c in slack.calls_to("response_url")}
+    assert "learning" in posts["next"]["text"] and posts["next"]["replace_original"] is True
+    assert "out of date" not in posts["more"]["text"]
+    assert posts["tampered"]["text"] == "That button is out of date. Run the command again."
+    assert posts["tampered"]["response_type"] == "ephemeral"
+    for args in posts.values():
+        check_message(args)

@@ -139,7 +139,7 @@ def test_manifest_asks_for_what_the_code_uses() -> None:
     from pathlib import Path
 
     from paperbot.adapters.slack.adapter import BOT_SCOPES, EVENTS_PATH, REDIRECT_PATH
-    from paperbot.adapters.slack.app import BACK_EVENTS, CHANNEL_EVENTS
+    from paperbot.adapters.slack.inbound import BACK_EVENTS, CHANNEL_EVENTS
 
     manifest = (Path(__file__).parents[3] / "config" / "slack-manifest.yml").read_text()
     scopes = manifest.split("    bot:\n", 1)[1].split("settings:", 1)[0]

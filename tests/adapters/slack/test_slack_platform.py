@@ -9,7 +9,7 @@ import pytest
 from fakes.slack import FakeSlack, block_kit_problems, mention_leaks, spec_problems
 
 from paperbot.adapters.slack.platform import SlackPlatform
-from paperbot.config import SlackSettings
+from paperbot.adapters.slack.settings import SlackSettings
 from paperbot.core.messages import ChannelRef, Digest, PaperCard
 from paperbot.core.ports import DeliveryError
 

@@ -9,6 +9,7 @@ import pytest
 from fakes.slack import block_kit_problems, mention_leaks
 
 from paperbot.adapters.slack import render
+from paperbot.core.commands import Search
 from paperbot.core.messages import ChannelRef, Digest, Page, PaperCard, Reply
 
 HOSTILE = "<!channel> <!here> <@U123> <!subteam^S1> <#C999> & <https://evil.example|click>"
@@ -98,7 +99,7 @@ def test_hostile_text_everywhere_pings_nobody() -> None:
         assert not block_kit_problems(message.args())
         assert not mention_leaks(message.args())
     reply = Reply(kind="search", text=f"Results for {HOSTILE}", papers=(hostile,), notes=(HOSTILE,))
-    message = render.render_reply(reply, rerun={"cmd": "search", "q": HOSTILE, "p": 1})
+    message = render.render_reply(reply, rerun=Search(HOSTILE, 1))
     assert not block_kit_problems(message.args())
     assert not mention_leaks(message.args())
 
@@ -166,7 +167,7 @@ def test_search_reply_has_share_and_next_buttons() -> None:
         papers=(card(1), card(2)),
         next_page=Page("diffusion", 2),
     )
-    message = render.render_reply(reply, rerun={"cmd": "search", "q": "diffusion", "p": 1})
+    message = render.render_reply(reply, rerun=Search("diffusion", 1))
     assert not block_kit_problems(message.args())
     actions = message.blocks[-1]
     labels = {e["action_id"]: e for e in actions["elements"]}
@@ -214,7 +215,7 @@ def test_every_slack_payload_carries_printable_text_only() -> None:
     hostile = card(title=UNPRINTABLE, summary=UNPRINTABLE, authors=(UNPRINTABLE,), why=UNPRINTABLE)
     messages = render.render_digest(digest((hostile,), topics=(UNPRINTABLE,)))
     reply = Reply(kind="search", text=UNPRINTABLE, papers=(hostile,), notes=(UNPRINTABLE,))
-    messages.append(render.render_reply(reply, rerun={"cmd": "search", "q": "x", "p": 1}))
+    messages.append(render.render_reply(reply, rerun=Search("x", 1)))
     messages.append(render.render_error(UNPRINTABLE))
     for message in messages:
         payload = message.args()

@@ -1,19 +1,18 @@
-"""The bolt AsyncApp: `/papers` commands, buttons and lifecycle events, translated to core calls."""
+"""Inbound Slack: the bolt listeners for `/papers`, buttons and lifecycle events, as core calls."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import re
 import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
+from cachetools import TTLCache
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
@@ -21,7 +20,7 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
-from paperbot.adapters.slack import render
+from paperbot.adapters.slack import buttons, render
 from paperbot.adapters.slack.users import AdminCache, bot_can_post
 from paperbot.config import Settings
 from paperbot.core import commands
@@ -49,47 +48,16 @@ Answer = tuple[render.SlackMessage, str]  # message, response_type
 class EventDeduper:
     """Slack retries events it thinks failed: remember event ids for an hour (bounded)."""
 
-    def __init__(self, ttl: float = 3600.0, size: int = 50_000) -> None:
-        self.ttl, self.size = ttl, size
-        self._seen: OrderedDict[str, float] = OrderedDict()
+    def __init__(
+        self, ttl: float = 3600.0, size: int = 50_000, timer: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._seen: TTLCache[str, bool] = TTLCache(maxsize=size, ttl=ttl, timer=timer)
 
     def first_time(self, event_id: str) -> bool:
-        now = time.monotonic()
-        while self._seen and next(iter(self._seen.values())) < now:
-            self._seen.popitem(last=False)
         if event_id in self._seen:
             return False
-        self._seen[event_id] = now + self.ttl
-        while len(self._seen) > self.size:
-            self._seen.popitem(last=False)
+        self._seen[event_id] = True
         return True
-
-
-def command_from_spec(spec: Any) -> Command:
-    """A button value (JSON we rendered) back to a Command; anything odd is a ParseError."""
-    if not isinstance(spec, dict):
-        raise ParseError("That button is out of date. Run the command again.")
-    name = spec.get("cmd")
-    if name == "search" and isinstance(spec.get("q"), str) and isinstance(spec.get("p"), int):
-        if not 1 <= spec["p"] <= 50:
-            raise ParseError("That page is out of range.")
-        return commands.Search(query=commands.check_query(spec["q"]), page=spec["p"])
-    if name == "more-like-this" and isinstance(spec.get("paper"), str) and spec["paper"]:
-        return commands.MoreLikeThis(paper=spec["paper"][:100])
-    if name == "trending":
-        return commands.Trending()
-    raise ParseError("That button is out of date. Run the command again.")
-
-
-def rerun_spec(command: Command) -> dict[str, Any] | None:
-    """What the "Share in channel" button re-runs for this command."""
-    if isinstance(command, commands.Search):
-        return {"cmd": "search", "q": command.query, "p": command.page}
-    if isinstance(command, commands.MoreLikeThis):
-        return {"cmd": "more-like-this", "paper": command.paper}
-    if isinstance(command, commands.Trending):
-        return {"cmd": "trending"}
-    return None
 
 
 async def _answer(respond: AsyncRespond, **message: Any) -> None:
@@ -101,7 +69,7 @@ async def _answer(respond: AsyncRespond, **message: Any) -> None:
 
 
 def answer(reply: Reply, command: Command | None) -> Answer:
-    message = render.render_reply(reply, rerun=rerun_spec(command) if command else None)
+    message = render.render_reply(reply, rerun=command)
     return message, "ephemeral" if reply.ephemeral else "in_channel"
 
 
@@ -119,7 +87,7 @@ class SlackCommands:
     def register(self, app: AsyncApp) -> None:
         app.middleware(self.dedupe_events)
         app.command(self.settings.slack.command)(self.on_command)
-        for action_id in (render.ACTION_SHARE, render.ACTION_NEXT, render.ACTION_MORE):
+        for action_id in (buttons.ACTION_SHARE, buttons.ACTION_NEXT, buttons.ACTION_MORE):
             app.action(action_id)(self.on_action)
         # Last, so it only catches buttons from an older paperbot (bolt runs the first match).
         app.action(re.compile(".*"))(self.on_unknown_action)
@@ -210,9 +178,9 @@ class SlackCommands:
             return  # a button outside a message (App Home, a modal): nowhere to answer
         action_id = action.get("action_id")
         try:
-            command = command_from_spec(json.loads(str(action.get("value") or "null")))
-        except (ParseError, ValueError) as exc:
-            message = render.render_error(str(exc) if isinstance(exc, ParseError) else OOPS)
+            command = buttons.decode(str(action.get("value") or ""))
+        except ParseError as exc:  # a button of an older (or newer) paperbot, or tampered with
+            message = render.render_error(str(exc))
             await _answer(
                 respond, response_type="ephemeral", replace_original=False, **message.args()
             )
@@ -233,7 +201,7 @@ class SlackCommands:
         except Exception:
             log.exception("slack action failed")
             reply = Reply(kind="error", text=OOPS)
-        if action_id == render.ACTION_SHARE and reply.kind != "error":
+        if action_id == buttons.ACTION_SHARE and reply.kind != "error":
             shared = render.render_reply(reply, shared_by=caller.user)
             await _answer(
                 respond, response_type="in_channel", replace_original=False, **shared.args()
@@ -242,7 +210,7 @@ class SlackCommands:
                 await respond(delete_original=True)
             return
         message, _ = answer(reply, command)
-        replace = action_id == render.ACTION_NEXT
+        replace = action_id == buttons.ACTION_NEXT
         await _answer(
             respond, response_type="ephemeral", replace_original=replace, **message.args()
         )

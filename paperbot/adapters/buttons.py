@@ -1,0 +1,91 @@
+"""What a chat button may carry, shared by the Slack and Discord codecs: which commands, and the
+checks every decoded one passes (an old, foreign or tampered button is a StaleButton).
+
+Each platform's `buttons` module lays these commands out in its own format and size limit. A
+new kind of button (the next issue's like, dislike and discuss on one paper) is one more
+command here and one more entry in each codec's table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from paperbot.core.commands import (
+    MAX_QUERY_CHARS,
+    Command,
+    MoreLikeThis,
+    ParseError,
+    Search,
+    Trending,
+    clean_text,
+)
+
+# The result pages a search has (as `/papers search ... page:N` takes them).
+MAX_PAGE = 50
+# A paper reference, as `/papers more-like-this` cuts it.
+MAX_PAPER_CHARS = 100
+STALE = "That button is out of date. Run the command again."
+
+# What a button may re-run; every other command is typed, never clicked.
+ButtonCommand = Search | MoreLikeThis | Trending
+BUTTON_COMMANDS = (Search, MoreLikeThis, Trending)
+# Commands about one paper, built from its key.
+PaperCommand = MoreLikeThis
+PAPER_COMMANDS: tuple[type[PaperCommand], ...] = (MoreLikeThis,)
+
+
+class StaleButton(ParseError):
+    """A button this release cannot read: answered "run the command again", nothing runs."""
+
+    def __init__(self, text: str = STALE) -> None:
+        super().__init__(text)
+
+
+def search(query: object, page: object) -> Search:
+    """A Search from a button's fields, or StaleButton."""
+    # bool is an int to Python, not a page to us.
+    if not isinstance(query, str) or type(page) is not int or not 1 <= page <= MAX_PAGE:
+        raise StaleButton
+    text = clean_text(query)
+    if not text or len(text) > MAX_QUERY_CHARS:
+        raise StaleButton
+    return Search(query=text, page=page)
+
+
+def paper(make: Callable[[str], Command], key: object) -> Command:
+    """A command about one paper (`make(key)`) from a button's key, or StaleButton."""
+    if not isinstance(key, str):
+        raise StaleButton
+    text = clean_text(key).split(" ")[0][:MAX_PAPER_CHARS]
+    if not text:
+        raise StaleButton
+    return make(text)
+
+
+def cut_query(query: str, fits: Callable[[str], bool]) -> str:
+    """The longest start of `query` that `fits` (whole characters, no trailing space): a button
+    re-runs a query that long, never one its platform would refuse."""
+    if fits(query):
+        return query
+    low, high = 0, len(query)
+    while low < high:  # the longest prefix that fits: fits() only grows with the length
+        mid = (low + high + 1) // 2
+        if fits(query[:mid].rstrip()):
+            low = mid
+        else:
+            high = mid - 1
+    return query[:low].rstrip()
+
+
+__all__ = [
+    "BUTTON_COMMANDS",
+    "MAX_PAGE",
+    "MAX_PAPER_CHARS",
+    "PAPER_COMMANDS",
+    "STALE",
+    "ButtonCommand",
+    "StaleButton",
+    "cut_query",
+    "paper",
+    "search",
+]
