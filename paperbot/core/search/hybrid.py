@@ -38,6 +38,11 @@ log = logging.getLogger(__name__)
 # the judged queries no relevant paper is lost at 0.25 (0.3 starts to cost typo queries).
 DENSE_FLOOR = 0.25
 DENSE_DEPTH = 100
+# Pseudo-relevance feedback (Rocchio): the query vector moves toward the mean of the first
+# PRF_DEPTH fused results by PRF_WEIGHT, and the dense side scores again. On the judged
+# queries: tuning split unchanged (0.903 -> 0.902), held-out 0.881 -> 0.905 (paraphrases
+# 0.834 -> 0.863); the weight and depth are Rocchio's usual range, not fitted to either split.
+PRF_WEIGHT, PRF_DEPTH = 0.5, 5
 
 
 def vectors_dir(index_dir: Path) -> Path:
@@ -148,13 +153,23 @@ class HybridSearch:
         dense = vectors.scores(vector, lexical)
         # A paper sharing none of the query's words answers only if it is close in meaning.
         keep = [p for p, s in lexical.items() if s > 0 or dense.get(p, 1.0) >= DENSE_FLOOR]
-        fused = fuse(
-            {p: dense[p] for p in keep if p in dense},
-            {p: lexical[p] for p in keep},
-            ranked.coverage,
-        )
+        lexical = {p: lexical[p] for p in keep}
+        fused = fuse({p: dense[p] for p in keep if p in dense}, lexical, ranked.coverage)
+        moved = self._feedback(vector, [p for p, _ in fused[:PRF_DEPTH]])
+        if moved is not None:
+            dense = vectors.scores(moved, keep)
+            fused = fuse({p: dense[p] for p in keep if p in dense}, lexical, ranked.coverage)
         page = tuple(fused[offset : offset + limit])
         return SearchHits(page, max(ranked.total, len(fused)), semantic=True)
+
+    def _feedback(self, vector: np.ndarray, top: Sequence[int]) -> np.ndarray | None:
+        """The query vector moved toward its first results (None: nothing to move toward)."""
+        assert self.vectors is not None
+        found = list(self.vectors.centroids_of(top).values())
+        if not found:
+            return None
+        moved = vector + PRF_WEIGHT * np.mean(found, axis=0)
+        return (moved / np.linalg.norm(moved)).astype(np.float32)
 
     def more_like_this(
         self, paper_id: int, *, limit: int, text: dict[str, str] | None = None
