@@ -18,6 +18,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from paperbot.core.errors import UserError
 from paperbot.core.papers.sources.base import (
     PaperIn,
     clean_text,
@@ -46,7 +47,7 @@ class LineProblem:
         return f"line {self.line}: {self.problem}" if self.line is not None else self.problem
 
 
-class FileFormatError(ValueError):
+class FileFormatError(UserError):
     """A paper file that cannot be ingested; str() names the file and each bad line (<= 20)."""
 
     def __init__(self, name: str, problems: list[LineProblem], bad_lines: int | None = None):
