@@ -29,6 +29,7 @@ from paperbot.config import Settings
 from paperbot.core import db
 from paperbot.core.delivery import Digests, planning
 from paperbot.core.digests.cache import DigestCache
+from paperbot.core.digests.request import DigestConfig
 from paperbot.core.messages import ChannelRef, Digest
 from paperbot.core.models import Channel, Delivery, Paper, PostedPaper, Subscription
 from paperbot.core.ports import DeliveryError
@@ -230,7 +231,7 @@ def main() -> None:
                 )
 
     # 1. Build every channel's digest through the production builder (its shared DigestCache).
-    digests = Digests(index, settings, DigestCache())
+    digests = Digests(index, DigestConfig.of(settings), DigestCache())
     timings: list[float] = []
     started = time.perf_counter()
     with factory() as s:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -20,6 +21,7 @@ from paperbot.cli.common import (
     fail,
     load_settings,
     opened_core,
+    options_command,
     setup_logging,
     utcnow,
 )
@@ -29,37 +31,43 @@ if TYPE_CHECKING:
     from paperbot.core.service import ChannelInfo, DigestPreview
 
 
-@channel_app.command("add")
-def channel_add(
-    platform: PlatformOpt,
-    workspace: WorkspaceOpt,
-    channel: ChannelOpt,
-    time: Annotated[str | None, typer.Option(help="Local time, HH:MM.")] = None,
-    zone: Annotated[str | None, typer.Option(help="IANA time zone, e.g. Europe/Berlin.")] = None,
-    days: Annotated[str | None, typer.Option(help="daily, weekdays or mon,wed,fri.")] = None,
-    size: Annotated[int | None, typer.Option(help=f"Papers per digest ({DIGEST_SIZE}).")] = None,
-    topic: Annotated[list[str] | None, typer.Option(help="Topic, repeatable.")] = None,
+@dataclass(frozen=True)
+class ChannelAddOptions:
+    """`paperbot channel add`'s options."""
+
+    platform: PlatformOpt
+    workspace: WorkspaceOpt
+    channel: ChannelOpt
+    time: Annotated[str | None, typer.Option(help="Local time, HH:MM.")] = None
+    zone: Annotated[str | None, typer.Option(help="IANA time zone, e.g. Europe/Berlin.")] = None
+    days: Annotated[str | None, typer.Option(help="daily, weekdays or mon,wed,fri.")] = None
+    size: Annotated[int | None, typer.Option(help=f"Papers per digest ({DIGEST_SIZE}).")] = None
+    topic: Annotated[list[str] | None, typer.Option(help="Topic, repeatable.")] = None
     post_empty: Annotated[
         bool | None, typer.Option("--post-empty/--skip-empty", help="Post on days with no papers.")
-    ] = None,
-) -> None:
+    ] = None
+
+
+@channel_app.command("add")
+@options_command(ChannelAddOptions)
+def channel_add(opts: ChannelAddOptions) -> None:
     """Add a channel (or update it) with its schedule and topics."""
     from paperbot.core import commands
     from paperbot.core.service import ChannelOptions
 
-    ref = channel_ref(platform, workspace, channel)
+    ref = channel_ref(opts.platform, opts.workspace, opts.channel)
     try:
         options = ChannelOptions(
-            time=commands.parse_time(time).strftime("%H:%M") if time else None,
-            zone=commands.parse_zone(zone) if zone else None,
-            days=commands.parse_days(days) if days else None,
-            size=size,
-            topics=tuple(commands.check_topic(t) for t in topic or []),
-            post_empty=post_empty,
+            time=commands.parse_time(opts.time).strftime("%H:%M") if opts.time else None,
+            zone=commands.parse_zone(opts.zone) if opts.zone else None,
+            days=commands.parse_days(opts.days) if opts.days else None,
+            size=opts.size,
+            topics=tuple(commands.check_topic(t) for t in opts.topic or []),
+            post_empty=opts.post_empty,
         )
     except commands.ParseError as exc:
         fail(str(exc).replace("`", ""))  # a terminal shows no chat markup
-    if size is not None and size not in DIGEST_SIZE:
+    if opts.size is not None and opts.size not in DIGEST_SIZE:
         fail(f"--size must be between {DIGEST_SIZE.low} and {DIGEST_SIZE.high}")
     settings = load_settings()
     setup_logging(settings)

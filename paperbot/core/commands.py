@@ -8,6 +8,7 @@ from datetime import time
 
 from paperbot.core.channels import zones
 from paperbot.core.channels.zones import find_zone
+from paperbot.core.channels.zones import zone_names as zone_names  # for the adapters' autocomplete
 from paperbot.core.errors import UserError
 from paperbot.core.limits import (
     DIGEST_SIZE,

@@ -9,7 +9,7 @@ from typing import Literal
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from paperbot.config import Settings
+from paperbot.config import RetentionSettings, Settings
 from paperbot.core import leases, maintenance, metrics
 from paperbot.core.panics import recoverable
 from paperbot.core.papers import ingest
@@ -76,12 +76,12 @@ def ingest_job(
 
 def maintenance_job(
     session_factory: sessionmaker[Session],
-    settings: Settings,
+    retention: RetentionSettings,
     index: Index | None = None,
     *,
     now: datetime,
 ) -> maintenance.MaintenanceReport:
     """Daily: prune old snapshots and deliveries, purge data of long-removed channels."""
-    report = maintenance.run_maintenance(session_factory, settings, now=now)
+    report = maintenance.run_maintenance(session_factory, retention, now=now)
     log.info("maintenance: %s", report.summary())
     return report

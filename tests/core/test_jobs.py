@@ -133,7 +133,7 @@ def test_maintenance_prunes_snapshots_and_purges_removed(
         s.flush()
         s.add(PostedPaper(channel_id=old.id, paper_id=paper.id, delivery_id=d.id, posted_at=NOW))
         kept_id, recent_id = kept.id, recent.id
-    report = jobs.maintenance_job(session_factory, settings, now=NOW)
+    report = jobs.maintenance_job(session_factory, settings.retention, now=NOW)
     assert (report.snapshots, report.channels, report.workspaces) == (2, 2, 1)
     with session_factory() as s:
         assert sorted(s.scalars(select(Channel.id))) == sorted([kept_id, recent_id])
@@ -157,7 +157,7 @@ def test_old_deliveries_pruned_but_each_channels_newest_kept(session_factory, se
                     status="sent",
                 )
             )
-    report = maintenance.run_maintenance(session_factory, settings, now=NOW)
+    report = maintenance.run_maintenance(session_factory, settings.retention, now=NOW)
     assert report.deliveries == 2
     with session_factory() as s:
         assert list(s.scalars(select(Delivery.slot))) == [

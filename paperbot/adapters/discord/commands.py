@@ -10,7 +10,6 @@ from discord import app_commands
 
 from paperbot.core import commands as core
 from paperbot.core import limits
-from paperbot.core.channels.zones import zone_names
 from paperbot.core.commands import Command
 from paperbot.core.messages import ChannelRef
 
@@ -50,7 +49,7 @@ def channel_ref(interaction: discord.Interaction[Any]) -> ChannelRef:
 
 @cache
 def _zones() -> tuple[str, ...]:
-    return zone_names()
+    return core.zone_names()
 
 
 def zone_choices(current: str) -> list[app_commands.Choice[str]]:

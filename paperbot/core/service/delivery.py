@@ -15,6 +15,7 @@ from paperbot.core.delivery import (
 )
 from paperbot.core.delivery.alerts import Alerts
 from paperbot.core.digests import builder as digest
+from paperbot.core.digests.request import DigestConfig
 from paperbot.core.messages import ChannelRef
 from paperbot.core.search import repair as index_repair
 from paperbot.core.service.context import Context
@@ -29,11 +30,11 @@ class Deliveries:
 
     def __init__(self, ctx: Context, alerts: Alerts, cache: digest.DigestCache) -> None:
         self.ctx = ctx
-        self.digests = Digests(ctx.index, ctx.settings, cache)
+        self.digests = Digests(ctx.index, DigestConfig.of(ctx.settings), cache)
         self.deliverer = Deliverer(
             DeliveryDeps(
                 ctx.session_factory,
-                ctx.settings,
+                ctx.settings.digest,
                 ctx.platforms,
                 self.digests,
                 alerts,

@@ -32,8 +32,13 @@ class Papers:
         )
 
     def trending(self, *, now: datetime, limit: int) -> list[PaperCard]:
+        settings = self.ctx.settings
         return trending_papers(
-            self.ctx.session_factory, now=now, settings=self.ctx.settings, limit=limit
+            self.ctx.session_factory,
+            now=now,
+            weights=settings.ranking,
+            lookback_days=settings.digest.lookback_days,
+            limit=limit,
         )
 
     def ingest_source(

@@ -63,7 +63,7 @@ class Upkeep:
     def maintenance_tick(self, now: datetime) -> MaintenanceReport:
         from paperbot.core import jobs
 
-        return jobs.maintenance_job(self.ctx.session_factory, self.ctx.settings, now=now)
+        return jobs.maintenance_job(self.ctx.session_factory, self.ctx.settings.retention, now=now)
 
     def readiness(self) -> list[str]:
         return readiness.reasons(self.ctx.session_factory, self.ctx.index, self.ctx.platforms)
