@@ -6,6 +6,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Literal
 
 from paperbot.core.messages import PaperCard
+from paperbot.core.papers.sources.config import SourceSettings
 from paperbot.core.papers.trending import trending_papers
 from paperbot.core.progress import Progress
 from paperbot.core.search import SearchResult, search_papers
@@ -55,7 +56,12 @@ class Papers:
 
         ctx = self.ctx
         run = run_source(
-            ctx.session_factory, ctx.settings, source, now=now, days=days, categories=categories
+            ctx.session_factory,
+            SourceSettings.of(ctx.settings),
+            source,
+            now=now,
+            days=days,
+            categories=categories,
         )
         return run, ctx.index.catch_up(ctx.session_factory)
 
@@ -91,7 +97,7 @@ class Papers:
 
         return jobs.ingest_job(
             ctx.session_factory,
-            ctx.settings,
+            SourceSettings.of(ctx.settings),
             ctx.index,
             source,
             now=now,
