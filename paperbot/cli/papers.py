@@ -23,7 +23,7 @@ from paperbot.cli.common import (
 )
 from paperbot.cli.progress import ProgressReporter
 from paperbot.config import Settings
-from paperbot.core.limits import SEARCH_PAGE
+from paperbot.core.limits import CLI_RESULTS, SEARCH_PAGE
 from paperbot.core.printable import printable
 
 
@@ -119,7 +119,9 @@ def _parse_day(text: str) -> date:
 @app.command()
 def search(
     query: Annotated[str, typer.Argument(help='Words, "phrases", -exclude, author:, cat:, since:')],
-    limit: Annotated[int, typer.Option(min=1, max=100, help="Results per page.")] = 10,
+    limit: Annotated[
+        int, typer.Option(min=CLI_RESULTS.low, max=CLI_RESULTS.high, help="Results per page.")
+    ] = 10,
     page: Annotated[int, typer.Option(min=SEARCH_PAGE.low, max=SEARCH_PAGE.high)] = 1,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
@@ -143,7 +145,7 @@ def search(
 
 @app.command()
 def trending(
-    limit: Annotated[int, typer.Option(min=1, max=100)] = 10,
+    limit: Annotated[int, typer.Option(min=CLI_RESULTS.low, max=CLI_RESULTS.high)] = 10,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """What is trending now."""

@@ -26,6 +26,8 @@ class Range:
 SEARCH_PAGE = Range(1, 50)
 # Papers a chat search answers with per page.
 SEARCH_PAGE_SIZE = 5
+# Results `paperbot search --limit` and `paperbot trending --limit` print at most.
+CLI_RESULTS = Range(1, 100)
 # `/papers size N`, Discord's size option, `paperbot channel add --size`, digest.default_size.
 DIGEST_SIZE = Range(1, 20)
 # A search query (longer ones are refused, not cut).
@@ -36,6 +38,7 @@ MAX_TOPIC_CHARS = 200
 MAX_PAPER_REF_CHARS = 100
 
 __all__ = [
+    "CLI_RESULTS",
     "DIGEST_SIZE",
     "MAX_PAPER_REF_CHARS",
     "MAX_QUERY_CHARS",
