@@ -27,7 +27,9 @@ from stats import percentile
 
 from paperbot.config import Settings
 from paperbot.core import db
-from paperbot.core.delivery import planning
+from paperbot.core.delivery import Digests, planning
+from paperbot.core.digests.cache import DigestCache
+from paperbot.core.digests.request import DigestConfig
 from paperbot.core.messages import ChannelRef, Digest
 from paperbot.core.models import Channel, Delivery, Paper, PostedPaper, Subscription
 from paperbot.core.ports import DeliveryError
@@ -229,13 +231,13 @@ def main() -> None:
                 )
 
     # 1. Build every channel's digest through the production builder (its shared DigestCache).
-    service = Paperbot(settings, factory, index, worker_id="fanout-bench")
+    digests = Digests(index, DigestConfig.of(settings), DigestCache())
     timings: list[float] = []
     started = time.perf_counter()
     with factory() as s:
         for ch in s.scalars(select(Channel).where(Channel.workspace.like("bench-%"))):
             t0 = time.perf_counter()
-            service.digest_builder(s, ch, now, 0)
+            digests.build(s, ch, now, 0)
             timings.append(time.perf_counter() - t0)
     build_s = time.perf_counter() - started
     print(

@@ -50,7 +50,7 @@ def serve(settings_json: str, port: int) -> None:
 
     settings = Settings(_env_file=None, **json.loads(settings_json))  # type: ignore[call-arg]
     core = build_core(settings, now=datetime.now(UTC))
-    adapter = SlackAdapter(core.service, settings)
+    adapter = SlackAdapter(core.service, settings, core.engine)
     core.service.platforms["slack"] = adapter.platform
     uvicorn.run(build_app(adapter.routes()), host="127.0.0.1", port=port, log_level="warning")
 

@@ -66,6 +66,17 @@ def worker_id(settings: Settings) -> str:
     return settings.instance_id or f"{socket.gethostname()}-{os.getpid()}"
 
 
+def upgrade_database(settings: Settings) -> list[str]:
+    """`paperbot db upgrade`: apply the migrations (replicas starting meanwhile take turns)."""
+    engine = db.create_db_engine(
+        settings.database_url, connect_timeout=settings.database_connect_timeout_seconds
+    )
+    try:
+        return schema.upgrade(engine).lines()
+    finally:
+        engine.dispose()
+
+
 def build_core(
     settings: Settings,
     *,
@@ -126,7 +137,7 @@ def add_platform_adapters(core: Core) -> None:
     if settings.slack.configured:
         from paperbot.adapters.slack.adapter import SlackAdapter
 
-        core.adapters.append(SlackAdapter(core.service, settings))
+        core.adapters.append(SlackAdapter(core.service, settings, core.engine))
     if settings.discord.configured:
         from paperbot.adapters.discord.adapter import DiscordAdapter
 
@@ -139,9 +150,7 @@ def warn_about_samples(core: Core) -> None:
     """A store that serves Slack or Discord should not hold the bundled sample papers."""
     if not core.adapters:
         return
-    from paperbot.core.papers import seed
-
-    count = seed.count_samples(core.session_factory)
+    count = core.service.count_samples()
     if count:
         names = " and ".join(sorted(adapter.platform.name for adapter in core.adapters))
         log.warning(
@@ -164,28 +173,14 @@ async def stop_adapters(core: Core) -> None:
 
 def build_scheduler(core: Core) -> Any:
     from paperbot import scheduling
-    from paperbot.core import jobs
 
     settings, service = core.settings, core.service
     sources: list[Literal["hf", "arxiv"]] = [
         name for name in ("hf", "arxiv") if getattr(settings, name).enabled
     ]
 
-    def embed() -> object:
-        return core.index.backfill(
-            core.session_factory, budget_seconds=settings.search.backfill_seconds
-        )
-
     def ingest_tick(source: Literal["hf", "arxiv"]) -> Callable[[datetime], object]:
-        return lambda now: jobs.ingest_job(
-            core.session_factory,
-            settings,
-            core.index,
-            source,
-            now=now,
-            holder=service.worker_id,
-            after=embed,
-        )
+        return lambda now: service.ingest_tick(source, now)
 
     return scheduling.build_scheduler(
         ingest={
@@ -195,7 +190,7 @@ def build_scheduler(core: Core) -> Any:
         # Papers another replica (or a CLI ingest) committed reach this replica's index in
         # the delivery tick, before digests are built from it.
         deliver=service.delivery_tick,
-        maintain=lambda now: jobs.maintenance_job(core.session_factory, settings, now=now),
+        maintain=service.maintenance_tick,
         tick_seconds=settings.digest.tick_seconds,
     )
 

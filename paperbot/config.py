@@ -39,6 +39,7 @@ from paperbot.config_types import (
     seed_policy,
 )
 from paperbot.core.errors import ConfigError
+from paperbot.core.limits import DIGEST_SIZE
 
 DEFAULT_USER_AGENT = "paperbot/0.1 (+https://github.com/paperbot/paperbot)"
 DEFAULT_CONFIG_FILE = Path("config/paperbot.toml")
@@ -127,7 +128,7 @@ class DigestSettings(Section):
     default_time: ClockTime = "09:00"
     default_zone: Zone = "UTC"
     default_days: Days = "daily"
-    default_size: int = Field(5, ge=1, le=20)
+    default_size: int = Field(5, ge=DIGEST_SIZE.low, le=DIGEST_SIZE.high)
     max_size: int = Field(20, ge=1, le=50)
     lookback_days: int = Field(3, ge=1, le=30)
     max_lookback_days: int = Field(14, ge=1, le=60)

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from paperbot.core.commands import (
-    MAX_QUERY_CHARS,
     Command,
     MoreLikeThis,
     ParseError,
@@ -19,11 +18,11 @@ from paperbot.core.commands import (
     Trending,
     clean_text,
 )
+from paperbot.core.limits import MAX_PAPER_REF_CHARS, MAX_QUERY_CHARS, SEARCH_PAGE
 
-# The result pages a search has (as `/papers search ... page:N` takes them).
-MAX_PAGE = 50
-# A paper reference, as `/papers more-like-this` cuts it.
-MAX_PAPER_CHARS = 100
+# The result pages a search has, and a paper reference's length (as the commands take them).
+MAX_PAGE = SEARCH_PAGE.high
+MAX_PAPER_CHARS = MAX_PAPER_REF_CHARS
 STALE = "That button is out of date. Run the command again."
 
 # What a button may re-run; every other command is typed, never clicked.
@@ -44,7 +43,7 @@ class StaleButton(ParseError):
 def search(query: object, page: object) -> Search:
     """A Search from a button's fields, or StaleButton."""
     # bool is an int to Python, not a page to us.
-    if not isinstance(query, str) or type(page) is not int or not 1 <= page <= MAX_PAGE:
+    if not isinstance(query, str) or not isinstance(page, int) or page not in SEARCH_PAGE:
         raise StaleButton
     text = clean_text(query)
     if not text or len(text) > MAX_QUERY_CHARS:

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import os
 import sys
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -51,44 +51,26 @@ def run(
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply database migrations (safe while replicas start: they take turns)."""
-    from paperbot.core import db, schema
+    from paperbot.bootstrap import upgrade_database
 
     settings = load_settings()
     setup_logging(settings)
-    engine = db.create_db_engine(
-        settings.database_url, connect_timeout=settings.database_connect_timeout_seconds
-    )
-    try:
-        done = schema.upgrade(engine)
-    finally:
-        engine.dispose()
-    for line in done.lines():
+    for line in upgrade_database(settings):
         emit(line)
 
 
 @db_app.command("remove-samples")
 def db_remove_samples() -> None:
     """Delete the bundled sample papers (seeded for the console) from the store."""
-    from paperbot.core.papers import seed
-
     settings = load_settings()
     setup_logging(settings)
     with opened_core(settings) as core:
-        removed, kept = seed.remove_samples(core.session_factory)
-        reindexed = removed > 0 and _rebuild_quietly(core)
-    also = f"; kept {kept} that a real source also brought" if kept else ""
-    emit(f"Removed {removed} sample papers{also}.")
-    if removed and not reindexed:
+        done = core.service.remove_samples()
+    also = f"; kept {done.kept} that a real source also brought" if done.kept else ""
+    emit(f"Removed {done.removed} sample papers{also}.")
+    if done.removed and not done.reindexed:
         # Searches never show them (results come from the database), but the index counts them.
         emit("A running paperbot holds the search index: `paperbot index rebuild` compacts it.")
-
-
-def _rebuild_quietly(core: Any) -> bool:
-    try:
-        core.index.rebuild(core.session_factory, wait_seconds=5)
-    except RuntimeError:  # another process holds the index writer
-        return False
-    return True
 
 
 @index_app.command("rebuild")
@@ -99,11 +81,10 @@ def index_rebuild() -> None:
     settings = load_settings()
     setup_logging(settings)
     with opened_core(settings) as core, ProgressReporter() as progress:
-        n = core.index.rebuild(core.session_factory, progress=progress.stage("indexing"))
-        vectors = core.index.vectors
-    emit(f"Indexed {n} papers into {settings.resolved_index_dir()}.")
-    if vectors is not None and len(vectors):
-        emit(f"Vector index: {len(vectors)} papers with embeddings.")
+        built = core.service.rebuild_index(progress.stage("indexing"))
+    emit(f"Indexed {built.papers} papers into {settings.resolved_index_dir()}.")
+    if built.vectors:
+        emit(f"Vector index: {built.vectors} papers with embeddings.")
 
 
 @index_app.command("status")
@@ -112,7 +93,7 @@ def index_status() -> None:
     settings = load_settings()
     setup_logging(settings)
     with opened_core(settings) as core:
-        status = core.index.status(core.session_factory)
+        status = core.service.index_status()
     for line in status.lines():
         emit(line)
 
@@ -129,10 +110,10 @@ def index_embed(
     from paperbot.cli.progress import ProgressReporter
 
     with opened_core(settings) as core, ProgressReporter() as progress:
-        report = core.index.backfill(
-            core.session_factory, budget_seconds=seconds, progress=progress.stage("embedding")
+        report = core.service.embed_papers(
+            budget_seconds=seconds, progress=progress.stage("embedding")
         )
-        status = core.index.status(core.session_factory)
+        status = core.service.index_status()
     if report is None:
         fail(f"semantic search is {status.semantic}; nothing to embed")
     done = "all papers have vectors" if report.complete else "more remain; run it again"
@@ -143,11 +124,8 @@ def index_embed(
 @discord_app.command("invite-url")
 def discord_invite_url() -> None:
     """Print the link that adds paperbot to a Discord server."""
-    from paperbot.adapters.discord.invite import InviteError, invite_url
+    from paperbot.adapters.discord.invite import invite_url
 
     settings = load_settings()
     setup_logging(settings)
-    try:
-        emit(invite_url(settings))
-    except InviteError as exc:
-        fail(str(exc))
+    emit(invite_url(settings))  # an InviteError is a ConfigError: main() says what to set

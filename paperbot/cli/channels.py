@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -20,68 +21,67 @@ from paperbot.cli.common import (
     fail,
     load_settings,
     opened_core,
+    options_command,
     setup_logging,
     utcnow,
 )
+from paperbot.core.limits import DIGEST_SIZE
+
+if TYPE_CHECKING:
+    from paperbot.core.service import ChannelInfo, DigestPreview
+
+
+@dataclass(frozen=True)
+class ChannelAddOptions:
+    """`paperbot channel add`'s options."""
+
+    platform: PlatformOpt
+    workspace: WorkspaceOpt
+    channel: ChannelOpt
+    time: Annotated[str | None, typer.Option(help="Local time, HH:MM.")] = None
+    zone: Annotated[str | None, typer.Option(help="IANA time zone, e.g. Europe/Berlin.")] = None
+    days: Annotated[str | None, typer.Option(help="daily, weekdays or mon,wed,fri.")] = None
+    size: Annotated[int | None, typer.Option(help=f"Papers per digest ({DIGEST_SIZE}).")] = None
+    topic: Annotated[list[str] | None, typer.Option(help="Topic, repeatable.")] = None
+    post_empty: Annotated[
+        bool | None, typer.Option("--post-empty/--skip-empty", help="Post on days with no papers.")
+    ] = None
 
 
 @channel_app.command("add")
-def channel_add(
-    platform: PlatformOpt,
-    workspace: WorkspaceOpt,
-    channel: ChannelOpt,
-    time: Annotated[str | None, typer.Option(help="Local time, HH:MM.")] = None,
-    zone: Annotated[str | None, typer.Option(help="IANA time zone, e.g. Europe/Berlin.")] = None,
-    days: Annotated[str | None, typer.Option(help="daily, weekdays or mon,wed,fri.")] = None,
-    size: Annotated[int | None, typer.Option(help="Papers per digest (1-20).")] = None,
-    topic: Annotated[list[str] | None, typer.Option(help="Topic, repeatable.")] = None,
-    post_empty: Annotated[
-        bool | None, typer.Option("--post-empty/--skip-empty", help="Post on days with no papers.")
-    ] = None,
-) -> None:
+@options_command(ChannelAddOptions)
+def channel_add(opts: ChannelAddOptions) -> None:
     """Add a channel (or update it) with its schedule and topics."""
     from paperbot.core import commands
-    from paperbot.core.channels import store as channels
+    from paperbot.core.service import ChannelOptions
 
-    ref = channel_ref(platform, workspace, channel)
+    ref = channel_ref(opts.platform, opts.workspace, opts.channel)
     try:
-        at = commands.parse_time(time).strftime("%H:%M") if time else None
-        tz = commands.parse_zone(zone) if zone else None
-        day_spec = commands.parse_days(days) if days else None
-        topics = [commands.check_topic(t) for t in topic or []]
+        options = ChannelOptions(
+            time=commands.parse_time(opts.time).strftime("%H:%M") if opts.time else None,
+            zone=commands.parse_zone(opts.zone) if opts.zone else None,
+            days=commands.parse_days(opts.days) if opts.days else None,
+            size=opts.size,
+            topics=tuple(commands.check_topic(t) for t in opts.topic or []),
+            post_empty=opts.post_empty,
+        )
     except commands.ParseError as exc:
-        fail(str(exc).replace("`", ""))
-    if size is not None and not 1 <= size <= 20:
-        fail("--size must be between 1 and 20")
+        fail(str(exc).replace("`", ""))  # a terminal shows no chat markup
+    if opts.size is not None and opts.size not in DIGEST_SIZE:
+        fail(f"--size must be between {DIGEST_SIZE.low} and {DIGEST_SIZE.high}")
     settings = load_settings()
     setup_logging(settings)
     now = utcnow()
-    with opened_core(settings, now) as core, core.session_factory.begin() as session:
-        row = channels.get_or_create(session, ref, settings.digest, now=now)
-        channels.set_schedule(
-            row,
-            channels.ScheduleSpec(
-                time=at or row.digest_time, zone=tz or row.timezone, days=day_spec or row.days
-            ),
-        )
-        if size is not None:
-            row.size = size
-        if post_empty is not None:
-            row.post_empty = post_empty
-        for t in topics:
-            try:
-                channels.subscribe(session, row, t, user="cli", now=now)
-            except channels.ChannelError as exc:
-                fail(str(exc))
-        emit(_channel_line(row))
+    with opened_core(settings, now) as core:
+        emit(_channel_line(core.service.add_channel(ref, options, now=now)))
 
 
-def _channel_line(row: Any) -> str:
-    topics = ", ".join(s.topic for s in row.subscriptions) or "(all papers)"
-    state = f" [paused: {row.pause_reason or 'yes'}]" if row.paused else ""
+def _channel_line(info: ChannelInfo) -> str:
+    topics = ", ".join(info.topics) or "(all papers)"
+    state = f" [paused: {info.pause_reason or 'yes'}]" if info.paused else ""
     return (
-        f"{row.platform}:{row.workspace}/{row.channel} {row.digest_time} {row.timezone}"
-        f" {row.days} size={row.size} topics: {topics}{state}"
+        f"{info.ref.platform}:{info.ref.workspace}/{info.ref.channel} {info.time} {info.zone}"
+        f" {info.days} size={info.size} topics: {topics}{state}"
     )
 
 
@@ -90,46 +90,42 @@ def channel_list(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """List channels, their schedules and topics."""
-    from paperbot.core.channels import store as channels
-
     settings = load_settings()
     setup_logging(settings)
-    with opened_core(settings) as core, core.session_factory() as session:
-        rows = channels.all_channels(session)
-        if as_json:
-            emit_json(
-                [
-                    {
-                        "platform": r.platform,
-                        "workspace": r.workspace,
-                        "channel": r.channel,
-                        "time": r.digest_time,
-                        "zone": r.timezone,
-                        "days": r.days,
-                        "size": r.size,
-                        "topics": [s.topic for s in r.subscriptions],
-                        "paused": r.paused,
-                        "pause_reason": r.pause_reason,
-                        "pause_kind": r.pause_kind,
-                    }
-                    for r in rows
-                ]
-            )
-            return
-        for r in rows:
-            emit(_channel_line(r))
+    with opened_core(settings) as core:
+        infos = core.service.list_channels()
+    if as_json:
+        emit_json(
+            [
+                {
+                    "platform": i.ref.platform,
+                    "workspace": i.ref.workspace,
+                    "channel": i.ref.channel,
+                    "time": i.time,
+                    "zone": i.zone,
+                    "days": i.days,
+                    "size": i.size,
+                    "topics": list(i.topics),
+                    "paused": i.paused,
+                    "pause_reason": i.pause_reason,
+                    "pause_kind": i.pause_kind,
+                }
+                for i in infos
+            ]
+        )
+        return
+    for info in infos:
+        emit(_channel_line(info))
 
 
 @channel_app.command("remove")
 def channel_remove(platform: PlatformOpt, workspace: WorkspaceOpt, channel: ChannelOpt) -> None:
     """Remove a channel, its topics and its delivery history."""
-    from paperbot.core.channels import store as channels
-
     ref = channel_ref(platform, workspace, channel)
     settings = load_settings()
     setup_logging(settings)
-    with opened_core(settings) as core, core.session_factory.begin() as session:
-        if not channels.remove(session, ref):
+    with opened_core(settings) as core:
+        if not core.service.remove_channel(ref):
             fail(f"no such channel: {ref}")
     emit(f"Removed {ref}.")
 
@@ -145,8 +141,6 @@ def digest(
     """Build a channel's next digest: print it (--dry-run) or post it now."""
     from paperbot.adapters.console.render import render_digest
     from paperbot.bootstrap import add_platform_adapters
-    from paperbot.core.channels import store as channels
-    from paperbot.core.digests.builder import preview_slot
 
     ref = channel_ref(platform, workspace, channel)
     if as_json and not dry_run:
@@ -155,27 +149,28 @@ def digest(
     setup_logging(settings)
     now = utcnow()
     with opened_core(settings, now) as core:
-        with core.session_factory() as session:
-            row = channels.find(session, ref)
-            if row is None:
+        if not core.service.has_channel(ref):
+            fail(f"no such channel: {ref} (add it with `paperbot channel add`)")
+        if dry_run:
+            preview = core.service.preview_digest(ref, now=now)
+            if preview is None:  # removed meanwhile
                 fail(f"no such channel: {ref} (add it with `paperbot channel add`)")
-            if dry_run:
-                built = core.service.digest_builder(session, row, now, 0)
-                if as_json:
-                    emit_json(_digest_json(built, preview_slot(row, now)))
-                else:
-                    emit(render_digest(built))
-                return
+            if as_json:
+                emit_json(_digest_json(preview))
+            else:
+                emit(render_digest(preview.digest))
+            return
         add_platform_adapters(core)
-        if ref.platform not in core.service.platforms:
+        if not core.service.serves(ref.platform):
             fail(f"{ref.platform} is not configured: set its credentials or use --dry-run")
         emit(core.service.deliver_now(ref, now=now).message)
 
 
-def _digest_json(built: Any, slot: str) -> dict[str, Any]:
+def _digest_json(preview: DigestPreview) -> dict[str, Any]:
+    built = preview.digest
     return {
         "channel": str(built.channel),
-        "slot": slot,
+        "slot": preview.slot,
         "papers": [
             {
                 "id": card.arxiv_id or card.key,

@@ -7,13 +7,15 @@ Results go to stdout, logs to stderr. Exit codes: 0 answered (even with no resul
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import inspect
 import json
 import logging
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any, NoReturn, TypeVar, get_type_hints
 
 import typer
 
@@ -46,6 +48,37 @@ class BadInput(UserError):
 
 def fail(message: str) -> NoReturn:
     raise BadInput(message)
+
+
+Options = TypeVar("Options")
+
+
+def options_command(options: type[Options]) -> Callable[[Callable[[Options], None]], Any]:
+    """A Typer command whose options are the fields of a frozen dataclass (each annotated as
+    Typer reads a parameter), run with one instance of it: a command with many options
+    stays a function of one parameter."""
+
+    def wrap(run: Callable[[Options], None]) -> Callable[..., None]:
+        hints = get_type_hints(options, include_extras=True)
+        params = [
+            inspect.Parameter(
+                f.name,
+                inspect.Parameter.KEYWORD_ONLY,
+                annotation=hints[f.name],
+                default=inspect.Parameter.empty if f.default is dataclasses.MISSING else f.default,
+            )
+            for f in dataclasses.fields(options)  # type: ignore[arg-type]
+        ]
+
+        def command(**values: Any) -> None:
+            run(options(**values))
+
+        command.__name__, command.__doc__ = run.__name__, run.__doc__
+        command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+        command.__annotations__ = {p.name: p.annotation for p in params}
+        return command
+
+    return wrap
 
 
 def load_settings() -> Settings:

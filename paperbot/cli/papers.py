@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -22,6 +22,8 @@ from paperbot.cli.common import (
     utcnow,
 )
 from paperbot.cli.progress import ProgressReporter
+from paperbot.config import Settings
+from paperbot.core.limits import CLI_RESULTS, SEARCH_PAGE
 from paperbot.core.printable import printable
 
 
@@ -43,8 +45,6 @@ def ingest(
     ] = False,
 ) -> None:
     """Fetch papers from a source into the store and the search index."""
-    from paperbot.core.papers import ingest as ingest_mod
-
     settings = load_settings()
     setup_logging(settings)
     source = source.lower()
@@ -62,45 +62,33 @@ def ingest(
         category = [c.strip() for c in category if c.strip()]
     now = utcnow()
     with opened_core(settings, now) as core:
-        outcome = ingest_mod.run_source(
-            core.session_factory,
-            settings,
-            "hf" if source == "hf" else "arxiv",
-            now=now,
-            days=days,
-            categories=category,
+        outcome, indexed = core.service.ingest_source(
+            "hf" if source == "hf" else "arxiv", now=now, days=days, categories=category
         )
-        indexed = core.index.catch_up(core.session_factory)
         if not outcome.ok:
             sys.stderr.write(f"paperbot: {source} failed: {outcome.error}; stored papers kept.\n")
             raise typer.Exit(1)
         emit(f"{outcome.summary()}; indexed {indexed}.")
 
 
-def _ingest_file(settings: Any, path: Path, *, skip_invalid: bool) -> None:
-    from paperbot.core.papers.ingest import ingest_file
-    from paperbot.core.papers.sources.files import FileFormatError
-    from paperbot.core.papers.store import IngestError
+def _ingest_file(settings: Settings, path: Path, *, skip_invalid: bool) -> None:
+    from paperbot.core.service import FileFormatError, PaperFile
 
     now = utcnow()
     shown = printable(str(path))
     with opened_core(settings, now) as core, ProgressReporter() as progress:
+        file = PaperFile(
+            path,
+            skip_invalid=skip_invalid,
+            on_check=progress.stage(f"checking {path.name}", unit="bytes"),
+            on_ingest=progress.stage("ingesting"),
+        )
         try:
-            run = ingest_file(
-                core.session_factory,
-                path,
-                now=now,
-                skip_invalid=skip_invalid,
-                on_check=progress.stage(f"checking {path.name}", unit="bytes"),
-                on_ingest=progress.stage("ingesting"),
-            )
-        except FileFormatError as exc:
+            run = core.service.ingest_file(file, now=now)
+        except FileFormatError as exc:  # an IngestError (exit 1) is main()'s to report
             hint = "" if exc.line is None else NOTHING_INGESTED
             fail(f"{exc}{hint}")
-        except IngestError as exc:
-            sys.stderr.write(f"paperbot: {exc}\n")
-            raise typer.Exit(1) from None
-        indexed = core.index.catch_up(core.session_factory, progress=progress.stage("indexing"))
+        indexed = core.service.index_papers(progress.stage("indexing"))
     result = run.result
     if run.skipped:
         problems = "\n".join(f"  {p}" for p in run.scan.problems)
@@ -131,27 +119,21 @@ def _parse_day(text: str) -> date:
 @app.command()
 def search(
     query: Annotated[str, typer.Argument(help='Words, "phrases", -exclude, author:, cat:, since:')],
-    limit: Annotated[int, typer.Option(min=1, max=100, help="Results per page.")] = 10,
-    page: Annotated[int, typer.Option(min=1, max=1000)] = 1,
+    limit: Annotated[
+        int, typer.Option(min=CLI_RESULTS.low, max=CLI_RESULTS.high, help="Results per page.")
+    ] = 10,
+    page: Annotated[int, typer.Option(min=SEARCH_PAGE.low, max=SEARCH_PAGE.high)] = 1,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Search the paper store."""
     from paperbot.core import commands
-    from paperbot.core import search as search_mod
 
     settings = load_settings()
     setup_logging(settings)
-    try:
-        text = commands.check_query(commands.clean_text(query))
-    except commands.ParseError as exc:
-        fail(str(exc))
+    # A query that does not work is a UserError (ParseError, QueryTooLong): main() says why.
+    text = commands.check_query(commands.clean_text(query))
     with opened_core(settings) as core:
-        try:
-            result = search_mod.search_papers(
-                core.session_factory, core.index, text, page=page, page_size=limit, now=utcnow()
-            )
-        except search_mod.QueryTooLong as exc:
-            fail(str(exc))
+        result = core.service.search(text, page=page, page_size=limit, now=utcnow())
     if as_json:
         emit_json([card_json(c) for c in result.cards])
         return
@@ -163,16 +145,14 @@ def search(
 
 @app.command()
 def trending(
-    limit: Annotated[int, typer.Option(min=1, max=100)] = 10,
+    limit: Annotated[int, typer.Option(min=CLI_RESULTS.low, max=CLI_RESULTS.high)] = 10,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """What is trending now."""
-    from paperbot.core.digests.builder import trending_papers
-
     settings = load_settings()
     setup_logging(settings)
     with opened_core(settings) as core:
-        cards = trending_papers(core.session_factory, now=utcnow(), settings=settings, limit=limit)
+        cards = core.service.trending(now=utcnow(), limit=limit)
     if as_json:
         emit_json([card_json(c) for c in cards])
         return

@@ -8,10 +8,17 @@ from datetime import time
 
 from paperbot.core.channels import zones
 from paperbot.core.channels.zones import find_zone
+from paperbot.core.channels.zones import zone_names as zone_names  # for the adapters' autocomplete
+from paperbot.core.errors import UserError
+from paperbot.core.limits import (
+    DIGEST_SIZE,
+    MAX_PAPER_REF_CHARS,
+    MAX_QUERY_CHARS,
+    MAX_TOPIC_CHARS,
+    SEARCH_PAGE,
+)
 from paperbot.core.printable import printable
 
-MAX_QUERY_CHARS = 500
-MAX_TOPIC_CHARS = 200
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
@@ -125,7 +132,7 @@ USAGE: dict[str, str] = {
     "list": "/papers list: this channel's topics, schedule and next digest",
     "schedule": "/papers schedule <HH:MM> [IANA zone] [daily|weekdays|mon,wed,...]: when the"
     " digest is posted",
-    "size": "/papers size <1-20>: papers per digest",
+    "size": f"/papers size <{DIGEST_SIZE}>: papers per digest",
     "digest": "/papers digest: post this channel's next digest now",
     "pause": "/papers pause: stop the daily digest",
     "resume": "/papers resume: start it again",
@@ -154,7 +161,7 @@ ALIASES = {
 _TIME = re.compile(r"^(\d{1,2})(?::|h|\.)?(\d{2})?\s*(am|pm)?$", re.IGNORECASE)
 
 
-class ParseError(ValueError):
+class ParseError(UserError):
     """Input we cannot act on; the message is shown to the user as is."""
 
 
@@ -186,7 +193,7 @@ def build(name: str, rest: str) -> Command:
     if name == "more-like-this":
         if not rest:
             raise ParseError("Which paper? Usage: " + USAGE[name])
-        return MoreLikeThis(paper=rest.split(" ")[0][:100])
+        return MoreLikeThis(paper=rest.split(" ")[0][:MAX_PAPER_REF_CHARS])
     if name == "subscribe":
         return Subscribe(topic=check_topic(rest))
     if name == "unsubscribe":
@@ -239,7 +246,7 @@ def _split_page(rest: str) -> tuple[str, int]:
         num = last.removeprefix("page:")
         if last.startswith("page:") and num.isdigit():
             page = int(num)
-            if 1 <= page <= 50:
+            if page in SEARCH_PAGE:
                 return " ".join(parts[:-1]), page
     return rest, 1
 
@@ -322,8 +329,9 @@ def _schedule(rest: str) -> Schedule:
 
 
 def _size(rest: str) -> int:
-    if not rest.isdigit() or not 1 <= int(rest) <= 20:
-        raise ParseError("Digest size is a number from 1 to 20, e.g. `/papers size 5`.")
+    if not rest.isdigit() or int(rest) not in DIGEST_SIZE:
+        low, high = DIGEST_SIZE.low, DIGEST_SIZE.high
+        raise ParseError(f"Digest size is a number from {low} to {high}, e.g. `/papers size 5`.")
     return int(rest)
 
 

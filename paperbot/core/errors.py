@@ -41,11 +41,23 @@ class SchemaMismatch(Unavailable):
     """The database was migrated by a newer paperbot than this one."""
 
 
+# What a person is told when paperbot failed on its side (the details go to the log).
+SORRY = "Something went wrong on paperbot's side; please try again shortly."
+
+
+def answer_for(exc: BaseException) -> str:
+    """What to tell the person who asked: a UserError's own message, else SORRY (an
+    operational error or a bug is the operator's to read in the log, not the person's)."""
+    return str(exc) if isinstance(exc, UserError) else SORRY
+
+
 __all__ = [
+    "SORRY",
     "ConfigError",
     "DatabaseUnavailable",
     "PaperbotError",
     "SchemaMismatch",
     "Unavailable",
     "UserError",
+    "answer_for",
 ]

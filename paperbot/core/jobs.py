@@ -9,10 +9,11 @@ from typing import Literal
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from paperbot.config import Settings
+from paperbot.config import RetentionSettings
 from paperbot.core import leases, maintenance, metrics
 from paperbot.core.panics import recoverable
 from paperbot.core.papers import ingest
+from paperbot.core.papers.sources.config import SourceSettings
 from paperbot.core.search import repair as index_repair
 
 log = logging.getLogger(__name__)
@@ -28,7 +29,7 @@ Index = index_repair.RepairableIndex
 
 def ingest_job(
     session_factory: sessionmaker[Session],
-    settings: Settings,
+    sources: SourceSettings,
     index: Index | None,
     source: str,
     *,
@@ -48,7 +49,7 @@ def ingest_job(
     with leases.held(session_factory, INGEST_LEASE, holder, ttl=INGEST_LEASE_SECONDS) as mine:
         if mine:
             try:
-                run = ingest.run_source(session_factory, settings, SOURCES[source], now=now)
+                run = ingest.run_source(session_factory, sources, SOURCES[source], now=now)
             except BaseException as exc:
                 if not recoverable(exc):
                     raise
@@ -76,12 +77,12 @@ def ingest_job(
 
 def maintenance_job(
     session_factory: sessionmaker[Session],
-    settings: Settings,
+    retention: RetentionSettings,
     index: Index | None = None,
     *,
     now: datetime,
 ) -> maintenance.MaintenanceReport:
     """Daily: prune old snapshots and deliveries, purge data of long-removed channels."""
-    report = maintenance.run_maintenance(session_factory, settings, now=now)
+    report = maintenance.run_maintenance(session_factory, retention, now=now)
     log.info("maintenance: %s", report.summary())
     return report

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, delete, func, select, tuple_
 from sqlalchemy.orm import Session, sessionmaker
 
-from paperbot.config import Settings
+from paperbot.config import RetentionSettings
 from paperbot.core.db import transaction
 from paperbot.core.delivery.status import MANUAL, DeliveryStatus
 from paperbot.core.models import Channel, Delivery, SignalSnapshot, WorkspaceState
@@ -92,9 +92,8 @@ def purge_removed(session: Session, *, before: datetime) -> tuple[int, int]:
 
 
 def run_maintenance(
-    session_factory: sessionmaker[Session], settings: Settings, *, now: datetime
+    session_factory: sessionmaker[Session], retention: RetentionSettings, *, now: datetime
 ) -> MaintenanceReport:
-    retention = settings.retention
     report = MaintenanceReport()
     with transaction(session_factory) as session:
         report.snapshots = prune_snapshots(

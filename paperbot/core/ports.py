@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
 
+from paperbot.core.errors import Unavailable
 from paperbot.core.messages import ChannelRef, Digest
 
 # What a permanent error stops: this channel, the workspace's token, or the platform's own
@@ -33,7 +34,7 @@ from paperbot.core.messages import ChannelRef, Digest
 Scope = Literal["channel", "workspace", "platform"]
 
 
-class DeliveryError(Exception):
+class DeliveryError(Unavailable):
     """A post failed.
 
     retryable: try again later (backoff); else `scope` says what to pause and `kind` (a

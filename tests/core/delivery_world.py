@@ -162,7 +162,7 @@ def deliverer(
     return Deliverer(
         DeliveryDeps(
             factory,
-            settings,
+            settings.digest,
             {platform.name: platform},
             digests or Digests(),
             alerts or Alerts(settings.alerts),

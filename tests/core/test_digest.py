@@ -17,6 +17,7 @@ from paperbot.core.digests.builder import (
     partial_sources,
     trending_papers,
 )
+from paperbot.core.digests.request import DigestConfig, DigestRequest
 from paperbot.core.models import Channel, Delivery, Paper, PostedPaper, SourceState, Subscription
 from paperbot.core.papers.ingest import ingest
 from paperbot.core.papers.sources.base import PaperIn
@@ -88,7 +89,11 @@ def digest_titles(
     with session_factory() as s:
         channel = s.get_one(Channel, channel_id)
         digest = build_digest(
-            s, index, channel, now=now, settings=settings, missed_slots=missed, cache=cache
+            s,
+            index,
+            channel,
+            DigestConfig.of(settings),
+            DigestRequest(now, missed_slots=missed, cache=cache),
         )
     return [p.title for p in digest.papers]
 
@@ -112,7 +117,9 @@ def test_topic_filter_keeps_matching_papers_and_says_why(
     )
     cid = make_channel(session_factory, ["diffusion"])
     with session_factory() as s:
-        digest = build_digest(s, index, s.get_one(Channel, cid), now=NOW, settings=settings)
+        digest = build_digest(
+            s, index, s.get_one(Channel, cid), DigestConfig.of(settings), DigestRequest(NOW)
+        )
     assert [p.title for p in digest.papers] == [
         "Diffusion models for video generation",
         "Latent diffusion with fewer steps",
@@ -174,7 +181,9 @@ def test_upvote_growth_between_snapshots_ranks_and_explains(
     )
     cid = make_channel(session_factory)
     with session_factory() as s:
-        digest = build_digest(s, index, s.get_one(Channel, cid), now=NOW, settings=settings)
+        digest = build_digest(
+            s, index, s.get_one(Channel, cid), DigestConfig.of(settings), DigestRequest(NOW)
+        )
     assert [p.title for p in digest.papers] == ["Rising", "Steady"]
     assert digest.papers[0].why == "+43 upvotes in 24 h · new today"
     assert digest.papers[0].signals() == ("▲ 45 upvotes", "7 comments")
@@ -223,7 +232,9 @@ def test_first_digest_of_a_new_store_shows_its_newest_papers(
     )
     fresh = make_channel(session_factory, ["diffusion"])
     with session_factory() as s:
-        digest = build_digest(s, index, s.get_one(Channel, fresh), now=NOW, settings=settings)
+        digest = build_digest(
+            s, index, s.get_one(Channel, fresh), DigestConfig.of(settings), DigestRequest(NOW)
+        )
     # The newest papers the store has, still topic-matched; not last month's.
     assert [p.title for p in digest.papers] == ["Diffusion in June"]
     assert digest.papers[0].why == "announced 12 Jun 2026 · matches: diffusion"
@@ -266,7 +277,11 @@ def test_quiet_day_gives_an_empty_digest_with_its_notes(
     mark_posted(session_factory, cid, "Diffusion A")
     with session_factory() as s:
         digest = build_digest(
-            s, index, s.get_one(Channel, cid), now=NOW, settings=settings, missed_slots=2
+            s,
+            index,
+            s.get_one(Channel, cid),
+            DigestConfig.of(settings),
+            DigestRequest(NOW, missed_slots=2),
         )
     assert digest.papers == ()
     assert digest.missed_slots == 2
@@ -297,7 +312,9 @@ def test_partial_sources_from_source_state(
         )
     cid = make_channel(session_factory, ["diffusion"])
     with session_factory() as s:
-        digest = build_digest(s, index, s.get_one(Channel, cid), now=NOW, settings=settings)
+        digest = build_digest(
+            s, index, s.get_one(Channel, cid), DigestConfig.of(settings), DigestRequest(NOW)
+        )
         assert digest.partial_sources == ("Hugging Face",)
         assert digest.notes == (
             "Some sources could not be reached (Hugging Face): this digest may be incomplete.",
@@ -306,8 +323,14 @@ def test_partial_sources_from_source_state(
         assert partial_sources(s, NOW + timedelta(hours=23)) == ("arXiv", "Hugging Face")
     quiet = make_settings_without_hf(settings)
     with session_factory() as s:
-        digest = build_digest(s, index, s.get_one(Channel, cid), now=NOW, settings=quiet)
+        digest = build_digest(
+            s, index, s.get_one(Channel, cid), DigestConfig.of(quiet), DigestRequest(NOW)
+        )
     assert digest.partial_sources == ()
+
+
+def trend_settings(settings: Settings) -> dict[str, Any]:
+    return {"weights": settings.ranking, "lookback_days": settings.digest.lookback_days}
 
 
 def make_settings_without_hf(settings: Settings) -> Settings:
@@ -320,7 +343,9 @@ def test_title_uses_the_channel_zone(
     cid = make_channel(session_factory, timezone="Pacific/Auckland")
     evening = NOW + timedelta(hours=5)  # 14:00 UTC is 03:00 on Saturday in Auckland
     with session_factory() as s:
-        digest = build_digest(s, index, s.get_one(Channel, cid), now=evening, settings=settings)
+        digest = build_digest(
+            s, index, s.get_one(Channel, cid), DigestConfig.of(settings), DigestRequest(evening)
+        )
     assert digest.title == "Your paper digest · Sat 28 Nov 2026"
     assert digest.papers == ()
 
@@ -345,16 +370,16 @@ def test_shared_cache_gives_the_same_digests(
 def test_trending_ranks_recent_papers_and_falls_back_to_the_newest(
     session_factory: sessionmaker[Session], store: Any, settings: Settings
 ) -> None:
-    assert trending_papers(session_factory, now=NOW, settings=settings) == []
+    assert trending_papers(session_factory, now=NOW, **trend_settings(settings)) == []
     store([paper(1, "Old but loved", on=date(2026, 6, 1), upvotes=500)])
     store([paper(2, "June follow-up", on=date(2026, 6, 12), upvotes=4)])
     store([paper(3, "June baseline", on=date(2026, 6, 12))])
-    fallback = trending_papers(session_factory, now=NOW, settings=settings)
+    fallback = trending_papers(session_factory, now=NOW, **trend_settings(settings))
     assert [c.title for c in fallback] == ["June follow-up", "June baseline"]
     store([paper(4, "Fresh", upvotes=20), paper(5, "Fresher", upvotes=80)])
-    cards = trending_papers(session_factory, now=NOW, settings=settings, limit=1)
+    cards = trending_papers(session_factory, now=NOW, **trend_settings(settings), limit=1)
     assert [(c.title, c.why, c.upvotes) for c in cards] == [("Fresher", "new today", 80)]
-    wide = trending_papers(session_factory, now=NOW, settings=settings, since_days=365)
+    wide = trending_papers(session_factory, now=NOW, **trend_settings(settings), since_days=365)
     assert [c.title for c in wide][:2] == ["Fresher", "Fresh"]
     assert len(wide) == 5
 

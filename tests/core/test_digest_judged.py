@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from paperbot.config import Settings
 from paperbot.core.digests.builder import DigestCache, build_digest
+from paperbot.core.digests.request import DigestConfig, DigestRequest
 from paperbot.core.messages import Digest
 from paperbot.core.models import Channel, Paper
 from paperbot.core.papers.ingest import ingest
@@ -42,7 +43,13 @@ def digest_of(
     now: datetime = NOW,
 ) -> Digest:
     with factory() as s:
-        return build_digest(s, matcher, s.get_one(Channel, channel_id), now=now, settings=settings)
+        return build_digest(
+            s,
+            matcher,
+            s.get_one(Channel, channel_id),
+            DigestConfig.of(settings),
+            DigestRequest(now),
+        )
 
 
 def titles(digest: Digest) -> list[str]:
@@ -261,6 +268,10 @@ def test_a_shared_tick_cache_builds_the_same_digests(
         plain = digest_of(store, index, cid, settings)
         with store() as s:
             shared = build_digest(
-                s, index, s.get_one(Channel, cid), now=NOW, settings=settings, cache=cache
+                s,
+                index,
+                s.get_one(Channel, cid),
+                DigestConfig.of(settings),
+                DigestRequest(NOW, cache=cache),
             )
         assert shared.papers == plain.papers

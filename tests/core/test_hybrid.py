@@ -151,6 +151,7 @@ def test_semantic_off_is_the_lexical_engine(sample: Sample) -> None:
 def test_a_digest_shows_one_of_two_papers_that_embed_alike(sample: Sample) -> None:
     from paperbot.config import Settings
     from paperbot.core.digests.builder import build_digest
+    from paperbot.core.digests.request import DigestConfig, DigestRequest
     from paperbot.core.models import Channel, Subscription
 
     with sample.factory.begin() as session:
@@ -165,7 +166,9 @@ def test_a_digest_shows_one_of_two_papers_that_embed_alike(sample: Sample) -> No
     day_after = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # the sample is announced on 1 Nov
     with sample.factory() as session:
         row = session.get_one(Channel, channel.id)
-        digest = build_digest(session, sample.hybrid, row, now=day_after, settings=settings)
+        digest = build_digest(
+            session, sample.hybrid, row, DigestConfig.of(settings), DigestRequest(day_after)
+        )
     shown = [p.title for p in digest.papers]
     # Two titles, one paper's two versions: only the better ranked one is shown.
     assert sum(t.startswith("White-Box Transformers") for t in shown) == 1, shown

@@ -23,6 +23,7 @@ from paperbot.core.models import (
     Subscription,
     WorkspaceState,
 )
+from paperbot.core.papers.sources.config import SourceSettings
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 
@@ -58,7 +59,9 @@ def test_racing_replicas_take_the_lease_once(session_factory) -> None:
 
 def test_ingest_job_skips_while_another_replica_ingests(session_factory, settings) -> None:
     assert leases.acquire(session_factory, "ingest", "other", ttl=600)
-    run = jobs.ingest_job(session_factory, settings, None, "hf", now=NOW, holder="me")
+    run = jobs.ingest_job(
+        session_factory, SourceSettings.of(settings), None, "hf", now=NOW, holder="me"
+    )
     assert run is None
     with session_factory() as s:
         assert s.get(SourceState, "hf") is None  # nothing was fetched
@@ -72,13 +75,25 @@ def test_work_after_the_ingest_runs_only_under_the_lease(session_factory, make_s
     )
     ran: list[str] = []
     jobs.ingest_job(
-        session_factory, settings, None, "hf", now=NOW, holder="me", after=lambda: ran.append("me")
+        session_factory,
+        SourceSettings.of(settings),
+        None,
+        "hf",
+        now=NOW,
+        holder="me",
+        after=lambda: ran.append("me"),
     )
     assert ran == ["me"]  # even after a failed fetch: earlier papers may still wait
     leases.release(session_factory, "ingest", "me")
     assert leases.acquire(session_factory, "ingest", "other", ttl=600)
     jobs.ingest_job(
-        session_factory, settings, None, "hf", now=NOW, holder="me", after=lambda: ran.append("x")
+        session_factory,
+        SourceSettings.of(settings),
+        None,
+        "hf",
+        now=NOW,
+        holder="me",
+        after=lambda: ran.append("x"),
     )
     assert ran == ["me"]
 
@@ -133,7 +148,7 @@ def test_maintenance_prunes_snapshots_and_purges_removed(
         s.flush()
         s.add(PostedPaper(channel_id=old.id, paper_id=paper.id, delivery_id=d.id, posted_at=NOW))
         kept_id, recent_id = kept.id, recent.id
-    report = jobs.maintenance_job(session_factory, settings, now=NOW)
+    report = jobs.maintenance_job(session_factory, settings.retention, now=NOW)
     assert (report.snapshots, report.channels, report.workspaces) == (2, 2, 1)
     with session_factory() as s:
         assert sorted(s.scalars(select(Channel.id))) == sorted([kept_id, recent_id])
@@ -157,7 +172,7 @@ def test_old_deliveries_pruned_but_each_channels_newest_kept(session_factory, se
                     status="sent",
                 )
             )
-    report = maintenance.run_maintenance(session_factory, settings, now=NOW)
+    report = maintenance.run_maintenance(session_factory, settings.retention, now=NOW)
     assert report.deliveries == 2
     with session_factory() as s:
         assert list(s.scalars(select(Delivery.slot))) == [
@@ -250,6 +265,6 @@ def test_a_vanished_index_is_rebuilt_by_the_next_ingest_tick(
     shutil.rmtree(index.path)
     add_paper(session_factory, "Diffusion transformers", "diffusion")
     assert leases.acquire(session_factory, "ingest", "other", ttl=600)  # nothing to fetch here
-    jobs.ingest_job(session_factory, settings, index, "hf", now=NOW, holder="me")
+    jobs.ingest_job(session_factory, SourceSettings.of(settings), index, "hf", now=NOW, holder="me")
     assert index.num_docs == 2
     index.close()

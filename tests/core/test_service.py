@@ -124,3 +124,51 @@ def test_removed_workspace_resumes_when_the_bot_comes_back(core: Core, now: date
     assert "Paused" not in listed and "agents" in listed
     # A channel that was gone before the workspace was removed stays paused.
     assert "channel_not_found" in core.service.handle_text("list", other, now=now).text
+
+
+# --- the one door: the use cases the CLI and the console call ----------------------------------
+
+
+def test_channel_admin_through_the_service(core: Core, now: datetime) -> None:
+    from paperbot.core.channels.store import ChannelError
+    from paperbot.core.service import ChannelOptions
+
+    ref = ChannelRef("console", "local", "lab")
+    assert not core.service.has_channel(ref)
+    info = core.service.add_channel(
+        ref, ChannelOptions(time="07:30", zone="Asia/Tokyo", size=3, topics=("diffusion",)), now=now
+    )
+    assert (info.time, info.zone, info.size, info.topics) == (
+        "07:30",
+        "Asia/Tokyo",
+        3,
+        ("diffusion",),
+    )
+    # Updating keeps what the options leave out.
+    again = core.service.add_channel(ref, ChannelOptions(days="weekdays"), now=now)
+    assert (again.time, again.days, again.topics) == ("07:30", "weekdays", ("diffusion",))
+    assert [i.ref for i in core.service.list_channels()] == [ref]
+    preview = core.service.preview_digest(ref, now=now)
+    assert preview is not None and preview.digest.channel == ref and preview.slot
+    # A topic the channel cannot take changes nothing, the schedule included.
+    too_many = tuple(f"topic {n}" for n in range(30))
+    with pytest.raises(ChannelError):
+        core.service.add_channel(ref, ChannelOptions(time="11:00", topics=too_many), now=now)
+    assert core.service.list_channels()[0].time == "07:30"
+    assert core.service.remove_channel(ref) and not core.service.remove_channel(ref)
+    assert core.service.preview_digest(ref, now=now) is None
+
+
+def test_a_bug_is_never_answered_as_the_persons_mistake(
+    core: Core, now: datetime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise ValueError("SELECT secret FROM papers")
+
+    monkeypatch.setattr(core.index, "search", broken)
+    reply = core.service.handle_text("search diffusion", MEMBER, now=now)
+    assert reply.kind == "error" and "went wrong on paperbot's side" in reply.text
+    assert "secret" not in reply.text
+    # A query that is too long is the person's to fix: answered as it is.
+    long = core.service.handle_text("search " + "a" * 600, MEMBER, now=now)
+    assert long.kind == "error" and "characters long" in long.text

@@ -23,6 +23,7 @@ from paperbot.core.papers.ingest import run_source
 from paperbot.core.papers.sources import arxiv
 from paperbot.core.papers.sources.arxiv import arxiv_api_query
 from paperbot.core.papers.sources.base import SourceError
+from paperbot.core.papers.sources.config import SourceSettings
 from paperbot.core.papers.sources.http import ARXIV_LIMITER, RateLimiter
 
 NOW = datetime(2025, 8, 20, 12, 0, tzinfo=UTC)
@@ -77,7 +78,13 @@ def test_run_reads_one_feed_for_all_categories(
     fake: FakeSources, make_settings: Any, session_factory: sessionmaker[Session], slash: bool
 ) -> None:
     settings = source_settings(make_settings, fake.url, slash=slash)
-    run = run_source(session_factory, settings, "arxiv", now=NOW, categories=["cs.LG", "cs.CL"])
+    run = run_source(
+        session_factory,
+        SourceSettings.of(settings),
+        "arxiv",
+        now=NOW,
+        categories=["cs.LG", "cs.CL"],
+    )
     assert run.ok and run.added == 7 and run.days == [ANNOUNCED]
     assert [h.path for h in fake.hits("/atom/")] == ["/atom/cs.LG+cs.CL"]
     papers = stored(session_factory)
@@ -93,7 +100,9 @@ def test_holiday_run_succeeds_with_nothing_new(
 ) -> None:
     fake.atom_feeds["cs.LG"] = fixture_bytes("arxiv_rss2_empty_holiday_channel_example.xml")
     settings = source_settings(make_settings, fake.url)
-    run = run_source(session_factory, settings, "arxiv", now=NOW, categories=["cs.LG"])
+    run = run_source(
+        session_factory, SourceSettings.of(settings), "arxiv", now=NOW, categories=["cs.LG"]
+    )
     assert run.ok and run.fetched == 0 and stored(session_factory) == {}
     with session_factory() as s:
         assert s.get(SourceState, "arxiv").last_success_at == NOW  # type: ignore[union-attr]
@@ -101,14 +110,16 @@ def test_holiday_run_succeeds_with_nothing_new(
 
 def test_api_query_by_search_and_by_id_list(fake: FakeSources) -> None:
     settings = source_settings(plain_settings, fake.url)
-    found = arxiv_api_query(settings, search="all:transformer AND cat:cs.LG", max_results=5)
+    found = arxiv_api_query(
+        SourceSettings.of(settings), search="all:transformer AND cat:cs.LG", max_results=5
+    )
     assert [p.key for p in found][:2] == ["2606.13677", "2606.13591"]
     mana = found[0]
     assert mana.published == date(2026, 6, 11) and mana.categories[0] == "cs.RO"
     assert mana.project_page == "https://zhaohengyin.github.io/mana"
     assert mana.pdf_url == "https://arxiv.org/pdf/2606.13677"
 
-    by_id = arxiv_api_query(settings, id_list=["2606.13591v1"])
+    by_id = arxiv_api_query(SourceSettings.of(settings), id_list=["2606.13591v1"])
     assert [p.key for p in by_id] == ["2606.13591"]
     search_hit, id_hit = fake.hits("/api/query")
     assert search_hit.query["search_query"] == "all:transformer AND cat:cs.LG"
@@ -124,13 +135,13 @@ def test_api_error_entry_is_a_source_error(fake: FakeSources) -> None:
     )
     settings = source_settings(plain_settings, fake.url)
     with pytest.raises(SourceError, match="incorrect id format"):
-        arxiv_api_query(settings, search="x")
+        arxiv_api_query(SourceSettings.of(settings), search="x")
 
 
 def test_requests_are_spaced_by_the_configured_interval(fake: FakeSources) -> None:
     settings = source_settings(plain_settings, fake.url, arxiv={"min_interval_seconds": 0.2})
     for _ in range(3):
-        arxiv_api_query(settings, id_list=["2606.13677"])
+        arxiv_api_query(SourceSettings.of(settings), id_list=["2606.13677"])
     starts = [h.at for h in fake.hits("/api/query")]
     assert all(b - a >= 0.18 for a, b in itertools.pairwise(starts))
 
@@ -151,8 +162,13 @@ def test_same_paper_from_hf_and_arxiv_is_one_row(
     )
     settings = source_settings(make_settings, fake.url)
     hf_day = date.fromisoformat(HF_DAY)
-    assert run_source(session_factory, settings, "hf", now=NOW, days=[hf_day]).added == 30
-    run = run_source(session_factory, settings, "arxiv", now=NOW, categories=["cs.CL"])
+    assert (
+        run_source(session_factory, SourceSettings.of(settings), "hf", now=NOW, days=[hf_day]).added
+        == 30
+    )
+    run = run_source(
+        session_factory, SourceSettings.of(settings), "arxiv", now=NOW, categories=["cs.CL"]
+    )
     assert (run.added, run.updated) == (6, 1)
 
     papers = stored(session_factory)
@@ -169,9 +185,13 @@ def test_failing_feed_is_recorded_not_raised(
     fake: FakeSources, make_settings: Any, session_factory: sessionmaker[Session]
 ) -> None:
     settings = source_settings(make_settings, fake.url)
-    assert run_source(session_factory, settings, "arxiv", now=NOW, categories=["cs.LG"]).ok
+    assert run_source(
+        session_factory, SourceSettings.of(settings), "arxiv", now=NOW, categories=["cs.LG"]
+    ).ok
     fake.fail("/atom/", status=503)
-    run = run_source(session_factory, settings, "arxiv", now=NOW, categories=["cs.LG"])
+    run = run_source(
+        session_factory, SourceSettings.of(settings), "arxiv", now=NOW, categories=["cs.LG"]
+    )
     assert not run.ok and run.error and "503" in run.error
     assert len(stored(session_factory)) == 7
     with session_factory() as s:

@@ -18,6 +18,7 @@ from paperbot.core.models import Lease, Paper
 from paperbot.core.papers.ingest import run_source
 from paperbot.core.papers.sources import arxiv, hf
 from paperbot.core.papers.sources.base import SourceError
+from paperbot.core.papers.sources.config import SourceSettings
 from paperbot.core.papers.sources.deadline import MAX_RETRY_AFTER_SECONDS, parse_retry_after
 from paperbot.core.papers.sources.http import make_client
 
@@ -42,8 +43,8 @@ def test_a_trickling_source_is_cut_at_the_whole_request_deadline(fake: FakeSourc
     settings = strict(fake.url)
     fake.fail("/api/daily_papers", trickle=0.02)
     started = time.monotonic()
-    with make_client(settings) as client, pytest.raises(SourceError) as caught:
-        hf.fetch_day(client, settings, DAY)
+    with make_client(settings.source_http) as client, pytest.raises(SourceError) as caught:
+        hf.fetch_day(client, SourceSettings.of(settings), DAY)
     elapsed = time.monotonic() - started
     assert "no complete reply" in str(caught.value) and "2 tries" in str(caught.value)
     # Two attempts of 0.6 s and a short backoff; never the 10 MB the fake promised, byte by byte.
@@ -55,8 +56,11 @@ def test_the_deadline_also_covers_arxiv(fake: FakeSources) -> None:
     settings = strict(fake.url, max_attempts=1)
     fake.fail("/atom/", trickle=0.02)
     started = time.monotonic()
-    with make_client(settings) as client, pytest.raises(SourceError, match="no complete reply"):
-        arxiv.fetch_feed(client, settings, ["cs.LG"])
+    with (
+        make_client(settings.source_http) as client,
+        pytest.raises(SourceError, match="no complete reply"),
+    ):
+        arxiv.fetch_feed(client, SourceSettings.of(settings), ["cs.LG"])
     assert time.monotonic() - started < 8.0
 
 
@@ -64,8 +68,8 @@ def test_the_deadline_also_covers_arxiv(fake: FakeSources) -> None:
 def test_a_huge_reply_is_refused_without_reading_it_all(fake: FakeSources, declare: bool) -> None:
     settings = strict(fake.url, max_response_bytes=1 * MB, deadline_seconds=10.0)
     fake.fail("/api/daily_papers", huge=150 * MB, declare=declare)
-    with make_client(settings) as client, pytest.raises(SourceError) as caught:
-        hf.fetch_day(client, settings, DAY)
+    with make_client(settings.source_http) as client, pytest.raises(SourceError) as caught:
+        hf.fetch_day(client, SourceSettings.of(settings), DAY)
     assert "larger than 1 MB" in str(caught.value) and "stopped reading" in str(caught.value)
     assert len(fake.hits("/api/daily_papers")) == 1  # not retried: it would be as big again
     assert fake.faults[0].sent < 20 * MB  # what the socket buffers took, far from 150 MB
@@ -77,8 +81,8 @@ def test_an_oversized_page_is_cut_to_what_was_asked(
     settings = strict(fake.url, deadline_seconds=30.0)
     fake.page_items = 100_000
     caplog.set_level(logging.WARNING)
-    with make_client(settings) as client:
-        papers = hf.fetch_day(client, settings, DAY)
+    with make_client(settings.source_http) as client:
+        papers = hf.fetch_day(client, SourceSettings.of(settings), DAY)
     assert len(papers) == settings.hf.page_size == 100
     assert len(fake.hits("/api/daily_papers")) == 1  # a server ignoring `limit` is asked no more
     assert any("100000 items for limit=100" in r.getMessage() for r in caplog.records)
@@ -86,9 +90,13 @@ def test_an_oversized_page_is_cut_to_what_was_asked(
 
 def test_an_oversized_api_reply_is_cut_to_max_results(fake: FakeSources) -> None:
     settings = strict(fake.url)
-    with make_client(settings) as client:
-        full = arxiv.arxiv_api_query(settings, search="all:learning", client=client)
-        one = arxiv.arxiv_api_query(settings, search="all:learning", max_results=1, client=client)
+    with make_client(settings.source_http) as client:
+        full = arxiv.arxiv_api_query(
+            SourceSettings.of(settings), search="all:learning", client=client
+        )
+        one = arxiv.arxiv_api_query(
+            SourceSettings.of(settings), search="all:learning", max_results=1, client=client
+        )
     assert len(full) > 1 and len(one) == 1
 
 
@@ -98,7 +106,9 @@ def test_a_hung_source_releases_the_ingest_lease_in_time(
     settings = strict(fake.url, make_settings, run_deadline_seconds=1.5, deadline_seconds=5.0)
     fake.fail("/api/daily_papers", trickle=0.02)
     started = time.monotonic()
-    run = jobs.ingest_job(session_factory, settings, None, "hf", now=NOW, holder="replica-a")
+    run = jobs.ingest_job(
+        session_factory, SourceSettings.of(settings), None, "hf", now=NOW, holder="replica-a"
+    )
     elapsed = time.monotonic() - started
     assert run is not None and not run.ok and "no complete reply" in (run.error or "")
     assert elapsed < 10.0  # the run's own deadline, not 3 days x 2 tries x 5 s
@@ -112,9 +122,9 @@ def test_a_good_run_after_a_hostile_one_stores_papers(
 ) -> None:
     settings = strict(fake.url, make_settings, max_response_bytes=1 * MB)
     fake.fail("/api/daily_papers", huge=5 * MB, times=1)
-    first = run_source(session_factory, settings, "hf", now=NOW, days=[DAY])
+    first = run_source(session_factory, SourceSettings.of(settings), "hf", now=NOW, days=[DAY])
     assert not first.ok and "larger than 1 MB" in (first.error or "")
-    second = run_source(session_factory, settings, "hf", now=NOW, days=[DAY])
+    second = run_source(session_factory, SourceSettings.of(settings), "hf", now=NOW, days=[DAY])
     assert second.ok and second.added == 30
     with session_factory() as s:
         assert s.scalar(select(func.count()).select_from(Paper)) == 30
@@ -148,8 +158,8 @@ def test_a_wild_retry_after_falls_back_to_the_default_backoff(
 ) -> None:
     settings = strict(fake.url, deadline_seconds=10.0, max_attempts=3)
     fake.fail("/api/daily_papers", status=429, retry_after=header, times=1)
-    with make_client(settings) as client:
-        assert len(hf.fetch_day(client, settings, DAY)) == 30
+    with make_client(settings.source_http) as client:
+        assert len(hf.fetch_day(client, SourceSettings.of(settings), DAY)) == 30
     first, second = fake.hits("/api/daily_papers")[:2]
     assert second.at - first.at < 5.0  # the test settings' 0.01 s backoff, not forever
 
@@ -158,6 +168,9 @@ def test_a_retry_after_beyond_max_backoff_gives_up_until_the_next_run(fake: Fake
     settings = strict(fake.url, max_backoff_seconds=1.0)
     fake.fail("/api/daily_papers", status=429, retry_after="1e9")
     started = time.monotonic()
-    with make_client(settings) as client, pytest.raises(SourceError, match="retry after 3600s"):
-        hf.fetch_day(client, settings, DAY)
+    with (
+        make_client(settings.source_http) as client,
+        pytest.raises(SourceError, match="retry after 3600s"),
+    ):
+        hf.fetch_day(client, SourceSettings.of(settings), DAY)
     assert time.monotonic() - started < 5.0 and len(fake.hits("/api/daily_papers")) == 1

@@ -11,9 +11,7 @@ from datetime import UTC, datetime
 from typing import TextIO
 
 from paperbot.adapters.console import render
-from paperbot.core.channels import store as channels
 from paperbot.core.commands import Caller
-from paperbot.core.digests import builder as digest
 from paperbot.core.messages import ChannelRef
 from paperbot.core.service import Paperbot
 
@@ -30,12 +28,9 @@ _UNDECODABLE = re.compile("[\udc80-\udcff]")
 
 def preview_digest(service: Paperbot, *, now: datetime) -> str:
     """The console channel's next digest, shown at start (not recorded as posted)."""
-    with service.session_factory.begin() as session:
-        channel = channels.get_or_create(session, CONSOLE, service.settings.digest, now=now)
-        built = digest.build_digest(
-            session, service.index, channel, now=now, settings=service.settings
-        )
-    return render.render_digest(built)
+    preview = service.preview_digest(CONSOLE, now=now, create=True)
+    assert preview is not None  # `create`: the console channel is added on first use
+    return render.render_digest(preview.digest)
 
 
 def answer(service: Paperbot, line: str, *, now: datetime) -> str | None:

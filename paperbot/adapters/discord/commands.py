@@ -9,7 +9,7 @@ import discord
 from discord import app_commands
 
 from paperbot.core import commands as core
-from paperbot.core.channels.zones import zone_names
+from paperbot.core import limits
 from paperbot.core.commands import Command
 from paperbot.core.messages import ChannelRef
 
@@ -49,7 +49,7 @@ def channel_ref(interaction: discord.Interaction[Any]) -> ChannelRef:
 
 @cache
 def _zones() -> tuple[str, ...]:
-    return zone_names()
+    return core.zone_names()
 
 
 def zone_choices(current: str) -> list[app_commands.Choice[str]]:
@@ -81,13 +81,14 @@ def build_group(runner: Runner) -> app_commands.Group:
     @app_commands.describe(query="What to look for", page="Result page (1 = best matches)")
     async def search(
         interaction: discord.Interaction,
-        query: app_commands.Range[str, 1, core.MAX_QUERY_CHARS],
-        page: app_commands.Range[int, 1, 50] = 1,
+        query: app_commands.Range[str, 1, limits.MAX_QUERY_CHARS],
+        page: app_commands.Range[int, limits.SEARCH_PAGE.low, limits.SEARCH_PAGE.high] = 1,
     ) -> None:
         def build() -> Command:
             # Discord checks option ranges in its client only: raw payloads are checked here.
-            if not 1 <= page <= 50:
-                raise core.ParseError("Result pages go from 1 to 50.")
+            if page not in limits.SEARCH_PAGE:
+                low, high = limits.SEARCH_PAGE.low, limits.SEARCH_PAGE.high
+                raise core.ParseError(f"Result pages go from {low} to {high}.")
             return core.Search(query=core.check_query(core.clean_text(query)), page=page)
 
         await runner.run(interaction, build, slow=True)
@@ -95,7 +96,8 @@ def build_group(runner: Runner) -> app_commands.Group:
     @group.command(name="more-like-this", description="Papers similar to one paper")
     @app_commands.describe(paper="An arXiv id, e.g. 2401.12345")
     async def more_like_this(
-        interaction: discord.Interaction, paper: app_commands.Range[str, 1, 100]
+        interaction: discord.Interaction,
+        paper: app_commands.Range[str, 1, limits.MAX_PAPER_REF_CHARS],
     ) -> None:
         await runner.run(interaction, lambda: core.build("more-like-this", paper), slow=True)
 
@@ -106,14 +108,14 @@ def build_group(runner: Runner) -> app_commands.Group:
     @group.command(name="subscribe", description="Add a topic to this channel's digest")
     @app_commands.describe(topic="A search query, e.g. diffusion -audio cat:cs.CV")
     async def subscribe(
-        interaction: discord.Interaction, topic: app_commands.Range[str, 1, core.MAX_TOPIC_CHARS]
+        interaction: discord.Interaction, topic: app_commands.Range[str, 1, limits.MAX_TOPIC_CHARS]
     ) -> None:
         await runner.run(interaction, lambda: core.build("subscribe", topic), slow=False)
 
     @group.command(name="unsubscribe", description="Remove a topic (or all) from this channel")
     @app_commands.describe(topic="One of this channel's topics, or all")
     async def unsubscribe(
-        interaction: discord.Interaction, topic: app_commands.Range[str, 1, core.MAX_TOPIC_CHARS]
+        interaction: discord.Interaction, topic: app_commands.Range[str, 1, limits.MAX_TOPIC_CHARS]
     ) -> None:
         await runner.run(interaction, lambda: core.build("unsubscribe", topic), slow=False)
 
@@ -163,8 +165,11 @@ def build_group(runner: Runner) -> app_commands.Group:
         return [app_commands.Choice(name=d, value=d) for d in picks if len(d) <= CHOICE_LIMIT]
 
     @group.command(name="size", description="Papers per digest")
-    @app_commands.describe(n="From 1 to 20")
-    async def size(interaction: discord.Interaction, n: app_commands.Range[int, 1, 20]) -> None:
+    @app_commands.describe(n=f"From {limits.DIGEST_SIZE.low} to {limits.DIGEST_SIZE.high}")
+    async def size(
+        interaction: discord.Interaction,
+        n: app_commands.Range[int, limits.DIGEST_SIZE.low, limits.DIGEST_SIZE.high],
+    ) -> None:
         await runner.run(interaction, lambda: core.build("size", str(n)), slow=False)
 
     @group.command(name="digest", description="Post this channel's next digest now")

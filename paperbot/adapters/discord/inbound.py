@@ -12,9 +12,11 @@ from typing import Any
 import discord
 from discord import app_commands
 
+from paperbot.adapters.discord.errors import reply_for
 from paperbot.adapters.discord.render import NO_MENTIONS, reply_parts
 from paperbot.adapters.discord.views import build_view
-from paperbot.core.commands import CHANNEL_CHANGES, Caller, Command, ParseError
+from paperbot.core.commands import CHANNEL_CHANGES, Caller, Command
+from paperbot.core.errors import SORRY
 from paperbot.core.messages import ChannelRef, Reply
 from paperbot.core.service import Paperbot
 
@@ -23,7 +25,6 @@ log = logging.getLogger(__name__)
 # else defer and follow up.
 ANSWER_BUDGET_SECONDS = 1.5
 AUTOCOMPLETE_BUDGET_SECONDS = 2.0
-SORRY = "Something went wrong on paperbot's side; please try again shortly."
 # (flag, name) the bot needs to post digests in a channel / in a thread.
 POST_PERMISSIONS = (("view_channel", "View Channel"), ("embed_links", "Embed Links"))
 
@@ -76,16 +77,15 @@ class InteractionRunner:
     ) -> None:
         try:
             command = build()
-        except ParseError as exc:
-            await self.answer(interaction, Reply(kind="error", text=str(exc)))
+        except Exception as exc:
+            await self.answer(interaction, reply_for(exc, "command"))
             return
         try:
             await self._execute(interaction, command, slow=slow)
         except discord.HTTPException as exc:
             log.warning("discord interaction answer failed: %s %s", exc.status, exc.code)
-        except Exception:
-            log.exception("discord interaction failed")
-            await self.answer(interaction, Reply(kind="error", text=SORRY))
+        except Exception as exc:
+            await self.answer(interaction, reply_for(exc, "interaction"))
 
     async def topics(self, ref: ChannelRef) -> list[str]:
         try:

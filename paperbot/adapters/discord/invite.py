@@ -8,6 +8,7 @@ import discord
 import httpx
 
 from paperbot.config import Settings
+from paperbot.core.errors import ConfigError
 
 AUTHORIZE_URL = "https://discord.com/oauth2/authorize"
 SCOPES = ("bot", "applications.commands")
@@ -22,8 +23,8 @@ PERMISSIONS = discord.Permissions(
 )
 
 
-class InviteError(Exception):
-    """Why no invite link can be made (shown to the user as is)."""
+class InviteError(ConfigError):
+    """Why no invite link can be made (shown to the user as is; exit 2: set or fix a setting)."""
 
 
 def application_id(settings: Settings) -> int:

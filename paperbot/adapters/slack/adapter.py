@@ -30,7 +30,6 @@ from paperbot.adapters.slack.installation import (
 )
 from paperbot.adapters.slack.platform import SlackPlatform
 from paperbot.config import ConfigError, Settings
-from paperbot.core import db
 from paperbot.core.service import Paperbot
 
 log = logging.getLogger(__name__)
@@ -82,7 +81,9 @@ def _bounds(settings: Settings) -> tuple[float, float]:
 class SlackAdapter:
     """What bootstrap needs: the sync `platform`, HTTP `routes()`, and `start`/`stop`."""
 
-    def __init__(self, service: Paperbot, settings: Settings) -> None:
+    def __init__(self, service: Paperbot, settings: Settings, engine: Engine) -> None:
+        """`engine`: paperbot's database, where slack_sdk's stores keep OAuth installs (bootstrap
+        passes it in: the adapter opens no database of its own)."""
         slack = settings.slack
         self.settings = settings
         self.socket_mode = slack.app_token is not None
@@ -95,7 +96,6 @@ class SlackAdapter:
         self.service = service
         self.commands = SlackCommands(service, settings)
         self.store: EncryptedInstallationStore | None = None
-        self._engine: Engine | None = None
         bot_token = _secret(slack.bot_token)
         client = AsyncWebClient(
             token=None if slack.client_id else bot_token,
@@ -110,7 +110,7 @@ class SlackAdapter:
         }
         if slack.client_id:
             self.store, states = build_stores(
-                slack.client_id, self._engine_for(service), _secret(slack.token_encryption_key)
+                slack.client_id, engine, _secret(slack.token_encryption_key)
             )
             oauth = AsyncOAuthSettings(
                 client_id=slack.client_id,
@@ -151,13 +151,6 @@ class SlackAdapter:
         self.guard = SlackRequestGuard(signing_secret or "", self.handler.handle)
         self._socket: Any = None
         self._connecting: asyncio.Task[None] | None = None
-
-    def _engine_for(self, service: Paperbot) -> Engine:
-        bind = service.session_factory.kw.get("bind")
-        if isinstance(bind, Engine):
-            return bind
-        self._engine = db.create_db_engine(self.settings.database_url)
-        return self._engine
 
     async def _forget_workspace(self, enterprise_id: str | None, team_id: str) -> None:
         """Delete a workspace's tokens (app_uninstalled / tokens_revoked, in either order)."""
@@ -253,6 +246,3 @@ class SlackAdapter:
             loops = [client.message_processor, client.current_session_monitor]
             loops.append(client.message_receiver)
             await asyncio.gather(*(f for f in loops if f is not None), return_exceptions=True)
-        if self._engine is not None:
-            self._engine.dispose()
-            self._engine = None

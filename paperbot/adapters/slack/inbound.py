@@ -21,16 +21,16 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from paperbot.adapters.slack import buttons, render
+from paperbot.adapters.slack.errors import reply_for
 from paperbot.adapters.slack.users import AdminCache, bot_can_post
 from paperbot.config import Settings
 from paperbot.core import commands
-from paperbot.core.commands import CHANNEL_CHANGES, Caller, Command, ParseError
+from paperbot.core.commands import CHANNEL_CHANGES, Caller, Command
 from paperbot.core.messages import ChannelRef, Reply
 from paperbot.core.service import Paperbot
 
 log = logging.getLogger(__name__)
 
-OOPS = "Something went wrong on paperbot's side; please try again shortly."
 CHANNEL_EVENTS = {
     "channel_deleted": ("gone", "the channel was deleted"),
     "group_deleted": ("gone", "the channel was deleted"),
@@ -113,8 +113,9 @@ class SlackCommands:
     ) -> None:
         try:
             command: Command | None = commands.parse(str(body.get("text") or ""))
-        except ParseError as exc:
-            await ack(response_type="ephemeral", **render.render_error(str(exc)).args())
+        except Exception as exc:
+            reply = reply_for(exc, "command")
+            await ack(response_type="ephemeral", **render.render_error(reply.text).args())
             return
         assert command is not None
         task = asyncio.ensure_future(self._execute(command, body, client))
@@ -140,9 +141,8 @@ class SlackCommands:
                 self.service.execute, command, caller, now=datetime.now(UTC)
             )
             return answer(reply, command)
-        except Exception:
-            log.exception("slack command failed")
-            return render.render_error(OOPS), "ephemeral"
+        except Exception as exc:
+            return render.render_error(reply_for(exc, "command").text), "ephemeral"
 
     async def caller(
         self, command: Command, body: dict[str, Any], client: AsyncWebClient
@@ -179,8 +179,8 @@ class SlackCommands:
         action_id = action.get("action_id")
         try:
             command = buttons.decode(str(action.get("value") or ""))
-        except ParseError as exc:  # a button of an older (or newer) paperbot, or tampered with
-            message = render.render_error(str(exc))
+        except Exception as exc:  # a button of an older (or newer) paperbot, or tampered with
+            message = render.render_error(reply_for(exc, "button").text)
             await _answer(
                 respond, response_type="ephemeral", replace_original=False, **message.args()
             )
@@ -198,9 +198,8 @@ class SlackCommands:
             reply = await asyncio.to_thread(
                 self.service.execute, command, caller, now=datetime.now(UTC)
             )
-        except Exception:
-            log.exception("slack action failed")
-            reply = Reply(kind="error", text=OOPS)
+        except Exception as exc:
+            reply = reply_for(exc, "action")
         if action_id == buttons.ACTION_SHARE and reply.kind != "error":
             shared = render.render_reply(reply, shared_by=caller.user)
             await _answer(

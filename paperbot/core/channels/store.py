@@ -13,13 +13,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from paperbot.config import DigestSettings
+from paperbot.core.errors import UserError
 from paperbot.core.messages import ChannelRef
 from paperbot.core.models import Channel, Subscription, WorkspaceState
 
 MAX_TOPICS = 25
 
 
-class ChannelError(ValueError):
+class ChannelError(UserError):
     """A change we refuse, with a message for the user."""
 
 

@@ -6,8 +6,10 @@ import re
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from paperbot.core.errors import UserError
 
-class ZoneError(ValueError):
+
+class ZoneError(UserError):
     """Input we cannot act on; the message is shown to the user as is."""
 
 

@@ -181,5 +181,9 @@ class Renewer:
         return None
 
 
+# Outside the PaperbotError tree on purpose: it is control flow inside one delivery (sending
+# stops and leaves the row to its new owner), never a failure to explain to anyone. Were it a
+# PaperbotError, `Paperbot.execute` would answer "/papers digest" with its text should it ever
+# escape; as a plain Exception an escape is logged as the bug it would be.
 class LostClaim(Exception):
     """The row is no longer ours (its lease ran out and another worker claimed it)."""

@@ -9,9 +9,10 @@ from typing import Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from paperbot.config import Settings
+from paperbot.config import DigestSettings
 from paperbot.core.delivery.alerts import Alerts
 from paperbot.core.digests import builder as digest
+from paperbot.core.digests.request import DigestConfig, DigestRequest
 from paperbot.core.messages import Digest
 from paperbot.core.models import Channel
 from paperbot.core.ports import ChatPlatform
@@ -25,28 +26,22 @@ class DigestSource(Protocol):
 
 @dataclass
 class Digests:
-    """The DigestSource paperbot runs with: the index, settings and the tick's shared cache."""
+    """The DigestSource paperbot runs with: the index, the digest's settings and the tick's
+    shared cache."""
 
     index: digest.TopicMatcher
-    settings: Settings
+    config: DigestConfig
     cache: digest.DigestCache
 
     def build(self, session: Session, channel: Channel, now: datetime, missed: int) -> Digest:
-        return digest.build_digest(
-            session,
-            self.index,
-            channel,
-            now=now,
-            settings=self.settings,
-            missed_slots=missed,
-            cache=self.cache,
-        )
+        request = DigestRequest(now, missed_slots=missed, cache=self.cache)
+        return digest.build_digest(session, self.index, channel, self.config, request)
 
 
 @dataclass(frozen=True)
 class DeliveryDeps:
     session_factory: sessionmaker[Session]
-    settings: Settings
+    digest: DigestSettings
     # Looked up at each pass: adapters register their platforms after the service exists.
     platforms: Mapping[str, ChatPlatform]
     digests: DigestSource
@@ -55,8 +50,8 @@ class DeliveryDeps:
 
     @property
     def grace(self) -> timedelta:
-        return timedelta(hours=self.settings.digest.grace_hours)
+        return timedelta(hours=self.digest.grace_hours)
 
     @property
     def lease(self) -> float:
-        return float(self.settings.digest.lease_seconds)
+        return float(self.digest.lease_seconds)

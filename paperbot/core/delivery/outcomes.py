@@ -116,7 +116,7 @@ def failed(
     metrics.digest_failed(ref.platform, retryable=exc.retryable)
     reason = " ".join(exc.reason.split())[:500]
     refused = not exc.retryable and exc.scope != "channel"
-    give_up = not refused and (not exc.retryable or attempts >= deps.settings.digest.max_attempts)
+    give_up = not refused and (not exc.retryable or attempts >= deps.digest.max_attempts)
     with transaction(deps.session_factory) as session:
         if give_up:
             release_unposted(session, claim)

@@ -140,7 +140,7 @@ class Sender:
         found = self.platform.find_posted(self.ref, str(self.claim.id), since=since)
         if found is None:
             if self.clock() < self.claim.scheduled_at + self.deps.grace:
-                wait = timedelta(seconds=self.deps.settings.digest.reconcile_retry_seconds)
+                wait = timedelta(seconds=self.deps.digest.reconcile_retry_seconds)
                 self._reschedule(self.clock() + wait)
                 return None
             # Past the slot's grace: posting again beats losing the digest (counted, since it

@@ -12,13 +12,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
-from paperbot.config import Settings
+from paperbot.config import DigestSettings, RankingSettings
 from paperbot.core.channels import schedule
 from paperbot.core.digests.cache import CardBook, DigestCache
+from paperbot.core.digests.request import DigestConfig, DigestRequest
 from paperbot.core.digests.selection import (
     Candidate,
     DuplicateCheck,
-    Similarity,
     choose,
     vector_similarity,
 )
@@ -26,7 +26,7 @@ from paperbot.core.digests.why import why_line
 from paperbot.core.messages import ChannelRef, Digest, PaperCard
 from paperbot.core.models import Channel, Delivery, Paper, PostedPaper
 from paperbot.core.papers.ranking import Signals, cadence_score, digest_score, topic_score
-from paperbot.core.papers.source_health import enabled_sources, partial_sources
+from paperbot.core.papers.source_health import partial_sources
 from paperbot.core.papers.trending import (
     in_window,
     load_signals,
@@ -114,10 +114,9 @@ def _schedule_gap(channel: Channel, now: datetime) -> int:
     return 1
 
 
-def lookback_days(channel: Channel, now: datetime, settings: Settings, missed_slots: int) -> int:
+def lookback_days(channel: Channel, now: datetime, cfg: DigestSettings, missed_slots: int) -> int:
     """The window in days: the configured lookback, at least the gap since the previous
     scheduled day (weekly channels see the whole week), plus one day per missed slot, capped."""
-    cfg = settings.digest
     days = max(cfg.lookback_days, _schedule_gap(channel, now)) + max(0, missed_slots)
     return max(1, min(days, max(cfg.max_lookback_days, cfg.lookback_days)))
 
@@ -187,22 +186,22 @@ def _candidates(
     topics: Sequence[str],
     mode: _Ranking,
     *,
-    settings: Settings,
+    weights: RankingSettings,
     cache: DigestCache | None,
 ) -> _Pool:
     """The window's never-posted candidates for the channel, best first."""
-    weights, since, now, start = settings.ranking, mode.since, mode.now, mode.window_start
+    since, now, start = mode.since, mode.now, mode.window_start
     matches: Mapping[int, TopicMatchLike] = {}
     labels: dict[int, tuple[str, ...]] = {}
     scores: Mapping[int, float] = {}
     if cache is not None:
-        scores = cache.scores(session, since, now, settings, start)
+        scores = cache.scores(session, since, now, weights, start)
     if topics:
         found = index.match_topics(topics, since=since, now=now, limit_per_topic=LIMIT_PER_TOPIC)
         labels = {pid: shown for pid, m in found.items() if (shown := matched_topics(m))}
         matches = {pid: found[pid] for pid in labels}
         if cache is not None:
-            window = cache.window(session, since, now, settings, start)
+            window = cache.window(session, since, now, weights, start)
             signals = {pid: window[pid] for pid in matches if pid in window}
         else:
             signals = load_signals(
@@ -211,7 +210,7 @@ def _candidates(
         posted = _posted(session, channel.id, list(signals), since)
     else:
         if cache is not None:
-            signals = cache.window(session, since, now, settings, start)
+            signals = cache.window(session, since, now, weights, start)
         else:
             signals = load_signals(
                 session, window_ids(since), now=now, weights=weights, window_start=start
@@ -251,12 +250,8 @@ def build_digest(
     session: Session,
     index: TopicMatcher,
     channel: Channel,
-    *,
-    now: datetime,
-    settings: Settings,
-    missed_slots: int = 0,
-    cache: DigestCache | None = None,
-    similarity: Similarity | None = None,
+    config: DigestConfig,
+    request: DigestRequest,
 ) -> Digest:
     """The channel's digest at `now`: papers of the lookback window it never got, matching any
     of its topics (every paper when it has none), ranked, each topic given its share of the
@@ -266,10 +261,17 @@ def build_digest(
     window (first run on sample data), gets the newest papers instead. Otherwise a quiet day
     gives an empty digest (the delivery skips it unless the channel set post_empty).
     """
+    now, missed_slots, cache, similarity = (
+        request.now,
+        request.missed_slots,
+        request.cache,
+        request.similarity,
+    )
+    cfg, weights = config.digest, config.ranking
     topics = [s.topic for s in channel.subscriptions]
-    span = lookback_days(channel, now, settings, missed_slots)
+    span = lookback_days(channel, now, cfg, missed_slots)
     mode = _ranking(channel, today(now) - timedelta(days=span), now)
-    pool = _candidates(session, index, channel, topics, mode, settings=settings, cache=cache)
+    pool = _candidates(session, index, channel, topics, mode, weights=weights, cache=cache)
     if not pool.ranked:
         newest = cache.newest(session, now) if cache else newest_day(session)
         # Only when the store itself is older than the window (first run on sample data) and
@@ -279,11 +281,9 @@ def build_digest(
             and newest < mode.since
             and not has_received_digest(session, channel.id)
         ):
-            mode = _ranking(channel, newest - timedelta(days=settings.digest.lookback_days), now)
-            pool = _candidates(
-                session, index, channel, topics, mode, settings=settings, cache=cache
-            )
-    size = max(1, min(channel.size or settings.digest.default_size, settings.digest.max_size))
+            mode = _ranking(channel, newest - timedelta(days=cfg.lookback_days), now)
+            pool = _candidates(session, index, channel, topics, mode, weights=weights, cache=cache)
+    size = max(1, min(channel.size or cfg.default_size, cfg.max_size))
     cards = CardBook(session, pool.ranked, now, cache, chunk=2 * size)
     if similarity is None and isinstance(index, VectorSource):
         # The candidates a digest of this size can reach, in one lookup.
@@ -294,12 +294,12 @@ def build_digest(
         topics,
         size,
         duplicates=DuplicateCheck(cards.title, similarity=similarity),
-        share=settings.digest.topic_share,
+        share=cfg.topic_share,
     )
     papers = tuple(
         _paper(card, c, pool, mode) for c in chosen if (card := cards.get(c.paper_id)) is not None
     )
-    sources = enabled_sources(settings)
+    sources = config.sources
     partial = (
         cache.partial(session, now, sources)
         if cache
@@ -318,6 +318,8 @@ def build_digest(
 
 __all__ = [
     "DigestCache",
+    "DigestConfig",
+    "DigestRequest",
     "build_digest",
     "digest_title",
     "has_received_digest",

@@ -10,7 +10,7 @@ from typing import Any, TypeVar, cast
 
 from sqlalchemy.orm import Session
 
-from paperbot.config import Settings
+from paperbot.config import RankingSettings
 from paperbot.core.digests.selection import Candidate
 from paperbot.core.messages import PaperCard
 from paperbot.core.papers.ranking import Signals, cadence_score
@@ -51,10 +51,9 @@ class DigestCache:
         session: Session,
         since: date,
         now: datetime,
-        settings: Settings,
+        weights: RankingSettings,
         window_start: datetime | None = None,
     ) -> dict[int, Signals]:
-        weights = settings.ranking
         return self._get(
             now,
             ("window", since, window_start, tuple(weights.model_dump().values())),
@@ -68,12 +67,11 @@ class DigestCache:
         session: Session,
         since: date,
         now: datetime,
-        settings: Settings,
+        weights: RankingSettings,
         window_start: datetime | None = None,
     ) -> dict[int, float]:
         """Every window paper's score before topics: the same for every channel of a tick."""
-        weights = settings.ranking
-        window = self.window(session, since, now, settings, window_start)
+        window = self.window(session, since, now, weights, window_start)
         hours = (now - window_start).total_seconds() / 3600 if window_start else None
         return self._get(
             now,

@@ -12,11 +12,12 @@ from typing import Literal
 import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
-from paperbot.config import Settings
+from paperbot.config import HFSettings
 from paperbot.core.models import SourceState
 from paperbot.core.papers.sources import arxiv, hf, http
 from paperbot.core.papers.sources.arxiv import arxiv_api_query
 from paperbot.core.papers.sources.base import PaperIn, SourceError
+from paperbot.core.papers.sources.config import SourceSettings
 from paperbot.core.papers.sources.files import FileScan, read_jsonl, scan_jsonl
 from paperbot.core.papers.store import IngestError, IngestResult, ingest, next_change_seq
 from paperbot.core.progress import Progress
@@ -136,14 +137,14 @@ def record_run(
             state.last_error = error[:300]
 
 
-def hf_days(settings: Settings, *, now: datetime, last_day: date | None) -> list[date]:
+def hf_days(cfg: HFSettings, *, now: datetime, last_day: date | None) -> list[date]:
     """The recent days re-fetched (upvotes keep growing) plus missed days since last_day."""
     today = now.astimezone(UTC).date()
-    recent = [today - timedelta(days=n) for n in range(settings.hf.days_back)]
+    recent = [today - timedelta(days=n) for n in range(cfg.days_back)]
     oldest = recent[-1]
     days = set(recent)
     if last_day is not None and last_day < oldest:
-        day = max(last_day + timedelta(days=1), oldest - timedelta(days=settings.hf.catch_up_days))
+        day = max(last_day + timedelta(days=1), oldest - timedelta(days=cfg.catch_up_days))
         while day < oldest:
             days.add(day)
             day += timedelta(days=1)
@@ -152,7 +153,7 @@ def hf_days(settings: Settings, *, now: datetime, last_day: date | None) -> list
 
 def _fetch(
     client: httpx.Client,
-    settings: Settings,
+    sources: SourceSettings,
     source: str,
     days: list[date] | None,
     categories: list[str] | None,
@@ -161,15 +162,15 @@ def _fetch(
     """Fetch in day order, stopping at the first failure; keeps what came before it."""
     papers: list[PaperIn] = []
     # The whole run ends in time, so a slow source cannot hold the ingest lease for long.
-    until = time.monotonic() + settings.source_http.run_deadline_seconds
+    until = time.monotonic() + sources.http.run_deadline_seconds
     try:
         if source == "hf":
             for day in days or []:
-                papers.extend(hf.fetch_day(client, settings, day, until=until))
+                papers.extend(hf.fetch_day(client, sources, day, until=until))
                 run.days.append(day)
         else:
-            cats = categories or settings.arxiv.categories
-            feed = arxiv.fetch_feed(client, settings, cats, until=until)
+            cats = categories or sources.arxiv.categories
+            feed = arxiv.fetch_feed(client, sources, cats, until=until)
             papers = feed.papers
             run.days = [feed.day] if feed.day else []
     except SourceError as exc:
@@ -181,7 +182,7 @@ def _fetch(
 
 def run_source(
     session_factory: sessionmaker[Session],
-    settings: Settings,
+    sources: SourceSettings,
     source: Literal["hf", "arxiv"],
     *,
     now: datetime,
@@ -194,12 +195,12 @@ def run_source(
         raise ValueError(f"unknown source {source!r}")
     run = SourceRun(source=source)
     if source == "hf" and days is None:
-        days = hf_days(settings, now=now, last_day=_last_day(session_factory, source))
+        days = hf_days(sources.hf, now=now, last_day=_last_day(session_factory, source))
     if client is None:
-        with http.make_client(settings) as own:
-            papers = _fetch(own, settings, source, days, categories, run)
+        with http.make_client(sources.http) as own:
+            papers = _fetch(own, sources, source, days, categories, run)
     else:
-        papers = _fetch(client, settings, source, days, categories, run)
+        papers = _fetch(client, sources, source, days, categories, run)
     run.fetched = len(papers)
     if papers:
         try:

@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from paperbot.config import Settings
 from paperbot.core.models import SourceState
 
 SOURCE_NAMES = {"hf": "Hugging Face", "arxiv": "arXiv", "file": "files"}
@@ -38,14 +37,4 @@ def partial_sources(
     return tuple(out)
 
 
-def enabled_sources(settings: Settings) -> tuple[str, ...]:
-    """The scheduled sources whose health a digest reports (files are ingested on demand)."""
-    names = []
-    if settings.hf.enabled:
-        names.append("hf")
-    if settings.arxiv.enabled:
-        names.append("arxiv")
-    return tuple(names)
-
-
-__all__ = ["enabled_sources", "partial_sources"]
+__all__ = ["partial_sources"]

@@ -14,6 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DataError, IntegrityError, StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
+from paperbot.core.errors import Unavailable
 from paperbot.core.models import Counter, Paper, SignalSnapshot
 from paperbot.core.papers.merge import MERGED, merge, new_row, owns_signals
 from paperbot.core.papers.sources.base import PaperIn
@@ -188,7 +189,7 @@ def _snapshots(
         result.snapshots += len(rows)
 
 
-class IngestError(Exception):
+class IngestError(Unavailable):
     """The database refused papers; the message names neither the SQL nor the data."""
 
 

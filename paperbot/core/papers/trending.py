@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, Subquery, and_, func, or_, select, union
 from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
-from paperbot.config import RankingSettings, Settings
+from paperbot.config import RankingSettings
 from paperbot.core.cards import arxiv_month, has_source_date, to_card
 from paperbot.core.digests.why import why_line
 from paperbot.core.messages import PaperCard
@@ -240,17 +240,18 @@ def trending_papers(
     session_factory: sessionmaker[Session],
     *,
     now: datetime,
-    settings: Settings,
+    weights: RankingSettings,
+    lookback_days: int,
     limit: int = 10,
     since_days: int | None = None,
 ) -> list[PaperCard]:
-    """What is trending now: papers of the last `since_days` (default the digest lookback).
+    """What is trending now: papers of the last `since_days` (default `lookback_days`, the
+    digest's).
 
     When nothing is that recent (a store seeded from older sample data), the newest papers
     the store has are ranked instead, so the answer is never empty while papers exist.
     """
-    weights = settings.ranking
-    days = since_days if since_days is not None else settings.digest.lookback_days
+    days = since_days if since_days is not None else lookback_days
     since = today(now) - timedelta(days=max(0, days))
     with session_factory() as session:
         signals = load_signals(session, window_ids(since), now=now, weights=weights)
@@ -258,7 +259,7 @@ def trending_papers(
             newest = newest_day(session)
             if newest is None:
                 return []
-            since = newest - timedelta(days=settings.digest.lookback_days)
+            since = newest - timedelta(days=lookback_days)
             signals = load_signals(session, window_ids(since), now=now, weights=weights)
         ranked = rank_trending(signals, now=now, weights=weights)[: max(0, limit)]
         cards = load_cards(session, (pid for pid, _ in ranked))

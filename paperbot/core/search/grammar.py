@@ -6,10 +6,11 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from paperbot.core.commands import MAX_QUERY_CHARS, ParseError, clean_text
+from paperbot.core.commands import ParseError, clean_text
+from paperbot.core.limits import MAX_QUERY_CHARS, SEARCH_PAGE
 from paperbot.core.search.analysis import analyze
 
-MAX_PAGE = 50
+MAX_PAGE = SEARCH_PAGE.high
 AUTHOR_FIELDS = frozenset({"author", "authors", "by"})
 CATEGORY_FIELDS = frozenset({"cat", "cats", "category", "categories"})
 SINCE_FIELDS = frozenset({"since", "after"})

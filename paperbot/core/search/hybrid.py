@@ -101,7 +101,7 @@ class HybridSearch:
             )
         self.vectors_path = vectors_path or vectors_dir(lexical.path)
         self._vectors: VectorIndex | None = None
-        self._topic_cache: TopicCache = {}
+        self._topic_cache = TopicCache()
         self._topic_stamp: tuple[object, int] | None = None
         self.query_vector = lru_cache(maxsize=1024)(self._query_vector)
 
@@ -201,7 +201,8 @@ class HybridSearch:
         vectors = self.vectors if self.dense_ready() else None
         stamp = (self.lexical.generation, vectors.watermark if vectors is not None else -1)
         if stamp != self._topic_stamp:
-            self._topic_stamp, self._topic_cache = stamp, {}
+            self._topic_stamp = stamp
+            self._topic_cache.clear()
         scorer = TopicScorer(self.lexical.lexical(), vectors, self.query_vector)
         return match_topics(
             scorer,

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from paperbot.config import SearchSettings
+from paperbot.core.errors import Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +29,7 @@ BUNDLED_TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa
 RECIPE = 1
 
 
-class ModelUnavailable(RuntimeError):
+class ModelUnavailable(Unavailable):
     """The model cannot be used (missing, wrong checksum, not loadable): search is lexical."""
 
 

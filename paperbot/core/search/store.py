@@ -78,7 +78,7 @@ class SearchIndex:
         self._lock_file: TextIO | None = None
         self._last_reload = 0.0
         self._generation: tuple[int, int] | None = None
-        self._topic_cache: TopicCache = {}
+        self._topic_cache = TopicCache()
         self._index = self._open()
 
     # --- opening -------------------------------------------------------------------------

@@ -9,10 +9,13 @@ it selects with relevance 1.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, MutableMapping, Sequence
+import threading
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Protocol
+
+from cachetools import LRUCache
 
 from paperbot.core.search.grammar import QueryTooLong, SearchQuery, parse_query
 
@@ -27,7 +30,35 @@ class TopicHit:
     coverage: float
 
 
-TopicCache = MutableMapping[tuple[str, date, str], list[TopicHit]]
+TopicKey = tuple[str, date, str]
+# Distinct (topic, window start, day) keys one index generation keeps: every channel's topics
+# over a few days fit many times over.
+TOPIC_CACHE_SIZE = 4096
+
+
+class TopicCache:
+    """Each topic's hits in a window, for the index generation it was filled from (the owner
+    clears it when the index changes). A cachetools LRU, behind a lock: a delivery tick and a
+    `/papers digest` may match topics at once, and cachetools' caches are not thread-safe."""
+
+    def __init__(self, maxsize: int = TOPIC_CACHE_SIZE) -> None:
+        self._lru: LRUCache[TopicKey, list[TopicHit]] = LRUCache(maxsize)
+        self._lock = threading.Lock()
+
+    def get(self, key: TopicKey) -> list[TopicHit] | None:
+        with self._lock:
+            return self._lru.get(key)
+
+    def put(self, key: TopicKey, hits: list[TopicHit]) -> None:
+        with self._lock:
+            self._lru[key] = hits
+
+    def clear(self) -> None:
+        with self._lock:
+            self._lru.clear()
+
+    def __len__(self) -> int:
+        return len(self._lru)
 
 
 class Scorer(Protocol):
@@ -63,7 +94,7 @@ def match_topics(
         hits = cache.get(key)
         if hits is None:
             hits = _topic_hits(scorer, topic, since, now, limit_per_topic)
-            cache[key] = hits
+            cache.put(key, hits)
         for hit in hits:
             if hit.relevance >= threshold and hit.relevance > 0:
                 per_paper.setdefault(hit.paper_id, {})[topic] = hit

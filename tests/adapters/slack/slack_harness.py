@@ -93,7 +93,7 @@ class Served:
 
 async def serve(settings: Settings, *, now: Any) -> Served:
     core = await asyncio.to_thread(build_core, settings, now=now, seed=True)
-    adapter = SlackAdapter(core.service, settings)
+    adapter = SlackAdapter(core.service, settings, core.engine)
     core.service.platforms["slack"] = adapter.platform
     app = build_app(adapter.routes())
     sock = bind("127.0.0.1", 0)

@@ -128,9 +128,9 @@ def test_oauth_without_encryption_key_is_refused(make_settings: Any, now: dateti
     core = build_core(settings, now=now)
     try:
         with pytest.raises(InstallationConfigError, match="TOKEN_ENCRYPTION_KEY"):
-            SlackAdapter(core.service, settings)
+            SlackAdapter(core.service, settings, core.engine)
         with pytest.raises(SlackConfigError, match="SIGNING_SECRET"):
-            SlackAdapter(core.service, make_settings(slack={"bot_token": "xoxb-1"}))
+            SlackAdapter(core.service, make_settings(slack={"bot_token": "xoxb-1"}), core.engine)
     finally:
         core.close()
 

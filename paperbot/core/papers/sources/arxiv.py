@@ -12,7 +12,6 @@ from typing import Any
 import feedparser
 import httpx
 
-from paperbot.config import Settings
 from paperbot.core.papers.sources import http
 from paperbot.core.papers.sources.base import (
     PaperIn,
@@ -22,6 +21,7 @@ from paperbot.core.papers.sources.base import (
     normalize_arxiv_id,
     to_date,
 )
+from paperbot.core.papers.sources.config import SourceSettings
 
 SOURCE = "arxiv"
 _ANNOUNCE_PREFIX = re.compile(
@@ -142,7 +142,7 @@ def parse_api(content: bytes, *, limit: int | None = None) -> list[PaperIn]:
 
 def _get(
     client: httpx.Client,
-    settings: Settings,
+    sources: SourceSettings,
     url: str,
     params: http.Params | None,
     until: float | None = None,
@@ -150,17 +150,17 @@ def _get(
     return http.get(
         client,
         url,
-        settings=settings,
+        cfg=sources.http,
         params=params,
         limiter=http.ARXIV_LIMITER,
-        interval=settings.arxiv.min_interval_seconds,
+        interval=sources.arxiv.min_interval_seconds,
         until=until,
     )
 
 
 def fetch_feed(
     client: httpx.Client,
-    settings: Settings,
+    sources: SourceSettings,
     categories: Sequence[str],
     *,
     until: float | None = None,
@@ -169,15 +169,15 @@ def fetch_feed(
     cats = "+".join(c.strip() for c in categories if c.strip())
     if not cats:
         raise SourceError("no arXiv categories configured")
-    url = http.join_url(settings.arxiv.rss_base_url, f"/atom/{cats}")
-    result = parse_feed(_get(client, settings, url, None, until),
-                        announce_types=settings.arxiv.announce_types)  # fmt: skip
+    url = http.join_url(sources.arxiv.rss_base_url, f"/atom/{cats}")
+    result = parse_feed(_get(client, sources, url, None, until),
+                        announce_types=sources.arxiv.announce_types)  # fmt: skip
     result.papers = list({p.key: p for p in result.papers}.values())
     return result
 
 
 def arxiv_api_query(
-    settings: Settings,
+    sources: SourceSettings,
     *,
     id_list: Sequence[str] | None = None,
     search: str | None = None,
@@ -191,18 +191,18 @@ def arxiv_api_query(
     wanted = (
         max_results
         or (len(id_list) if id_list and not search else None)
-        or settings.arxiv.api_max_results
+        or sources.arxiv.api_max_results
     )
     params: dict[str, str | int] = {"start": start, "max_results": wanted}
     if id_list:
         params["id_list"] = ",".join(i.strip() for i in id_list if i.strip())
     if search:
         params.update(search_query=search, sortBy="submittedDate", sortOrder="descending")
-    url = http.join_url(settings.arxiv.api_base_url, "/api/query")
+    url = http.join_url(sources.arxiv.api_base_url, "/api/query")
     if client is not None:
-        return parse_api(_get(client, settings, url, params), limit=wanted)
-    with http.make_client(settings) as own:
-        return parse_api(_get(own, settings, url, params), limit=wanted)
+        return parse_api(_get(client, sources, url, params), limit=wanted)
+    with http.make_client(sources.http) as own:
+        return parse_api(_get(own, sources, url, params), limit=wanted)
 
 
 __all__ = ["SOURCE", "FeedResult", "arxiv_api_query", "fetch_feed", "parse_api", "parse_feed"]

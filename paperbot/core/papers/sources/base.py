@@ -9,11 +9,12 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from paperbot.core.errors import Unavailable
 from paperbot.core.papers.sources.fields import tidy
 from paperbot.core.printable import printable
 
 
-class SourceError(Exception):
+class SourceError(Unavailable):
     """A source could not be fetched or parsed; the message is short and safe to log."""
 
 

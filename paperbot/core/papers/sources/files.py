@@ -18,6 +18,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from paperbot.core.errors import UserError
 from paperbot.core.papers.sources.base import (
     PaperIn,
     clean_text,
@@ -46,7 +47,7 @@ class LineProblem:
         return f"line {self.line}: {self.problem}" if self.line is not None else self.problem
 
 
-class FileFormatError(ValueError):
+class FileFormatError(UserError):
     """A paper file that cannot be ingested; str() names the file and each bad line (<= 20)."""
 
     def __init__(self, name: str, problems: list[LineProblem], bad_lines: int | None = None):
@@ -87,6 +88,11 @@ class FileScan:
 # --- one record ------------------------------------------------------------------------------
 
 
+class _BadLine(ValueError):
+    """Why one line is not a paper (a ValueError for check_record's callers). Only this is
+    reported as a bad line: any other ValueError is a bug, not the file's fault."""
+
+
 def _shown(value: str) -> str:
     """A user's value quoted in an error: printable, short, with visible escapes."""
     return repr(printable(value)[:40])
@@ -98,11 +104,11 @@ def _text(obj: dict[str, Any], key: str, *, required: bool) -> str | None:
         return None
     if not isinstance(value, str) or (required and not value.strip()):
         need = "a non-empty string" if required else "a string"
-        raise ValueError(f"'{key}' must be {need}" if key in obj else f"missing '{key}'")
+        raise _BadLine(f"'{key}' must be {need}" if key in obj else f"missing '{key}'")
     if "\x00" in value:
-        raise ValueError(f"'{key}' contains a NUL character")
+        raise _BadLine(f"'{key}' contains a NUL character")
     if required and not printable(value).split():
-        raise ValueError(f"'{key}' has no printable text")
+        raise _BadLine(f"'{key}' has no printable text")
     return value.strip() or None
 
 
@@ -111,13 +117,13 @@ def _strings(obj: dict[str, Any], key: str) -> list[str]:
     if value is None:
         return []
     if not isinstance(value, list):
-        raise ValueError(f"'{key}' must be a list of strings")
+        raise _BadLine(f"'{key}' must be a list of strings")
     kept = []
     for item in value:
         if not isinstance(item, str):
-            raise ValueError(f"'{key}' must be a list of strings")
+            raise _BadLine(f"'{key}' must be a list of strings")
         if "\x00" in item:
-            raise ValueError(f"'{key}' contains a NUL character")
+            raise _BadLine(f"'{key}' contains a NUL character")
         if item := item.strip():
             kept.append(item)
     return kept
@@ -132,7 +138,7 @@ def _published(obj: dict[str, Any]) -> date | None:
             return date.fromisoformat(value.strip()[:10])
         except ValueError:
             pass
-    raise ValueError("'published' must be an ISO date like 2024-05-31")
+    raise _BadLine("'published' must be an ISO date like 2024-05-31")
 
 
 def _upvotes(obj: dict[str, Any]) -> int | None:
@@ -140,17 +146,17 @@ def _upvotes(obj: dict[str, Any]) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_UPVOTES:
-        raise ValueError(f"'upvotes' must be a whole number from 0 to {MAX_UPVOTES:,}")
+        raise _BadLine(f"'upvotes' must be a whole number from 0 to {MAX_UPVOTES:,}")
     return value
 
 
 def check_record(obj: Any) -> dict[str, Any]:
     """The validated fields of one decoded line; ValueError with a short reason if not a paper."""
     if not isinstance(obj, dict):
-        raise ValueError("each line must be a JSON object")
+        raise _BadLine("each line must be a JSON object")
     arxiv_id = _text(obj, "arxiv_id", required=False)
     if arxiv_id and normalize_arxiv_id(arxiv_id) is None:
-        raise ValueError(f"'arxiv_id' {_shown(arxiv_id)} is not an arXiv id")
+        raise _BadLine(f"'arxiv_id' {_shown(arxiv_id)} is not an arXiv id")
     return {
         "title": _text(obj, "title", required=True),
         "abstract": _text(obj, "abstract", required=True),
@@ -183,13 +189,13 @@ def parse_record(obj: Any, *, source: str = SOURCE) -> PaperIn:
 def _decode(raw: bytes | None, number: int) -> Any:
     """One raw line as a JSON value (None for a blank line); ValueError says what is wrong."""
     if raw is None:
-        raise ValueError(f"longer than {MAX_LINE_BYTES // (1024 * 1024)} MB")
+        raise _BadLine(f"longer than {MAX_LINE_BYTES // (1024 * 1024)} MB")
     if b"\x00" in raw:
-        raise ValueError("contains a NUL byte")
+        raise _BadLine("contains a NUL byte")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ValueError(f"not UTF-8 text (byte {exc.start + 1})") from None
+        raise _BadLine(f"not UTF-8 text (byte {exc.start + 1})") from None
     if number == 1:
         text = text.removeprefix("\ufeff")
     if not text.strip():
@@ -197,9 +203,9 @@ def _decode(raw: bytes | None, number: int) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ValueError(f"invalid JSON ({exc.msg})") from None
+        raise _BadLine(f"invalid JSON ({exc.msg})") from None
     except RecursionError:
-        raise ValueError("invalid JSON (nested too deeply)") from None
+        raise _BadLine("invalid JSON (nested too deeply)") from None
 
 
 def _raw_lines(handle: BinaryIO) -> Iterator[tuple[int, bytes | None]]:
@@ -231,7 +237,7 @@ def parse_lines(lines: Iterable[str], *, name: str, source: str = SOURCE) -> Ite
             obj = _decode(line.encode("utf-8", "surrogatepass"), number)
             if obj is not None:
                 yield parse_record(obj, source=source)
-        except ValueError as exc:
+        except _BadLine as exc:
             raise FileFormatError(name, [LineProblem(number, str(exc))]) from None
 
 
@@ -247,7 +253,7 @@ def scan_jsonl(path: str | Path, *, progress: Progress | None = None) -> FileSca
                 if obj is not None:
                     check_record(obj)
                     scan.papers += 1
-            except ValueError as exc:
+            except _BadLine as exc:
                 scan.add_problem(LineProblem(number, str(exc)))
             if progress is not None and number % _REPORT_EVERY == 0:
                 progress(handle.tell(), size)
@@ -274,7 +280,7 @@ def read_jsonl(
                 obj = _decode(raw, number)
                 if obj is not None:
                     yield parse_record(obj, source=source)
-            except ValueError as exc:
+            except _BadLine as exc:
                 if not skip_invalid:
                     raise FileFormatError(name, [LineProblem(number, str(exc))]) from None
 

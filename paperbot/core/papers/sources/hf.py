@@ -9,9 +9,9 @@ from typing import Any
 
 import httpx
 
-from paperbot.config import Settings
 from paperbot.core.papers.sources import http
 from paperbot.core.papers.sources.base import PaperIn, SourceError, clean_text, to_date
+from paperbot.core.papers.sources.config import SourceSettings
 
 log = logging.getLogger(__name__)
 SOURCE = "hf"
@@ -88,19 +88,19 @@ def parse_daily_papers(payload: Any, *, day: date | None = None) -> list[PaperIn
 
 
 def fetch_day(
-    client: httpx.Client, settings: Settings, day: date, *, until: float | None = None
+    client: httpx.Client, sources: SourceSettings, day: date, *, until: float | None = None
 ) -> list[PaperIn]:
     """Every page of one day's list (pages while full, up to hf.max_pages), deduplicated.
 
     A page never counts for more than the `limit` asked: a server sending more is cut short
     (and asked no further, since it ignores what it is asked).
     """
-    cfg = settings.hf
+    cfg = sources.hf
     url = http.join_url(cfg.base_url, "/api/daily_papers")
     found: dict[str, PaperIn] = {}
     for page in range(cfg.max_pages):
         params: dict[str, str | int] = {"date": day.isoformat(), "limit": cfg.page_size, "p": page}
-        content = http.get(client, url, settings=settings, params=params, until=until)
+        content = http.get(client, url, cfg=sources.http, params=params, until=until)
         try:
             payload = json.loads(content)
         except (ValueError, RecursionError):

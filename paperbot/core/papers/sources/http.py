@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
-from paperbot.config import Settings, SourceHttpSettings
+from paperbot.config import SourceHttpSettings
 from paperbot.core.papers.sources.base import SourceError
 from paperbot.core.papers.sources.deadline import Deadline, parse_retry_after
 
@@ -26,9 +26,8 @@ def join_url(base: str, path: str) -> str:
     return base.rstrip("/") + "/" + path.lstrip("/")
 
 
-def make_client(settings: Settings) -> httpx.Client:
+def make_client(cfg: SourceHttpSettings) -> httpx.Client:
     """The client every source uses: timeout and User-Agent from settings.source_http."""
-    cfg = settings.source_http
     return httpx.Client(
         timeout=httpx.Timeout(cfg.timeout_seconds),
         headers={"User-Agent": cfg.user_agent},
@@ -133,7 +132,7 @@ def get(
     client: httpx.Client,
     url: str,
     *,
-    settings: Settings,
+    cfg: SourceHttpSettings,
     params: Params | None = None,
     limiter: RateLimiter | None = None,
     interval: float = 0.0,
@@ -144,7 +143,6 @@ def get(
     `until` (a time.monotonic() instant) ends retries and cuts the last deadline short.
     Raises SourceError (a short, loggable line) when it gives up.
     """
-    cfg = settings.source_http
     where = _where(url)
 
     def attempt() -> bytes:

@@ -1,43 +1,37 @@
-"""Use cases behind every chat command: execute(Command, Caller) -> Reply, for all adapters."""
+"""The chat commands' use cases: a Command from a Caller -> the Reply paperbot answers with."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import datetime
 from time import perf_counter
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
-from paperbot.config import Settings
-from paperbot.core import commands, metrics, readiness, search
+from paperbot.core import commands, metrics, search
 from paperbot.core.channels import policy, schedule
 from paperbot.core.channels import store as channels
-from paperbot.core.commands import Caller, Command, ParseError
-from paperbot.core.delivery import (
-    Deliverer,
-    DeliveryDeps,
-    DeliveryOutcome,
-    DeliveryReport,
-    Digests,
-    pauses,
-    workspaces,
-)
+from paperbot.core.commands import Caller, Command
 from paperbot.core.delivery import history as delivery_history
-from paperbot.core.delivery.alerts import Alerts
+from paperbot.core.delivery import pauses
 from paperbot.core.delivery.status import CAN_POST_AGAIN, PauseKind, kind_of
-from paperbot.core.digests import builder as digest
-from paperbot.core.messages import ChannelRef, Digest, Page, Reply
+from paperbot.core.errors import SORRY, PaperbotError, UserError
+from paperbot.core.limits import SEARCH_PAGE_SIZE
+from paperbot.core.messages import ChannelRef, Page, Reply
 from paperbot.core.models import Channel
-from paperbot.core.ports import ChatPlatform
-from paperbot.core.search import repair as index_repair
-from paperbot.core.search.hybrid import HybridSearch
+from paperbot.core.service.channel_admin import ChannelAdmin
+from paperbot.core.service.context import Context
+from paperbot.core.service.delivery import Deliveries
+from paperbot.core.service.papers import Papers
 
 log = logging.getLogger(__name__)
 
-SEARCH_PAGE_SIZE = 5
+
+# Commands about the channel: their permission check also tells whether paperbot can post.
+ABOUT_CHANNEL = (*commands.CHANNEL_CHANGES, commands.ListSettings)
+# Changes that make the caller the person to tell when the channel's digest pauses.
+CONFIGURING = (commands.Subscribe, commands.Unsubscribe, commands.Schedule, commands.Size)
 
 
 def _ref(caller: Caller) -> ChannelRef:
@@ -60,44 +54,21 @@ def _zone(channel: Channel) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
-# Commands about the channel: their permission check also tells whether paperbot can post.
-ABOUT_CHANNEL = (*commands.CHANNEL_CHANGES, commands.ListSettings)
-# Changes that make the caller the person to tell when the channel's digest pauses.
-CONFIGURING = (commands.Subscribe, commands.Unsubscribe, commands.Schedule, commands.Size)
+class Chat:
+    """Runs commands for every chat front end (Slack, Discord, the console)."""
 
-
-@dataclass
-class Paperbot:
-    """The core application: storage, search, subscriptions and delivery behind one API."""
-
-    settings: Settings
-    session_factory: sessionmaker[Session]
-    index: HybridSearch
-    platforms: dict[str, ChatPlatform] = field(default_factory=dict)
-    worker_id: str = "paperbot"
-    # Shared topic matches and signals for one `now`: a delivery pass builds many digests.
-    digest_cache: digest.DigestCache = field(default_factory=digest.DigestCache)
-
-    def __post_init__(self) -> None:
-        self.alerts = Alerts(self.settings.alerts)
-        self.digests = Digests(self.index, self.settings, self.digest_cache)
-        # `platforms` is this very dict: adapters registered later are seen by every pass.
-        self.delivery = Deliverer(
-            DeliveryDeps(
-                self.session_factory,
-                self.settings,
-                self.platforms,
-                self.digests,
-                self.alerts,
-                self.worker_id,
-            )
-        )
+    def __init__(
+        self, ctx: Context, admin: ChannelAdmin, deliveries: Deliveries, papers: Papers
+    ) -> None:
+        self.ctx = ctx
+        self.admin = admin
+        self.deliveries = deliveries
+        self.papers = papers
 
     def handle_text(self, text: str, caller: Caller, *, now: datetime) -> Reply:
-        """Parse `/papers ...` text and execute it; bad input gets a friendly usage message."""
         try:
             command = commands.parse(text)
-        except ParseError as exc:
+        except UserError as exc:
             return _error(str(exc))
         return self.execute(command, caller, now=now)
 
@@ -107,13 +78,16 @@ class Paperbot:
         try:
             if caller.bot_can_post and not caller.is_dm and isinstance(command, ABOUT_CHANNEL):
                 # A check that paperbot can post here now ends a pause for not being able to.
-                self.channel_back(_ref(caller), CAN_POST_AGAIN)
+                self.admin.channel_back(_ref(caller), CAN_POST_AGAIN)
             reply = self._dispatch(command, caller, now)
-        except (ParseError, channels.ChannelError, search.QueryTooLong) as exc:
+        except UserError as exc:  # the error tree, mapped once: the person's own answer
             reply = _error(str(exc))
+        except PaperbotError as exc:  # operational: the operator reads why in the log
+            log.warning("command %s failed: %s", name, exc)
+            reply = _error(SORRY)
         except Exception:
             log.exception("command %s failed", name)
-            reply = _error("Something went wrong on paperbot's side; please try again shortly.")
+            reply = _error(SORRY)
         metrics.observe_command(caller.platform, name, perf_counter() - started)
         return reply
 
@@ -127,9 +101,7 @@ class Paperbot:
         if isinstance(command, commands.MoreLikeThis):
             return self._similar(command, now)
         if isinstance(command, commands.Trending):
-            papers = digest.trending_papers(
-                self.session_factory, now=now, settings=self.settings, limit=SEARCH_PAGE_SIZE
-            )
+            papers = self.papers.trending(now=now, limit=SEARCH_PAGE_SIZE)
             text = "Trending papers" if papers else "No papers yet: paperbot is still fetching."
             return Reply(kind="trending", text=text, papers=tuple(papers))
         if isinstance(command, commands.ListSettings):
@@ -139,7 +111,7 @@ class Paperbot:
                 "Channel digests are set up in a channel, not in a direct message: run this"
                 " command in the channel that should get the digest. Search works here."
             )
-        if not policy.may_change_channel(caller, self.settings.permissions.channel_changes):
+        if not policy.may_change_channel(caller, self.ctx.settings.permissions.channel_changes):
             return _error(policy.refusal(caller))
         if caller.bot_can_post is False:
             return _error(self._cannot_post(caller))
@@ -147,8 +119,8 @@ class Paperbot:
 
     def _search(self, command: commands.Search, now: datetime) -> Reply:
         result = search.search_papers(
-            self.session_factory,
-            self.index,
+            self.ctx.session_factory,
+            self.ctx.index,
             command.query,
             page=command.page,
             page_size=SEARCH_PAGE_SIZE,
@@ -174,7 +146,7 @@ class Paperbot:
 
     def _similar(self, command: commands.MoreLikeThis, now: datetime) -> Reply:
         paper, similar = search.similar_papers(
-            self.session_factory, self.index, command.paper, limit=SEARCH_PAGE_SIZE, now=now
+            self.ctx.session_factory, self.ctx.index, command.paper, limit=SEARCH_PAGE_SIZE, now=now
         )
         if paper is None:
             return _error(f"I don't know the paper `{command.paper[:40]}`. Use an arXiv id.")
@@ -185,7 +157,7 @@ class Paperbot:
         )
 
     def _list(self, caller: Caller, now: datetime) -> Reply:
-        with self.session_factory() as session:
+        with self.ctx.session_factory() as session:
             channel = channels.find(session, _ref(caller))
             if channel is None or caller.is_dm:
                 return Reply(
@@ -202,9 +174,10 @@ class Paperbot:
     def _change(self, command: Command, caller: Caller, now: datetime) -> Reply:
         ref = _ref(caller)
         if isinstance(command, commands.DigestNow):
-            return self._digest_now(caller, now)
-        with self.session_factory.begin() as session:
-            channel = channels.get_or_create(session, ref, self.settings.digest, now=now)
+            outcome = self.deliveries.deliver_now(ref, now=now)
+            return Reply(kind="info", text=outcome.message)
+        with self.ctx.session_factory.begin() as session:
+            channel = channels.get_or_create(session, ref, self.ctx.settings.digest, now=now)
             notes = self._notes(channel)
             text = self._apply(session, channel, command, caller, now)
             if isinstance(command, CONFIGURING):
@@ -259,44 +232,7 @@ class Paperbot:
             pauses.resume(session, [Channel.id == channel.id])
             session.refresh(channel)
             return "Resumed the daily digest. " + self._next_line(channel, now)
-        raise ParseError("Unknown command. Try `/papers help`.")
-
-    def _digest_now(self, caller: Caller, now: datetime) -> Reply:
-        outcome = self.deliver_now(_ref(caller), now=now)
-        return Reply(kind="info", text=outcome.message)
-
-    def digest_builder(
-        self, session: Session, channel: Channel, now: datetime, missed: int
-    ) -> Digest:
-        return self.digests.build(session, channel, now, missed)
-
-    # --- delivery -------------------------------------------------------------------------
-
-    def deliver_due(self, now: datetime) -> DeliveryReport:
-        """One delivery pass as of `now` (the scheduler's tick, `paperbot deliver`)."""
-        return self.delivery.deliver_due(now)
-
-    def deliver_now(self, ref: ChannelRef, *, now: datetime) -> DeliveryOutcome:
-        """Post a channel's next digest now (`/papers digest`, `paperbot digest`)."""
-        if ref.platform not in self.platforms:
-            text = "This platform cannot post digests right now; try again later."
-            return DeliveryOutcome("failed", None, text)
-        with self.session_factory.begin() as session:
-            channel_id = channels.get_or_create(session, ref, self.settings.digest, now=now).id
-        return self.delivery.deliver_now(channel_id, now)
-
-    def delivery_tick(self, now: datetime) -> DeliveryReport:
-        """The scheduler's delivery tick: bring this replica's index up to date (rebuilding a
-        broken folder), then one pass."""
-        index_repair.catch_up(self.index, self.session_factory)
-        report = self.deliver_due(now)
-        if any((report.planned, report.sent, report.reconciled, report.failed, report.paused)):
-            log.info("delivery: %s", report.summary())
-        return report
-
-    def readiness(self) -> list[str]:
-        """Why this replica is not ready to serve (empty: ready)."""
-        return readiness.reasons(self.session_factory, self.index, self.platforms)
+        raise commands.ParseError("Unknown command. Try `/papers help`.")
 
     # --- text helpers ---------------------------------------------------------------------
 
@@ -347,47 +283,3 @@ class Paperbot:
             return "I can't post in this channel yet: invite @paperbot first (`/invite @paperbot`)."
         missing = caller.bot_missing or "Send Messages"
         return f"I can't post in this channel: I'm missing the *{missing}* permission here."
-
-    # --- platform events ------------------------------------------------------------------
-
-    def topics(self, ref: ChannelRef) -> list[str]:
-        with self.session_factory() as session:
-            channel = channels.find(session, ref)
-            return [s.topic for s in channel.subscriptions] if channel else []
-
-    def channel_gone(
-        self, ref: ChannelRef, reason: str, *, now: datetime, kind: str = PauseKind.GONE
-    ) -> None:
-        with self.session_factory.begin() as session:
-            channels.channel_gone(session, ref, reason, now=now, kind=kind_of(kind))
-
-    def channel_back(self, ref: ChannelRef, kinds: Iterable[str] | None = None) -> bool:
-        """paperbot can post in the channel again (re-invited, unarchived, a permission given
-        back): resume it if it was paused for one of `kinds` (every reason when None)."""
-        wanted = None if kinds is None else {kind_of(k) for k in kinds}
-        with self.session_factory.begin() as session:
-            done = pauses.resume(session, pauses.at(ref), wanted)
-        if done:
-            log.info("%s: paperbot can post again; its digest resumed", ref)
-        return bool(done)
-
-    def paused_channels(self, platform: str, workspace: str, kinds: Iterable[str]) -> list[str]:
-        """The channel ids of a workspace paused for one of `kinds` (to check them again)."""
-        where = [Channel.platform == platform, Channel.workspace == workspace]
-        query = pauses.paused(where, {kind_of(k) for k in kinds}).with_only_columns(Channel.channel)
-        with self.session_factory() as session:
-            return list(session.scalars(query))
-
-    def workspace_gone(self, platform: str, workspace: str, reason: str, *, now: datetime) -> None:
-        with self.session_factory.begin() as session:
-            n = channels.workspace_gone(session, platform, workspace, reason, now=now)
-        log.info("%s workspace %s gone (%s): paused %d channels", platform, workspace, reason, n)
-
-    def workspace_back(self, platform: str, workspace: str) -> None:
-        """paperbot was added to the workspace again: resume what its removal, or a refused
-        token, paused."""
-        with self.session_factory.begin() as session:
-            n = channels.workspace_back(session, platform, workspace)
-            workspaces.resume(session, platform, workspace)
-        if n:
-            log.info("%s workspace %s is back: resumed %d channels", platform, workspace, n)

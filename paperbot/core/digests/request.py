@@ -1,0 +1,41 @@
+"""What a digest is built from: the settings it reads (DigestConfig) and one build's inputs
+(DigestRequest)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from paperbot.config import DigestSettings, RankingSettings, Settings
+from paperbot.core.digests.cache import DigestCache
+from paperbot.core.digests.selection import Similarity
+
+
+@dataclass(frozen=True)
+class DigestConfig:
+    """The settings sections a digest reads: its own, the ranking weights, and the scheduled
+    sources whose health it reports."""
+
+    digest: DigestSettings
+    ranking: RankingSettings
+    sources: tuple[str, ...]
+
+    @classmethod
+    def of(cls, settings: Settings) -> DigestConfig:
+        """From the whole settings (the service's, a test's)."""
+        sources = tuple(name for name in ("hf", "arxiv") if getattr(settings, name).enabled)
+        return cls(settings.digest, settings.ranking, sources)
+
+
+@dataclass(frozen=True)
+class DigestRequest:
+    """One digest to build: as of `now`, `missed_slots` after the last one posted, with a
+    tick's shared cache and an embedding similarity (else the index's, if it has vectors)."""
+
+    now: datetime
+    missed_slots: int = 0
+    cache: DigestCache | None = None
+    similarity: Similarity | None = None
+
+
+__all__ = ["DigestConfig", "DigestRequest"]
