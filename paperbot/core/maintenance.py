@@ -47,7 +47,7 @@ def prune_deliveries(session: Session, *, before: datetime) -> int:
     newest = (
         select(func.max(Delivery.id))
         .where(~Delivery.slot.startswith(MANUAL))
-        .group_by(Delivery.channel_id)
+        .group_by(Delivery.channel_id, Delivery.kind)
     )
     return _count(
         session.execute(

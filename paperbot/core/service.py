@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from time import perf_counter
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -29,6 +30,7 @@ from paperbot.core.delivery import history as delivery_history
 from paperbot.core.delivery.alerts import Alerts
 from paperbot.core.delivery.status import CAN_POST_AGAIN, PauseKind, kind_of
 from paperbot.core.digests import builder as digest
+from paperbot.core.engage.usecases import Engagement
 from paperbot.core.messages import ChannelRef, Digest, Page, Reply
 from paperbot.core.models import Channel
 from paperbot.core.ports import ChatPlatform
@@ -62,6 +64,8 @@ def _zone(channel: Channel) -> ZoneInfo:
 
 # Commands about the channel: their permission check also tells whether paperbot can post.
 ABOUT_CHANNEL = (*commands.CHANNEL_CHANGES, commands.ListSettings)
+# Engagement commands (the block "# --- engagement" below handles them).
+ENGAGING = (commands.Vote, commands.Discuss, commands.Taste, commands.Roundup)
 # Changes that make the caller the person to tell when the channel's digest pauses.
 CONFIGURING = (commands.Subscribe, commands.Unsubscribe, commands.Schedule, commands.Size)
 
@@ -92,6 +96,7 @@ class Paperbot:
                 self.worker_id,
             )
         )
+        self.engage = Engagement(self.session_factory, self.settings)
 
     def handle_text(self, text: str, caller: Caller, *, now: datetime) -> Reply:
         """Parse `/papers ...` text and execute it; bad input gets a friendly usage message."""
@@ -125,7 +130,12 @@ class Paperbot:
         if isinstance(command, commands.Search):
             return self._search(command, now)
         if isinstance(command, commands.MoreLikeThis):
-            return self._similar(command, now)
+            reply = self._similar(command, now)
+            if reply.kind != "error":
+                self.engage.more_like_this(caller, command.paper, now=now)
+            return reply
+        if isinstance(command, ENGAGING) and not commands.changes_channel(command):
+            return self._engage(command, caller, now)
         if isinstance(command, commands.Trending):
             papers = digest.trending_papers(
                 self.session_factory, now=now, settings=self.settings, limit=SEARCH_PAGE_SIZE
@@ -203,6 +213,8 @@ class Paperbot:
         ref = _ref(caller)
         if isinstance(command, commands.DigestNow):
             return self._digest_now(caller, now)
+        if isinstance(command, ENGAGING):
+            return self._engage(command, caller, now)
         with self.session_factory.begin() as session:
             channel = channels.get_or_create(session, ref, self.settings.digest, now=now)
             notes = self._notes(channel)
@@ -347,6 +359,85 @@ class Paperbot:
             return "I can't post in this channel yet: invite @paperbot first (`/invite @paperbot`)."
         missing = caller.bot_missing or "Send Messages"
         return f"I can't post in this channel: I'm missing the *{missing}* permission here."
+
+    # --- engagement (issue 12): thin methods delegating to core/engage -------------------
+
+    def _engage(self, command: Command, caller: Caller, now: datetime) -> Reply:
+        """Votes, discussions, /papers taste and /papers roundup (permission checked before,
+        for a taste reset and roundups)."""
+        if isinstance(command, commands.Vote):
+            return self.engage.vote(command, caller, now=now)
+        if isinstance(command, commands.Discuss):
+            return self.engage.discuss(command, caller, now=now)
+        if isinstance(command, commands.Taste):
+            return self.engage.taste(command, caller, now=now)
+        if isinstance(command, commands.Roundup) and command.action != "now":
+            return self.engage.roundup_schedule(command, caller, now=now)
+        outcome = self.roundup_now(_ref(caller), now=now)
+        return Reply(kind="info", text=outcome.message)
+
+    def roundup_now(self, ref: ChannelRef, *, now: datetime) -> DeliveryOutcome:
+        """Post the channel's roundup now (`/papers roundup`): a delivery of kind roundup."""
+        if ref.platform not in self.platforms:
+            text = "This platform cannot post right now; try again later."
+            return DeliveryOutcome("failed", None, text)
+        with self.session_factory.begin() as session:
+            channel_id = channels.get_or_create(session, ref, self.settings.digest, now=now).id
+        return self.delivery.deliver_now(channel_id, now, kind="roundup")
+
+    def record_posted(
+        self,
+        channel: ChannelRef,
+        message_id: str,
+        papers: Sequence[str],
+        *,
+        kind: str,
+        now: datetime,
+    ) -> None:
+        """The adapter posted these papers outside a digest ("share", "discuss"): reactions on
+        it count, and a share is a weaker positive for each paper."""
+        self._quietly(self.engage.record_posted, channel, message_id, papers, kind=kind, now=now)
+
+    def react(
+        self,
+        channel: ChannelRef,
+        message_id: str,
+        member: str,
+        vote: Literal["like", "dislike"],
+        *,
+        added: bool,
+        now: datetime,
+    ) -> bool:
+        """A 👍/👎 reaction on a message showing exactly one paper (added=False withdraws it);
+        True if it counted."""
+        return bool(
+            self._quietly(
+                self.engage.react, channel, message_id, member, vote, added=added, now=now
+            )
+        )
+
+    def thread_opened(
+        self, channel: ChannelRef, paper: str, thread_id: str, *, now: datetime
+    ) -> None:
+        """The paper's discussion thread (Slack: the root message's ts; Discord: the thread)."""
+        self._quietly(self.engage.thread_opened, channel, paper, thread_id, now=now)
+
+    def thread_reply(
+        self, channel: ChannelRef, thread_id: str, member: str, *, now: datetime
+    ) -> bool:
+        """A reply in a thread: engagement for its newest paper; False for unknown threads."""
+        return bool(self._quietly(self.engage.thread_reply, channel, thread_id, member, now=now))
+
+    @staticmethod
+    def _quietly(method: Any, *args: Any, **kwargs: Any) -> Any:
+        """Platform events never raise to the adapter: a failure is logged and dropped."""
+        try:
+            return method(*args, **kwargs)
+        except Exception:
+            log.exception("engagement event %s failed", getattr(method, "__name__", "?"))
+            return None
+
+    # --- end engagement -------------------------------------------------------------------
 
     # --- platform events ------------------------------------------------------------------
 

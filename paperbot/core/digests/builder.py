@@ -128,7 +128,11 @@ def has_received_digest(session: Session, channel_id: int) -> bool:
             select(
                 or_(
                     exists().where(PostedPaper.channel_id == channel_id),
-                    exists().where(Delivery.channel_id == channel_id, Delivery.status == "sent"),
+                    exists().where(
+                        Delivery.channel_id == channel_id,
+                        Delivery.status == "sent",
+                        Delivery.kind == "digest",
+                    ),
                 )
             )
         )
