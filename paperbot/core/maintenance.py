@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from paperbot.config import Settings
 from paperbot.core.db import transaction
 from paperbot.core.delivery.status import MANUAL, DeliveryStatus
+from paperbot.core.engage import retention as engage_retention
 from paperbot.core.models import Channel, Delivery, SignalSnapshot, WorkspaceState
 
 # Delivery rows are bookkeeping; keep three months (and always each channel's newest slot,
@@ -24,11 +25,14 @@ class MaintenanceReport:
     deliveries: int = 0
     channels: int = 0
     workspaces: int = 0
+    # Feedback rows (votes, signals, message and thread maps) of removed channels.
+    feedback: int = 0
 
     def summary(self) -> str:
         return (
             f"pruned {self.snapshots} snapshots, {self.deliveries} deliveries;"
-            f" purged {self.channels} channels, {self.workspaces} workspaces"
+            f" purged {self.channels} channels, {self.workspaces} workspaces,"
+            f" {self.feedback} feedback rows"
         )
 
 
@@ -102,6 +106,11 @@ def run_maintenance(
         )
     with transaction(session_factory) as session:
         report.deliveries = prune_deliveries(session, before=now - timedelta(days=DELIVERY_DAYS))
+    with transaction(session_factory) as session:
+        # Before the channels go: feedback may have a shorter retention than the channel.
+        report.feedback = engage_retention.purge_removed(
+            session, before=now - timedelta(days=settings.engage.retention_days)
+        )
     with transaction(session_factory) as session:
         report.channels, report.workspaces = purge_removed(
             session, before=now - timedelta(days=retention.removed_channel_days)
