@@ -80,24 +80,33 @@ def platform(core: Core) -> Recording:
 
 @dataclass(frozen=True)
 class Groups:
-    """Two groups of papers far apart in meaning: the 40 nearest to a seed paper (A, the seed
-    included) and the 40 farthest from it (B)."""
+    """The sample papers' two topic clusters (2-means over their embeddings): A the smaller,
+    B the larger; each ordered by closeness to its centre."""
 
     a: tuple[str, ...]
     b: tuple[str, ...]
     titles: dict[str, str]
 
 
-def groups(core: Core, size: int = 40) -> Groups:
+def groups(core: Core) -> Groups:
     with core.session_factory() as session:
-        rows = session.execute(select(Paper.id, Paper.key, Paper.title).order_by(Paper.id)).all()
+        rows = session.execute(select(Paper.id, Paper.key, Paper.title).order_by(Paper.key)).all()
     vectors = core.index.paper_vectors([r.id for r in rows])
     rows = [r for r in rows if r.id in vectors]
     matrix = np.stack([vectors[r.id] for r in rows])
-    seed = int(np.argmax(matrix @ matrix.mean(axis=0)))
-    order = np.argsort(-(matrix @ matrix[seed]), kind="stable")
-    keys = [rows[i].key for i in order]
-    return Groups(tuple(keys[:size]), tuple(keys[-size:]), {r.key: r.title for r in rows})
+    first = int(np.argmax(matrix @ matrix.mean(axis=0)))
+    centres = matrix[[first, int(np.argmin(matrix @ matrix[first]))]]
+    for _ in range(50):
+        labels = np.argmax(matrix @ centres.T, axis=1)
+        centres = np.stack([matrix[labels == k].mean(axis=0) for k in (0, 1)])
+        centres /= np.linalg.norm(centres, axis=1, keepdims=True)
+    closeness = (matrix * centres[labels]).sum(axis=1)
+    small = int(np.argmin(np.bincount(labels, minlength=2)))
+    cluster = [
+        tuple(rows[i].key for i in sorted(np.flatnonzero(labels == k), key=lambda i: -closeness[i]))
+        for k in (small, 1 - small)
+    ]
+    return Groups(cluster[0], cluster[1], {r.key: r.title for r in rows})
 
 
 def preview(core: Core, where: ChannelRef, now: datetime = NOW) -> Digest:

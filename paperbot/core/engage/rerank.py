@@ -1,10 +1,11 @@
-"""Taste in digests: a channel's feedback re-ranks its digest candidates, papers it disliked
-are left out, and lifted papers say which liked paper they are closest to.
+"""Taste in digests: a channel's feedback re-ranks its digest candidates, papers it gave
+feedback on (it saw them: liked, disliked, shared...) are left out, and lifted papers say which
+liked paper they are closest to.
 
-The taste of each candidate is standardised over the candidates (so the centroids' common
-closeness to every paper of a field cancels out), and moves its score by up to a few tenths of
-the best candidate's score, more the more feedback there is. A channel without feedback is
-not touched at all.
+Ranks, not raw scores, are blended (trending scores are heavy-tailed, taste is a cosine): each
+of the best candidates gets its percentile by its own score and by the channel's taste, and the
+two are mixed with a weight that grows with the feedback behind the taste (up to MIX at
+full evidence, times engage.taste_weight). A channel without feedback is not touched at all.
 """
 
 from __future__ import annotations
@@ -25,13 +26,13 @@ from paperbot.core.engage import feedback
 from paperbot.core.engage.taste import TasteModel, fit, paper_weights
 from paperbot.core.models import Paper
 
-# Candidates re-scored (the best by their own score); the rest keep theirs.
+# Candidates re-ranked (the best by their own score); the rest follow them, as they were.
 RERANK_LIMIT = 400
-# A standardised taste of 1 moves a paper by this share of the best score, at full evidence.
-SPAN = 0.35
-# Evidence (absolute feedback weight) at which taste has half its full effect.
+# The taste's share of the blend at full evidence (engage.taste_weight 1).
+MIX = 0.8
+# Evidence (absolute feedback weight) at which taste has half its full share.
 HALF_EVIDENCE = 2.0
-# Taste (standardised) above which a paper counts as lifted by it: its why line says so.
+# Taste (standardised over the candidates) from which a paper counts as lifted by it.
 LIFTED = 0.5
 
 VectorsOf = Callable[[Sequence[int]], Mapping[int, Any]]
@@ -57,7 +58,8 @@ def lift(
     examples = feedback.examples(session, channel_id)
     if not examples:
         return None
-    gone = feedback.disliked(session, channel_id)
+    # The channel saw every paper it gave feedback on (a disliked one never comes back).
+    gone = {example.paper_id for example in examples}
     kept = [c for c in ranked if c.paper_id not in gone]
     weights = paper_weights(
         examples, now=now, half_life_days=settings.half_life_days, weak=settings.weak_weight
@@ -75,16 +77,36 @@ def lift(
     spread = float(raw.std())
     if spread < 1e-6:
         return Lift(kept, {})
-    z = np.clip((raw - float(raw.mean())) / spread, -3.0, 3.0)
-    top = max((c.score for c in head), default=0.0)
-    scale = (top if top > 0 else 1.0) * SPAN * settings.taste_weight
-    scale *= model.evidence / (model.evidence + HALF_EVIDENCE)
-    moved = {c.paper_id: c.score + scale * float(z[i]) for i, c in enumerate(with_vectors)}
-    lifted = [c.paper_id for i, c in enumerate(with_vectors) if z[i] >= LIFTED]
-    order = {c.paper_id: i for i, c in enumerate(kept)}
-    out = [dataclasses.replace(c, score=moved.get(c.paper_id, c.score)) for c in kept]
-    out.sort(key=lambda c: (-c.score, order[c.paper_id]))
-    return Lift(out, _closest(session, model, vectors, lifted))
+    z = {c.paper_id: float(raw[i] - raw.mean()) / spread for i, c in enumerate(with_vectors)}
+    share = min(1.0, MIX * settings.taste_weight)
+    share *= model.evidence / (model.evidence + HALF_EVIDENCE)
+    by_score = percentiles([c.score for c in head])
+    # Papers without a vector sit in the middle of the taste order.
+    by_taste = percentiles([z.get(c.paper_id, 0.0) for c in head])
+    top = max(head[0].score, max(c.score for c in head))
+    unit = top if top > 0 else 1.0
+    blended = [
+        dataclasses.replace(c, score=unit * ((1 - share) * by_score[i] + share * by_taste[i]))
+        for i, c in enumerate(head)
+    ]
+    order = {c.paper_id: i for i, c in enumerate(head)}
+    blended.sort(key=lambda c: (-c.score, order[c.paper_id]))
+    lifted = [pid for pid, value in z.items() if value >= LIFTED]
+    return Lift(blended + kept[len(head) :], _closest(session, model, vectors, lifted))
+
+
+def percentiles(values: Sequence[float]) -> list[float]:
+    """Each value's rank as a share of 0..1 (1: the largest), ties sharing their mean rank."""
+    n = len(values)
+    if n <= 1:
+        return [1.0] * n
+    array = np.asarray(values, dtype=np.float64)
+    _, inverse = np.unique(array, return_inverse=True)
+    order = np.argsort(array, kind="stable")
+    ranks = np.empty(n, dtype=np.float64)
+    ranks[order] = np.arange(n, dtype=np.float64)
+    mean_rank = np.bincount(inverse, weights=ranks) / np.bincount(inverse)
+    return [float(r) for r in mean_rank[inverse] / (n - 1)]
 
 
 def _closest(
