@@ -88,6 +88,8 @@ def test_weekly_roundup_goes_out_once_per_slot_and_digests_carry_on(
     digest_of_six(engaged)
     reply = service.handle_text("roundup weekly fri 16:00 UTC", admin(), now=NOW)
     assert reply.kind == "changed" and "Fridays 16:00 UTC" in reply.text
+    listed = service.handle_text("list", member("U1"), now=NOW).text
+    assert "Weekly roundup: Fridays 16:00 UTC" in listed
     service.deliver_due(FRIDAY_16 - timedelta(minutes=5))
     assert roundups(engaged) == []
     service.deliver_due(FRIDAY_16)
