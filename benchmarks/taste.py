@@ -8,6 +8,9 @@ cluster they are shown and dislike every paper of the other go through the real 
 each simulated day a digest is posted (the delivery machinery, a recording platform with one
 paper per message) and the members vote: half of the votes with buttons, half as reactions.
 
+Half the taste channels vote sparsely and noisily (one member, every other paper, a fifth of
+the votes the wrong way round).
+
 Printed: after one digest of feedback, how many of the next `size` papers are from the liked
 cluster (target >= 5 of 6); and the precision (share of liked-cluster papers) of each day's
 digest over `days` simulated days, beside topic-only ranking (the channel subscribed to the
@@ -109,8 +112,13 @@ def simulate(
     size: int,
     feedback: bool,
     topics: list[str],
+    noisy: bool = False,
 ) -> list[tuple[int, int]]:
-    """(liked-cluster papers, papers) of each day's digest for one simulated channel."""
+    """(liked-cluster papers, papers) of each day's digest for one simulated channel.
+
+    noisy: one member votes on every other paper only, and every fifth of those votes is the
+    wrong way round (a like of the disliked cluster, or the reverse).
+    """
     service = core.service
     workspace = f"W-{channel}"
     admin = Caller("bench", workspace, channel, "U0", is_admin=True, channel_name=channel)
@@ -129,10 +137,11 @@ def simulate(
         if not feedback:
             continue
         for n, (message, key) in enumerate(shown):
-            if key not in group:
+            if key not in group or (noisy and n % 2):
                 continue
-            value = "like" if group[key] == liked else "dislike"
-            for member in ("U1", "U2"):
+            wrong = noisy and (day * size + n) % 5 == 0
+            value = "like" if (group[key] == liked) != wrong else "dislike"
+            for member in ("U1",) if noisy else ("U1", "U2"):
                 if n % 2:
                     service.react(ref, message, member, value, added=True, now=now)
                 else:
@@ -176,6 +185,7 @@ def main() -> None:
                 size=args.size,
                 feedback=True,
                 topics=[],
+                noisy=rep == 1,
             )
             runs["taste"].append(taste)
             after_one.append(taste[1][0])
@@ -205,11 +215,13 @@ def main() -> None:
                     topics=[],
                 )
             )
+    clean, noisy = after_one[0::2], after_one[1::2]
     print(
-        f"after one digest of feedback: liked-cluster papers in the next {args.size}, per"
-        f" channel: {after_one} (target >= 5; min {min(after_one)})"
+        f"after one digest of feedback: liked-cluster papers in the next {args.size}:"
+        f" every member votes {clean} (target >= 5; min {min(clean)}); sparse, noisy votes"
+        f" {noisy}"
     )
-    print("precision per day (mean over 4 channels):")
+    print("precision per day (mean of 4 channels; 2 of the taste ones vote sparsely, noisily):")
     print("day   " + "  ".join(f"{d + 1:>5}" for d in range(args.days)) + "   mean")
     for name, rows in runs.items():
         # Precision of a day: liked-cluster papers over papers shown (0 when none was shown).
