@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import time
+from typing import Literal
 
 from paperbot.core.channels import zones
 from paperbot.core.channels.zones import find_zone
@@ -40,6 +41,8 @@ class Caller:
     bot_can_post: bool | None = None
     # What the bot lacks to post here (e.g. "Embed Links"), shown when subscribing.
     bot_missing: str | None = None
+    # The channel's display name ("#lab"), for replies that name it; None: "this channel".
+    channel_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,38 @@ class Help:
     topic: str | None = None
 
 
+@dataclass(frozen=True)
+class Vote:
+    """A like / dislike press on one paper (a button or select, never typed)."""
+
+    paper: str  # the paper's key, as PaperCard.key
+    value: Literal["like", "dislike"]
+
+
+@dataclass(frozen=True)
+class Discuss:
+    """ "Discuss" on one paper (a button or select, never typed)."""
+
+    paper: str
+
+
+@dataclass(frozen=True)
+class Taste:
+    """What the channel's feedback taught paperbot; reset forgets it (permission-checked)."""
+
+    reset: bool = False
+
+
+@dataclass(frozen=True)
+class Roundup:
+    """The week's roundup: post it now, schedule it weekly, or stop it (permission-checked)."""
+
+    action: Literal["now", "weekly", "off"] = "now"
+    weekday: int | None = None  # 0 = Monday
+    at: time | None = None
+    zone: str | None = None  # None: the channel's zone
+
+
 Command = (
     Search
     | MoreLikeThis
@@ -118,9 +153,22 @@ Command = (
     | Pause
     | Resume
     | Help
+    | Vote
+    | Discuss
+    | Taste
+    | Roundup
 )
-# Commands that change a channel, and so need permission and a real channel (not a DM).
-CHANNEL_CHANGES = (Subscribe, Unsubscribe, Schedule, Size, DigestNow, Pause, Resume)
+# Commands that may change a channel, and so need permission and a real channel (not a DM);
+# changes_channel() says which values of Taste do (its reset).
+CHANNEL_CHANGES = (Subscribe, Unsubscribe, Schedule, Size, DigestNow, Pause, Resume, Taste, Roundup)
+
+
+def changes_channel(command: object) -> bool:
+    """Whether this command needs permission to change the channel (`taste` alone does not)."""
+    if isinstance(command, Taste):
+        return command.reset
+    return isinstance(command, CHANNEL_CHANGES)
+
 
 USAGE: dict[str, str] = {
     "search": '/papers search <query> [page:N]: find papers ("phrases", -exclude, author:, cat:,'
@@ -136,6 +184,9 @@ USAGE: dict[str, str] = {
     "digest": "/papers digest: post this channel's next digest now",
     "pause": "/papers pause: stop the daily digest",
     "resume": "/papers resume: start it again",
+    "taste": "/papers taste [reset]: what this channel's 👍/👎 taught paperbot (reset forgets it)",
+    "roundup": "/papers roundup [weekly <day> <HH:MM> [zone] | off]: the week's most liked and"
+    " discussed papers, now or every week",
     "help": "/papers help [command]: this help",
 }
 ALIASES = {
@@ -156,6 +207,7 @@ ALIASES = {
     "stop": "pause",
     "start": "resume",
     "?": "help",
+    "week": "roundup",
 }
 
 _TIME = re.compile(r"^(\d{1,2})(?::|h|\.)?(\d{2})?\s*(am|pm)?$", re.IGNORECASE)
@@ -204,6 +256,10 @@ def build(name: str, rest: str) -> Command:
         return _schedule(rest)
     if name == "size":
         return Size(n=_size(rest))
+    if name == "taste":
+        return _taste(rest)
+    if name == "roundup":
+        return _roundup(rest)
     if name == "help":
         return Help(topic=ALIASES.get(rest.lower(), rest.lower()) or None)
     simple: dict[str, Command] = {
@@ -333,6 +389,57 @@ def _size(rest: str) -> int:
         low, high = DIGEST_SIZE.low, DIGEST_SIZE.high
         raise ParseError(f"Digest size is a number from {low} to {high}, e.g. `/papers size 5`.")
     return int(rest)
+
+
+def _taste(rest: str) -> Taste:
+    word = rest.lower().replace(" ", "").replace("=", ":")
+    if word in ("", "reset:false", "reset:no"):
+        return Taste()
+    if word in ("reset", "reset:true", "reset:yes", "forget", "clear"):
+        return Taste(reset=True)
+    raise ParseError("Usage: " + USAGE["taste"])
+
+
+def _weekday(text: str) -> int | None:
+    word = text.lower()
+    day = word[:3]
+    if len(word) >= 3 and day in WEEKDAYS and _DAY_NAMES[WEEKDAYS.index(day)].startswith(word):
+        return WEEKDAYS.index(day)
+    return None
+
+
+def _roundup(rest: str) -> Roundup:
+    parts = [p for p in rest.split(" ") if p]
+    if not parts or parts == ["now"]:
+        return Roundup()
+    if parts[0].lower() in ("off", "stop", "none"):
+        if len(parts) > 1:
+            raise ParseError("Usage: " + USAGE["roundup"])
+        return Roundup(action="off")
+    if parts[0].lower() == "weekly":
+        parts = parts[1:]
+    weekday: int | None = None
+    at: time | None = None
+    zone: str | None = None
+    for part in parts:
+        day = _weekday(part)
+        if day is not None and weekday is None:
+            weekday = day
+        elif at is None and part[:1].isdigit():
+            at = parse_time(part)
+        elif zone is None and (found := find_zone(part)) is not None:
+            zone = found
+        elif zone is None and ("/" in part or zones.OFFSET.match(part)):
+            zone = parse_zone(part)  # raises, saying what is wrong with the zone
+        else:
+            raise ParseError(
+                f"`{part[:20]}` is not a weekday, a time or a time zone. Usage: " + USAGE["roundup"]
+            )
+    if weekday is None or at is None:
+        raise ParseError(
+            "Which day and time? e.g. `/papers roundup weekly fri 16:00 Europe/Paris`."
+        )
+    return Roundup(action="weekly", weekday=weekday, at=at, zone=zone)
 
 
 def help_text(topic: str | None = None) -> str:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from paperbot.config import DigestSettings
+from paperbot.config import DigestSettings, EngageSettings
 from paperbot.core.delivery.alerts import Alerts
 from paperbot.core.digests import builder as digest
 from paperbot.core.digests.request import DigestConfig, DigestRequest
@@ -47,6 +47,8 @@ class DeliveryDeps:
     digests: DigestSource
     alerts: Alerts
     worker_id: str
+    # Roundups are built from the engagement settings (their window and size).
+    engage: EngageSettings = field(default_factory=EngageSettings)
 
     @property
     def grace(self) -> timedelta:

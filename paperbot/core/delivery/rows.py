@@ -18,6 +18,8 @@ class DeliveryRow(TypedDict):
 
     channel_id: int
     slot: str
+    # "digest" | "roundup"
+    kind: str
     scheduled_at: datetime
     status: str
     attempts: int
@@ -42,6 +44,7 @@ def delivery_row(
     status: DeliveryStatus = DeliveryStatus.PENDING,
     error: str | None = None,
     missed_before: int = 0,
+    kind: str = "digest",
 ) -> DeliveryRow:
     """A new row for the channel's slot firing at `at`.
 
@@ -52,6 +55,7 @@ def delivery_row(
     return DeliveryRow(
         channel_id=channel_id,
         slot=slot,
+        kind=kind,
         scheduled_at=at,
         status=str(status),
         attempts=0,
