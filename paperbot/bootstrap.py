@@ -202,6 +202,13 @@ async def run(settings: Settings, *, console: bool | None, stdin: TextIO, stdout
     from paperbot.adapters.console import repl
     from paperbot.web import build_app
 
+    # Before anything starts: a SIGTERM while adapters start (once /healthz answers, a service
+    # manager may send one) must stop us cleanly. uvicorn swaps in its own handler while it
+    # serves and, once done, restores this one and raises the signal again: we end up here.
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
     core = await asyncio.to_thread(
         build_core, settings, now=datetime.now(UTC), seed=True, out=stdout, long_running=True
     )
@@ -229,11 +236,6 @@ async def run(settings: Settings, *, console: bool | None, stdin: TextIO, stdout
         if use_console:
             waiters.add(asyncio.create_task(repl.run(core.service, stdin, stdout), name="console"))
         log.info("paperbot running: %s", _running(core, use_console, server is not None))
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            # uvicorn takes these while it serves and re-raises them when done; we end up here.
-            loop.add_signal_handler(sig, stop.set)
         waiters.add(asyncio.create_task(stop.wait(), name="signal"))
         await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
     finally:

@@ -110,3 +110,26 @@ def test_a_slack_store_gets_no_samples_unless_asked_and_can_drop_them(
     again = paperbot("db", "remove-samples", env=env, cwd=tmp_path)
     assert again.stdout.strip() == "Removed 0 sample papers."
     assert "sample" not in run_once()
+
+
+def test_a_sigterm_while_the_adapters_start_stops_cleanly(
+    slack: FakeSlack, database_url: str, tmp_path: Path
+) -> None:
+    """/healthz answers before the Slack adapter has checked its token: a service manager's
+    SIGTERM then must stop the bot with exit 0, not kill it (uvicorn re-raises the signal)."""
+    port = closed_port()
+    env = cli_env(
+        database_url,
+        tmp_path,
+        PAPERBOT_HTTP__PORT=str(port),
+        PAPERBOT_SLACK__SIGNING_SECRET="signing-secret",
+        PAPERBOT_SLACK__BOT_TOKEN="xoxb-test-token",
+        PAPERBOT_SLACK__API_BASE_URL=slack.api_url,
+    )
+    slack.inject("auth.test", delay=3.0)
+    proc = start_bot("--no-console", env=env, cwd=tmp_path)
+    try:
+        wait_healthy(port, proc)
+    finally:
+        stop_bot(proc)
+    assert len(slack.calls_to("auth.test")) == 1  # it was still starting when stopped
