@@ -152,19 +152,6 @@ def counts(session: Session, channel_id: int) -> Counts:
     return Counts(likes, dislikes, int(weak or 0))
 
 
-def disliked(session: Session, channel_id: int) -> set[int]:
-    """Papers the channel's members disliked more than they liked: never shown to it again."""
-    net = func.sum(FeedbackVote.value)
-    return set(
-        session.scalars(
-            select(FeedbackVote.paper_id)
-            .where(FeedbackVote.channel_id == channel_id)
-            .group_by(FeedbackVote.paper_id)
-            .having(net < 0)
-        )
-    )
-
-
 def forget(session: Session, channel_ids: Sequence[int]) -> Counts:
     """Delete these channels' feedback; what went (likes and dislikes counted together)."""
     if not channel_ids:
