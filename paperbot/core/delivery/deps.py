@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from paperbot.config import Settings
 from paperbot.core.delivery.alerts import Alerts
 from paperbot.core.digests import builder as digest
+from paperbot.core.engage.roundup import build_roundup
 from paperbot.core.messages import Digest
 from paperbot.core.models import Channel
 from paperbot.core.ports import ChatPlatform
@@ -21,6 +22,10 @@ class DigestSource(Protocol):
     """Builds a channel's digest at `now` (paperbot.core.digests.builder.build_digest behind it)."""
 
     def build(self, session: Session, channel: Channel, now: datetime, missed: int) -> Digest: ...
+
+    def roundup(self, session: Session, channel: Channel, now: datetime, missed: int) -> Digest:
+        """The channel's week's roundup at `now` (a delivery of kind roundup)."""
+        ...
 
 
 @dataclass
@@ -41,6 +46,9 @@ class Digests:
             missed_slots=missed,
             cache=self.cache,
         )
+
+    def roundup(self, session: Session, channel: Channel, now: datetime, missed: int) -> Digest:
+        return build_roundup(session, channel, now=now, cfg=self.settings.engage, missed=missed)
 
 
 @dataclass(frozen=True)

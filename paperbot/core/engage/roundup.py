@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from paperbot.config import Settings
+from paperbot.config import EngageSettings
 from paperbot.core.messages import ChannelRef, Digest
 from paperbot.core.models import (
     Channel,
@@ -120,10 +120,9 @@ def title(channel: Channel, since: datetime, now: datetime) -> str:
 
 
 def build_roundup(
-    session: Session, channel: Channel, *, now: datetime, settings: Settings, missed: int = 0
+    session: Session, channel: Channel, *, now: datetime, cfg: EngageSettings, missed: int = 0
 ) -> Digest:
     """The channel's roundup at `now` (no papers: nothing was shown or shared here lately)."""
-    cfg = settings.engage
     since = now - timedelta(days=cfg.roundup_days)
     shown = _shown(session, channel.id, since)
     counts = engagement(session, channel.id, list(shown))
