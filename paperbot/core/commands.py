@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import time
 from typing import Literal
 
 from paperbot.core.channels import zones
+from paperbot.core.channels.when import parse_days, parse_time, parse_zone, weekday_of
 from paperbot.core.channels.zones import find_zone
 from paperbot.core.channels.zones import zone_names as zone_names  # for the adapters' autocomplete
-from paperbot.core.errors import UserError
+from paperbot.core.errors import ParseError
 from paperbot.core.limits import (
     DIGEST_SIZE,
     MAX_PAPER_REF_CHARS,
@@ -19,9 +19,6 @@ from paperbot.core.limits import (
     SEARCH_PAGE,
 )
 from paperbot.core.printable import printable
-
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 @dataclass(frozen=True)
@@ -210,12 +207,6 @@ ALIASES = {
     "week": "roundup",
 }
 
-_TIME = re.compile(r"^(\d{1,2})(?::|h|\.)?(\d{2})?\s*(am|pm)?$", re.IGNORECASE)
-
-
-class ParseError(UserError):
-    """Input we cannot act on; the message is shown to the user as is."""
-
 
 def clean_text(text: str) -> str:
     """Printable text on one line, whitespace collapsed (chat clients send all sorts)."""
@@ -307,55 +298,6 @@ def _split_page(rest: str) -> tuple[str, int]:
     return rest, 1
 
 
-def parse_time(text: str) -> time:
-    match = _TIME.match(text.strip())
-    if not match:
-        raise ParseError(f"`{text[:20]}` is not a time. Use 24-hour HH:MM, e.g. 09:00 or 17:30.")
-    hour, minute = int(match.group(1)), int(match.group(2) or 0)
-    meridiem = (match.group(3) or "").lower()
-    if meridiem:
-        if not 1 <= hour <= 12:
-            raise ParseError(f"`{text[:20]}` is not a time. Use e.g. 9am or 09:00.")
-        hour = hour % 12 + (12 if meridiem == "pm" else 0)
-    if hour > 23 or minute > 59:
-        raise ParseError(f"`{text[:20]}` is not a time. Use 24-hour HH:MM, e.g. 09:00 or 17:30.")
-    return time(hour, minute)
-
-
-def parse_zone(text: str) -> str:
-    """An IANA zone name (CET, EST, Etc/GMT+5, europe/berlin...), see core.zones."""
-    try:
-        return zones.parse_zone(text)
-    except zones.ZoneError as exc:
-        raise ParseError(str(exc)) from None
-
-
-def parse_days(text: str) -> str:
-    """ "daily" | "weekdays" | "weekends" | "mon,wed,fri" (names or 3-letter prefixes)."""
-    value = text.strip().lower()
-    if value in ("daily", "everyday", "every-day", "all"):
-        return "daily"
-    if value in ("weekdays", "workdays", "mon-fri"):
-        return "weekdays"
-    if value in ("weekends", "weekend"):
-        return "sat,sun"
-    days: list[str] = []
-    for part in re.split(r"[,\s]+", value):
-        if not part:
-            continue
-        day = part[:3]
-        if day not in WEEKDAYS or not _DAY_NAMES[WEEKDAYS.index(day)].startswith(part):
-            raise ParseError(
-                f"`{part[:20]}` is not a day. Use daily, weekdays, or days like mon,wed,fri."
-            )
-        if day not in days:
-            days.append(day)
-    if not days:
-        raise ParseError("Which days? Use daily, weekdays, or days like mon,wed,fri.")
-    days.sort(key=WEEKDAYS.index)
-    return "daily" if len(days) == 7 else ",".join(days)
-
-
 def _schedule(rest: str) -> Schedule:
     if not rest:
         raise ParseError("When? Usage: " + USAGE["schedule"])
@@ -400,14 +342,6 @@ def _taste(rest: str) -> Taste:
     raise ParseError("Usage: " + USAGE["taste"])
 
 
-def _weekday(text: str) -> int | None:
-    word = text.lower()
-    day = word[:3]
-    if len(word) >= 3 and day in WEEKDAYS and _DAY_NAMES[WEEKDAYS.index(day)].startswith(word):
-        return WEEKDAYS.index(day)
-    return None
-
-
 def _roundup(rest: str) -> Roundup:
     parts = [p for p in rest.split(" ") if p]
     if not parts or parts == ["now"]:
@@ -422,7 +356,7 @@ def _roundup(rest: str) -> Roundup:
     at: time | None = None
     zone: str | None = None
     for part in parts:
-        day = _weekday(part)
+        day = weekday_of(part)
         if day is not None and weekday is None:
             weekday = day
         elif at is None and part[:1].isdigit():

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from paperbot.bootstrap import Core, build_core
 from paperbot.core.commands import Caller
 from paperbot.core.messages import ChannelRef, Digest
-from paperbot.core.models import Channel, Paper
+from paperbot.core.models import Paper
 
 # The sample's Hugging Face day is 2026-06-12: every sample paper is inside the window.
 NOW = datetime(2026, 6, 12, 10, 0, tzinfo=UTC)
@@ -111,12 +111,6 @@ def groups(core: Core) -> Groups:
 
 def preview(core: Core, where: ChannelRef, now: datetime = NOW) -> Digest:
     """The digest the channel would get at `now`, without posting it."""
-    with core.session_factory() as session:
-        channel = session.scalars(
-            select(Channel).where(
-                Channel.platform == where.platform,
-                Channel.workspace == where.workspace,
-                Channel.channel == where.channel,
-            )
-        ).one()
-        return core.service.digest_builder(session, channel, now, 0)
+    found = core.service.preview_digest(where, now=now)
+    assert found is not None, where
+    return found.digest

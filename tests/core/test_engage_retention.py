@@ -54,13 +54,9 @@ def test_removed_channels_and_uninstalled_workspaces_lose_feedback_after_retenti
         assert rows(core, "T1") == 5  # vote, discuss, share, thread, shared message
         core.service.channel_gone(ref("C1", "T1"), "channel_not_found", now=NOW)
         core.service.workspace_gone("fake", "T2", "app_uninstalled", now=NOW)
-        soon = maintenance.run_maintenance(
-            core.session_factory, core.settings, now=NOW + timedelta(days=9)
-        )
+        soon = core.service.maintenance_tick(NOW + timedelta(days=9))
         assert soon.feedback == 0 and rows(core, "T1") == rows(core, "T2") == 5
-        later = maintenance.run_maintenance(
-            core.session_factory, core.settings, now=NOW + timedelta(days=11)
-        )
+        later = core.service.maintenance_tick(NOW + timedelta(days=11))
         assert later.feedback == 10 and "10 feedback rows" in later.summary()
         assert rows(core, "T1") == rows(core, "T2") == 0
         assert rows(core, "T3") == 5  # a channel still in use keeps its taste

@@ -22,7 +22,6 @@ from paperbot.core.delivery import frozen, history
 from paperbot.core.delivery.claiming import Claim, LostClaim, ours
 from paperbot.core.delivery.deps import DeliveryDeps
 from paperbot.core.delivery.status import ROUNDUP
-from paperbot.core.engage.roundup import build_roundup
 from paperbot.core.messages import Digest
 from paperbot.core.models import Channel, Delivery, DeliveryPart, Paper, PostedPaper
 from paperbot.core.ports import ChatPlatform, DeliveryError
@@ -79,9 +78,7 @@ def _build(deps: DeliveryDeps, claim: Claim, now: datetime) -> tuple[Digest, boo
         if channel is None:
             raise DeliveryError("the channel was removed", retryable=False, kind="gone")
         if claim.kind == ROUNDUP:
-            built = build_roundup(
-                session, channel, now=now, settings=deps.engage, missed=claim.missed_before
-            )
+            built = deps.digests.roundup(session, channel, now, claim.missed_before)
         else:
             built = deps.digests.build(session, channel, now, claim.missed_before)
         failed = history.undelivered(session, channel.id, besides=claim.id, kind=claim.kind)

@@ -42,7 +42,6 @@ def delivery_row(
     *,
     now: datetime,
     status: DeliveryStatus = DeliveryStatus.PENDING,
-    error: str | None = None,
     missed_before: int = 0,
     kind: str = "digest",
 ) -> DeliveryRow:
@@ -65,7 +64,7 @@ def delivery_row(
         claim_version=0,
         missed_before=missed_before,
         digest=None,
-        error=error,
+        error=None,
         created_at=now,
         sent_at=None,
     )

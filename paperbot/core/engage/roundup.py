@@ -120,10 +120,9 @@ def title(channel: Channel, since: datetime, now: datetime) -> str:
 
 
 def build_roundup(
-    session: Session, channel: Channel, *, now: datetime, settings: EngageSettings, missed: int = 0
+    session: Session, channel: Channel, *, now: datetime, cfg: EngageSettings, missed: int = 0
 ) -> Digest:
     """The channel's roundup at `now` (no papers: nothing was shown or shared here lately)."""
-    cfg = settings
     since = now - timedelta(days=cfg.roundup_days)
     shown = _shown(session, channel.id, since)
     counts = engagement(session, channel.id, list(shown))

@@ -39,7 +39,6 @@ class Deliveries:
                 self.digests,
                 alerts,
                 ctx.worker_id,
-                ctx.settings.engage,
             )
         )
 
