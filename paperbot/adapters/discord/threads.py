@@ -80,10 +80,23 @@ async def open_thread(client: discord.Client, channel_id: int, card: PaperCard) 
 
 
 class Engagement:
-    """Reactions and thread replies from the gateway, as core calls (mixed into the clients)."""
+    """Reactions and thread replies from the gateway, as core calls (mixed into the clients).
+
+    One at a time, in the order the gateway sent them: a 👍 added and at once removed must not
+    reach the database the other way round."""
 
     paperbot: Any  # the InteractionRunner (its .service)
     user: discord.ClientUser | None
+    _in_order: asyncio.Lock | None = None
+
+    async def _counted(self, call: Any, *args: Any, **kwargs: Any) -> None:
+        if self._in_order is None:
+            self._in_order = asyncio.Lock()
+        async with self._in_order:
+            try:
+                await asyncio.to_thread(call, *args, now=now(), **kwargs)
+            except Exception:
+                log.exception("discord: could not count %s", getattr(call, "__name__", call))
 
     def _parent_ref(self, guild_id: int | None, channel_id: int) -> ChannelRef | None:
         """The channel a message is in, or a thread's parent channel (threads count for the
@@ -110,18 +123,9 @@ class Engagement:
         ref = self._parent_ref(payload.guild_id, payload.channel_id)
         if ref is None:
             return
-        try:
-            await asyncio.to_thread(
-                self.paperbot.service.react,
-                ref,
-                str(payload.message_id),
-                str(payload.user_id),
-                vote,
-                added=added,
-                now=now(),
-            )
-        except Exception:
-            log.exception("discord: could not count a reaction")
+        service = self.paperbot.service
+        message, user = str(payload.message_id), str(payload.user_id)
+        await self._counted(service.react, ref, message, user, vote, added=added)
 
     async def on_message(self, message: discord.Message) -> None:
         """A member's message in a thread paperbot may know: engagement for its paper."""
@@ -134,13 +138,5 @@ class Engagement:
         ):
             return
         ref = ChannelRef("discord", str(message.guild.id), str(thread.parent_id))
-        try:
-            await asyncio.to_thread(
-                self.paperbot.service.thread_reply,
-                ref,
-                str(thread.id),
-                str(message.author.id),
-                now=now(),
-            )
-        except Exception:
-            log.exception("discord: could not count a thread reply")
+        service = self.paperbot.service
+        await self._counted(service.thread_reply, ref, str(thread.id), str(message.author.id))

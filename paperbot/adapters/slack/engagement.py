@@ -90,6 +90,16 @@ class SlackEngagement:
 
     def __init__(self, service: Paperbot) -> None:
         self.service = service
+        # Events one at a time, in the order they arrived: a 👍 added and at once removed must
+        # not reach the database the other way round.
+        self._in_order = asyncio.Lock()
+
+    async def _counted(self, call: Any, *args: Any, **kwargs: Any) -> None:
+        async with self._in_order:
+            try:
+                await asyncio.to_thread(call, *args, now=now(), **kwargs)
+            except Exception:
+                log.exception("slack: could not count %s", getattr(call, "__name__", call))
 
     def register(self, app: Any) -> None:
         app.event("reaction_added")(self.on_reaction)
@@ -188,12 +198,7 @@ class SlackEngagement:
             return
         added = event.get("type") == "reaction_added"
         ref = ChannelRef("slack", str(team), str(channel))
-        try:
-            await asyncio.to_thread(
-                self.service.react, ref, str(ts), str(user), vote, added=added, now=now()
-            )
-        except Exception:
-            log.exception("slack: could not count a reaction")
+        await self._counted(self.service.react, ref, str(ts), str(user), vote, added=added)
 
     async def on_message(
         self, body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext
@@ -209,7 +214,4 @@ class SlackEngagement:
         if not isinstance(team, str) or not isinstance(channel, str) or user == context.bot_user_id:
             return
         ref = ChannelRef("slack", team, channel)
-        try:
-            await asyncio.to_thread(self.service.thread_reply, ref, thread, user, now=now())
-        except Exception:
-            log.exception("slack: could not count a thread reply")
+        await self._counted(self.service.thread_reply, ref, thread, user)
