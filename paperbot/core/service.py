@@ -30,6 +30,7 @@ from paperbot.core.delivery import history as delivery_history
 from paperbot.core.delivery.alerts import Alerts
 from paperbot.core.delivery.status import CAN_POST_AGAIN, PauseKind, kind_of
 from paperbot.core.digests import builder as digest
+from paperbot.core.engage import weekly
 from paperbot.core.engage.usecases import Engagement
 from paperbot.core.messages import ChannelRef, Digest, Page, Reply
 from paperbot.core.models import Channel
@@ -340,6 +341,8 @@ class Paperbot:
             lines.append(f"Paused: {channel.pause_reason or 'yes'}")
         else:
             lines.append(self._next_line(channel, now))
+        if channel.roundup_day is not None:  # engagement
+            lines.append(f"Weekly roundup: {weekly.describe(channel)}")
         # The caller's session: on SQLite a second one would wait for this one's lock.
         lines += delivery_history.lines(session, channel.id, _zone(channel))
         return "\n".join(lines)

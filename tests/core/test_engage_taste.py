@@ -114,6 +114,6 @@ def test_taste_says_what_it_learned_and_reset_forgets_it(engaged: Core) -> None:
     assert bad.kind == "error" and "Usage: /papers taste" in bad.text
     reset = service.handle_text("taste reset", admin(), now=NOW)
     assert (reset.kind, reset.ephemeral) == ("changed", False)
-    assert reset.text.startswith("Forgot #lab's taste (12 votes")
+    assert reset.text == "Forgot #lab's taste (12 votes)."
     assert preview(engaged, ref()) == untouched
     assert "no feedback yet" in service.handle_text("taste", member("U1"), now=NOW).text

@@ -40,37 +40,44 @@ class Counts:
         return self.likes + self.dislikes + self.weak
 
 
-def vote(
-    session: Session, channel_id: int, paper_id: int, member: str, value: VoteValue, now: datetime
-) -> VoteResult:
-    """Record a press: the same press again withdraws the vote, the other one changes it."""
-    wanted = VALUES[value]
-    row = session.scalar(
+def _row(session: Session, channel_id: int, paper_id: int, member: str) -> FeedbackVote | None:
+    return session.scalar(
         select(FeedbackVote).where(
             FeedbackVote.channel_id == channel_id,
             FeedbackVote.paper_id == paper_id,
             FeedbackVote.member == member[:64],
         )
     )
+
+
+def _put(
+    session: Session,
+    row: FeedbackVote | None,
+    key: tuple[int, int, str],
+    value: int,
+    now: datetime,
+) -> None:
+    """Set the member's vote (a new row, or the changed one); None deletes it."""
     if row is None:
-        session.add(
-            FeedbackVote(
-                channel_id=channel_id,
-                paper_id=paper_id,
-                member=member[:64],
-                value=wanted,
-                created_at=now,
-            )
-        )
-        session.flush()
-        return "added"
-    if row.value == wanted:
+        channel_id, paper_id, member = key
+        row = FeedbackVote(channel_id=channel_id, paper_id=paper_id, member=member[:64])
+        session.add(row)
+    row.value, row.created_at = value, now
+    session.flush()
+
+
+def vote(
+    session: Session, channel_id: int, paper_id: int, member: str, value: VoteValue, now: datetime
+) -> VoteResult:
+    """Record a press: the same press again withdraws the vote, the other one changes it."""
+    wanted = VALUES[value]
+    row = _row(session, channel_id, paper_id, member)
+    if row is not None and row.value == wanted:
         session.delete(row)
         session.flush()
         return "withdrawn"
-    row.value, row.created_at = wanted, now
-    session.flush()
-    return "changed"
+    _put(session, row, (channel_id, paper_id, member), wanted, now)
+    return "added" if row is None else "changed"
 
 
 def set_vote(
@@ -84,36 +91,18 @@ def set_vote(
     now: datetime,
 ) -> bool:
     """A reaction: added sets the member's vote to `value`; removed withdraws it if it is that
-    value. True when something changed."""
+    value (removing a 👎 the member never gave leaves their 👍). True when something changed."""
     wanted = VALUES[value]
-    row = session.scalar(
-        select(FeedbackVote).where(
-            FeedbackVote.channel_id == channel_id,
-            FeedbackVote.paper_id == paper_id,
-            FeedbackVote.member == member[:64],
-        )
-    )
+    row = _row(session, channel_id, paper_id, member)
     if not added:
         if row is None or row.value != wanted:
             return False
         session.delete(row)
         session.flush()
         return True
-    if row is None:
-        session.add(
-            FeedbackVote(
-                channel_id=channel_id,
-                paper_id=paper_id,
-                member=member[:64],
-                value=wanted,
-                created_at=now,
-            )
-        )
-    elif row.value == wanted:
+    if row is not None and row.value == wanted:
         return False
-    else:
-        row.value, row.created_at = wanted, now
-    session.flush()
+    _put(session, row, (channel_id, paper_id, member), wanted, now)
     return True
 
 
@@ -127,18 +116,19 @@ def signal(
     session.flush()
 
 
-def examples(session: Session, channel_id: int) -> list[Example]:
-    """Every piece of the channel's feedback, oldest first."""
-    votes = session.execute(
-        select(FeedbackVote.paper_id, FeedbackVote.value, FeedbackVote.created_at).where(
-            FeedbackVote.channel_id == channel_id
-        )
-    ).all()
-    signals = session.execute(
-        select(FeedbackSignal.paper_id, FeedbackSignal.created_at).where(
-            FeedbackSignal.channel_id == channel_id
-        )
-    ).all()
+def examples(session: Session, channel_id: int, since: datetime | None = None) -> list[Example]:
+    """The channel's feedback (since a time: older weighs next to nothing), oldest first."""
+    vote_query = select(FeedbackVote.paper_id, FeedbackVote.value, FeedbackVote.created_at).where(
+        FeedbackVote.channel_id == channel_id
+    )
+    signal_query = select(FeedbackSignal.paper_id, FeedbackSignal.created_at).where(
+        FeedbackSignal.channel_id == channel_id
+    )
+    if since is not None:
+        vote_query = vote_query.where(FeedbackVote.created_at >= since)
+        signal_query = signal_query.where(FeedbackSignal.created_at >= since)
+    votes = session.execute(vote_query).all()
+    signals = session.execute(signal_query).all()
     out = [Example(pid, float(value), False, at) for pid, value, at in votes]
     out += [Example(pid, 1.0, True, at) for pid, at in signals]
     out.sort(key=lambda e: e.at)
@@ -173,13 +163,13 @@ def disliked(session: Session, channel_id: int) -> set[int]:
     )
 
 
-def forget(session: Session, channel_ids: Sequence[int]) -> int:
-    """Delete these channels' feedback; how many votes and signals went."""
+def forget(session: Session, channel_ids: Sequence[int]) -> Counts:
+    """Delete these channels' feedback; what went (likes and dislikes counted together)."""
     if not channel_ids:
-        return 0
+        return Counts()
     ids = list(channel_ids)
-    n = 0
+    gone = []
     for model in (FeedbackVote, FeedbackSignal):
         result = session.execute(delete(model).where(model.channel_id.in_(ids)))
-        n += int(getattr(result, "rowcount", 0) or 0)
-    return n
+        gone.append(int(getattr(result, "rowcount", 0) or 0))
+    return Counts(likes=gone[0], weak=gone[1])

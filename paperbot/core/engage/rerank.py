@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -55,7 +55,9 @@ def lift(
     settings: EngageSettings,
 ) -> Lift | None:
     """The candidates re-ranked by the channel's taste; None when it gave no feedback."""
-    examples = feedback.examples(session, channel_id)
+    # Ten half-lives on, a piece of feedback weighs under a thousandth: left out.
+    since = now - timedelta(days=10 * settings.half_life_days)
+    examples = feedback.examples(session, channel_id, since)
     if not examples:
         return None
     # The channel saw every paper it gave feedback on (a disliked one never comes back).

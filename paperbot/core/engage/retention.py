@@ -35,7 +35,7 @@ def purge_removed(session: Session, *, before: datetime) -> int:
     if not ids:
         return 0
     chosen = sorted(ids)
-    n = feedback.forget(session, chosen)
+    n = feedback.forget(session, chosen).total
     for model in (EngageMessage, PaperThread):
         result = session.execute(delete(model).where(model.channel_id.in_(chosen)))
         n += int(getattr(result, "rowcount", 0) or 0)

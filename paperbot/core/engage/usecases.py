@@ -5,11 +5,13 @@ channel): one team's feedback never reaches another's."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from paperbot.config import Settings
@@ -22,6 +24,7 @@ from paperbot.core.models import Channel, Paper
 from paperbot.core.papers.trending import load_cards
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 NO_DIGEST = (
     "This channel gets no digest yet, so there is no taste to teach: start one with"
@@ -60,14 +63,20 @@ class Engagement:
             return Reply(
                 kind="error", text="👍/👎 teach a channel's digest: use them in a channel."
             )
-        with self.session_factory.begin() as session:
-            channel = _known(session, ChannelRef(caller.platform, caller.workspace, caller.channel))
+        ref = ChannelRef(caller.platform, caller.workspace, caller.channel)
+
+        def press(session: Session) -> feedback.VoteResult | Reply:
+            channel = _known(session, ref)
             if channel is None:
                 return Reply(kind="error", text=NO_DIGEST)
             pid = _paper_ids(session, [command.paper]).get(command.paper)
             if pid is None:
                 return Reply(kind="error", text="I don't know that paper any more.")
-            done = feedback.vote(session, channel.id, pid, caller.user, command.value, now)
+            return feedback.vote(session, channel.id, pid, caller.user, command.value, now)
+
+        done = self._transact(press)
+        if isinstance(done, Reply):
+            return done
         where = channel_name(caller)
         if done == "withdrawn":
             return Reply(kind="ack", text=f"Your {_thumb(command.value)} is withdrawn.")
@@ -112,12 +121,11 @@ class Engagement:
             if channel is None:
                 return Reply(kind="info", text=f"{NO_DIGEST[:-1]} and use 👍/👎 on its papers.")
             if command.reset:
-                n = feedback.forget(session, [channel.id])
-                return Reply(
-                    kind="changed",
-                    text=f"Forgot {where}'s taste ({n} vote{'s' if n != 1 else ''} and signals).",
-                    ephemeral=False,
-                )
+                gone = feedback.forget(session, [channel.id])
+                n, weak = gone.likes, gone.weak
+                more = f", {weak} weaker signal{'s' if weak != 1 else ''}" if weak else ""
+                text = f"Forgot {where}'s taste ({n} vote{'s' if n != 1 else ''}{more})."
+                return Reply(kind="changed", text=text, ephemeral=False)
             counts = feedback.counts(session, channel.id)
             titles = self._net_titles(session, channel.id)
         if not counts.total:
@@ -193,7 +201,7 @@ class Engagement:
         added: bool,
         now: datetime,
     ) -> bool:
-        with self.session_factory.begin() as session:
+        def reaction(session: Session) -> bool:
             channel = _known(session, ref)
             if channel is None or not member:
                 return False
@@ -202,14 +210,18 @@ class Engagement:
             if pid is None:
                 return False
             feedback.set_vote(session, channel.id, pid, member, vote, added=added, now=now)
-        return True
+            return True
+
+        return self._transact(reaction)
 
     def thread_opened(self, ref: ChannelRef, paper: str, thread_id: str, *, now: datetime) -> None:
-        with self.session_factory.begin() as session:
+        def opened(session: Session) -> None:
             channel = _known(session, ref)
             pid = _paper_ids(session, [paper]).get(paper)
             if channel is not None and pid is not None and thread_id:
                 threads.opened(session, channel.id, pid, thread_id, now)
+
+        self._transact(opened)
 
     def thread_reply(self, ref: ChannelRef, thread_id: str, member: str, *, now: datetime) -> bool:
         with self.session_factory.begin() as session:
@@ -221,6 +233,16 @@ class Engagement:
                 return False
             feedback.signal(session, channel.id, [pid], "reply", now)
         return True
+
+    def _transact(self, work: Callable[[Session], T]) -> T:
+        """`work` in one transaction; once more when a concurrent press (a double click, two
+        replicas) inserted the same vote or thread first."""
+        try:
+            with self.session_factory.begin() as session:
+                return work(session)
+        except IntegrityError:
+            with self.session_factory.begin() as session:
+                return work(session)
 
     def _signal(self, ref: ChannelRef, keys: Sequence[str], kind: str, now: datetime) -> None:
         with self.session_factory.begin() as session:
