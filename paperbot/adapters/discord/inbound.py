@@ -15,7 +15,7 @@ from discord import app_commands
 from paperbot.adapters.discord import threads
 from paperbot.adapters.discord.render import NO_MENTIONS, reply_parts
 from paperbot.adapters.discord.views import build_view
-from paperbot.core.commands import CHANNEL_CHANGES, Caller, Command, ParseError
+from paperbot.core.commands import Caller, Command, ParseError, changes_channel
 from paperbot.core.messages import ChannelRef, Reply
 from paperbot.core.service import Paperbot
 
@@ -112,7 +112,7 @@ class InteractionRunner:
             done, _ = await asyncio.wait({task}, timeout=ANSWER_BUDGET_SECONDS)
             if not done:
                 # A confirmation of a channel change is public; everything else is private.
-                changes = isinstance(command, CHANNEL_CHANGES) and not caller.is_dm
+                changes = changes_channel(command) and not caller.is_dm
                 await interaction.response.defer(ephemeral=not changes, thinking=True)
         reply = await task
         if reply.kind == "discuss" and reply.papers:

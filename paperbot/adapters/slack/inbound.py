@@ -24,7 +24,7 @@ from paperbot.adapters.slack.engagement import SlackEngagement
 from paperbot.adapters.slack.users import AdminCache, bot_can_post
 from paperbot.config import Settings
 from paperbot.core import commands
-from paperbot.core.commands import CHANNEL_CHANGES, Caller, Command, ParseError
+from paperbot.core.commands import Caller, Command, ParseError, changes_channel
 from paperbot.core.messages import ChannelRef, Reply
 from paperbot.core.service import Paperbot
 
@@ -186,7 +186,7 @@ class SlackCommands:
         user = str(body.get("user_id") or "")
         is_dm = body.get("channel_name") == "directmessage" or channel.startswith("D")
         is_admin, can_post = False, None
-        if isinstance(command, CHANNEL_CHANGES) and not is_dm:
+        if changes_channel(command) and not is_dm:
             is_admin, can_post = await asyncio.gather(
                 self.admins.is_admin(client, team, user), bot_can_post(client, channel)
             )

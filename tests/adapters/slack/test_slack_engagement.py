@@ -442,4 +442,8 @@ async def test_two_teams_are_kept_apart(served: Served, slack: FakeSlack) -> Non
     assert "👍" not in said["text"]  # T2's channel gets no digest: nothing to teach
     event = reaction_event("+1", user="UPLAIN", channel="C1", ts=part["ts"])
     assert (await served.event(event, "EvT2", team="T2")).status_code == 200
-    assert "0" in await taste(served) or "no " in (await taste(served)).lower()
+    await asyncio.sleep(0.3)
+    assert counts(served) == (0, 0)  # nothing reached T1's channel (nor any other)
+    mine = await answer(served, slack, press(slack, part, ACTION_LIKE, key, "t1"))
+    assert mine["text"].startswith("👍")
+    await wait_for(lambda: counts(served) == (1, 0))
