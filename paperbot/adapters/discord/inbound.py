@@ -15,7 +15,8 @@ from discord import app_commands
 from paperbot.adapters.discord import threads
 from paperbot.adapters.discord.render import NO_MENTIONS, reply_parts
 from paperbot.adapters.discord.views import build_view
-from paperbot.core.commands import Caller, Command, ParseError, changes_channel
+from paperbot.adapters.locks import KeyedLocks
+from paperbot.core.commands import Caller, Command, Discuss, ParseError, changes_channel
 from paperbot.core.messages import ChannelRef, Reply
 from paperbot.core.service import Paperbot
 
@@ -73,6 +74,7 @@ class InteractionRunner:
 
     def __init__(self, service: Paperbot) -> None:
         self.service = service
+        self.discussing = KeyedLocks()
 
     async def run(
         self, interaction: discord.Interaction[Any], build: Callable[[], Command], *, slow: bool
@@ -105,19 +107,22 @@ class InteractionRunner:
         caller = caller_for(interaction)
         if slow:
             await interaction.response.defer(ephemeral=True, thinking=True)
-        task = asyncio.ensure_future(
-            asyncio.to_thread(self.service.execute, command, caller, now=now())
-        )
-        if not slow:
-            done, _ = await asyncio.wait({task}, timeout=ANSWER_BUDGET_SECONDS)
-            if not done:
-                # A confirmation of a channel change is public; everything else is private.
-                changes = changes_channel(command) and not caller.is_dm
-                await interaction.response.defer(ephemeral=not changes, thinking=True)
-        reply = await task
-        if reply.kind == "discuss" and reply.papers:
-            await self.discuss(interaction, caller, reply)
-            return
+        # Two presses of Discuss on one paper at once: the second waits and finds the thread.
+        key = (caller.channel, command.paper) if isinstance(command, Discuss) else None
+        async with self.discussing.hold(key):
+            task = asyncio.ensure_future(
+                asyncio.to_thread(self.service.execute, command, caller, now=now())
+            )
+            if not slow:
+                done, _ = await asyncio.wait({task}, timeout=ANSWER_BUDGET_SECONDS)
+                if not done:
+                    # A confirmation of a channel change is public; everything else is private.
+                    changes = changes_channel(command) and not caller.is_dm
+                    await interaction.response.defer(ephemeral=not changes, thinking=True)
+            reply = await task
+            if reply.kind == "discuss" and reply.papers:
+                await self.discuss(interaction, caller, reply)
+                return
         await self.answer(interaction, reply)
 
     async def discuss(

@@ -19,12 +19,13 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
+from paperbot.adapters.locks import KeyedLocks
 from paperbot.adapters.slack import buttons, render
 from paperbot.adapters.slack.engagement import SlackEngagement
 from paperbot.adapters.slack.users import AdminCache, bot_can_post
 from paperbot.config import Settings
 from paperbot.core import commands
-from paperbot.core.commands import Caller, Command, ParseError, changes_channel
+from paperbot.core.commands import Caller, Command, Discuss, ParseError, changes_channel
 from paperbot.core.messages import ChannelRef, Reply
 from paperbot.core.service import Paperbot
 
@@ -114,6 +115,7 @@ class SlackCommands:
         self.allow_list = set(settings.slack.admins)
         self.deduper = EventDeduper()
         self.engagement = SlackEngagement(service)
+        self.discussing = KeyedLocks()
         self.on_workspace_gone: Callable[[str | None, str], Awaitable[None]] | None = None
 
     def register(self, app: AsyncApp) -> None:
@@ -225,19 +227,22 @@ class SlackCommands:
             )
             return
         caller = button_caller(body)
-        try:
-            reply = await asyncio.to_thread(
-                self.service.execute, command, caller, now=datetime.now(UTC)
-            )
-        except Exception:
-            log.exception("slack action failed")
-            reply = Reply(kind="error", text=OOPS)
         ref = ChannelRef("slack", caller.workspace, caller.channel)
+        # Two presses of Discuss on one paper at once: the second waits and finds the thread.
+        key = (ref, command.paper) if isinstance(command, Discuss) else None
+        async with self.discussing.hold(key):
+            try:
+                reply = await asyncio.to_thread(
+                    self.service.execute, command, caller, now=datetime.now(UTC)
+                )
+            except Exception:
+                log.exception("slack action failed")
+                reply = Reply(kind="error", text=OOPS)
+            if reply.kind == "discuss" and reply.papers:
+                await self.engagement.discuss(client, ref, reply, body, respond)
+                return
         if action_id == buttons.ACTION_SHARE and reply.kind != "error":
             await self.engagement.share(client, ref, reply, caller.user, respond)
-            return
-        if reply.kind == "discuss" and reply.papers:
-            await self.engagement.discuss(client, ref, reply, body, respond)
             return
         message, _ = answer(reply, command)
         replace = action_id == buttons.ACTION_NEXT

@@ -5,6 +5,7 @@ two servers kept apart, a missing permission answered."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -211,6 +212,22 @@ async def test_discuss_opens_one_public_thread_per_paper(
         # The client knows the thread (THREAD_CREATE), so its replies can be counted.
         assert adapter.client is not None
         assert isinstance(adapter.client.get_channel(int(thread["id"])), discord.Thread)
+    no_pings(fake)
+
+
+async def test_two_presses_at_once_open_one_thread(
+    fake: FakeDiscord, make_discord_settings: Callable[..., Settings], core_for: Any
+) -> None:
+    core: Core = core_for(make_discord_settings())
+    async with running(core):
+        part = (await post_digest(fake))[0]
+        key = keys_of(part)[0]
+        said = await asyncio.gather(
+            ask(fake, choose(fake, part, "discuss", key)),
+            ask(fake, choose(fake, part, "discuss", key, user_id=1002)),
+        )
+        assert len(fake.threads) == 1
+        assert sorted(a["content"].split(" ")[0] for a in said) == ["Started", "The"]
     no_pings(fake)
 
 

@@ -229,6 +229,16 @@ async def test_discuss_posts_the_paper_in_the_digest_thread_once(
     assert len(slack.thread_replies("C1", part["ts"])) == 2
 
 
+async def test_two_presses_at_once_open_one_discussion(served: Served, slack: FakeSlack) -> None:
+    part = (await post_digest(served, slack))[0]
+    key = keys_of(part)[0]
+    first = press(slack, part, ACTION_DISCUSS, key, "p1")
+    second = press(slack, part, ACTION_DISCUSS, key, "p2", user="UOTHER")
+    said = await asyncio.gather(answer(served, slack, first), answer(served, slack, second))
+    assert len(slack.thread_replies("C1", part["ts"])) == 1
+    assert sorted(a["text"].split(" ")[0] for a in said) == ["Posted", "The"]
+
+
 # --- events --------------------------------------------------------------------------------
 
 
