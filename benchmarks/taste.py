@@ -8,6 +8,9 @@ cluster they are shown and dislike every paper of the other go through the real 
 each simulated day a digest is posted (the delivery machinery, a recording platform with one
 paper per message) and the members vote: half of the votes with buttons, half as reactions.
 
+Half the taste channels vote sparsely and noisily (one member, every other paper, a fifth of
+the votes the wrong way round).
+
 Printed: after one digest of feedback, how many of the next `size` papers are from the liked
 cluster (target >= 5 of 6); and the precision (share of liked-cluster papers) of each day's
 digest over `days` simulated days, beside topic-only ranking (the channel subscribed to the
@@ -30,6 +33,7 @@ from sqlalchemy import select
 from paperbot.bootstrap import Core, build_core
 from paperbot.config import Settings
 from paperbot.core.commands import Caller, Vote
+from paperbot.core.engage.feedback import VoteValue
 from paperbot.core.engage.lean import terms
 from paperbot.core.messages import ChannelRef, Digest
 from paperbot.core.models import Paper
@@ -98,46 +102,61 @@ def distinctive(group: dict[str, int], titles: dict[str, str], liked: int, n: in
     return sorted(score, key=lambda t: (-score[t], t))[:n]
 
 
-def simulate(
-    core: Core,
-    bench: Recorder,
-    channel: str,
-    group: dict[str, int],
-    liked: int,
-    *,
-    days: int,
-    size: int,
-    feedback: bool,
-    topics: list[str],
-) -> list[tuple[int, int]]:
+@dataclass(frozen=True)
+class World:
+    """What every simulated channel shares: the service, the recorder, the clusters."""
+
+    core: Core
+    bench: Recorder
+    group: dict[str, int]
+    days: int
+    size: int
+
+
+@dataclass(frozen=True)
+class Members:
+    """One simulated channel: which cluster it likes, its topics, how its members vote.
+
+    noisy: one member votes on every other paper only, and every fifth of those votes is the
+    wrong way round (a like of the disliked cluster, or the reverse).
+    """
+
+    channel: str
+    liked: int
+    vote: bool = False
+    topics: tuple[str, ...] = ()
+    noisy: bool = False
+
+
+def simulate(world: World, members: Members) -> list[tuple[int, int]]:
     """(liked-cluster papers, papers) of each day's digest for one simulated channel."""
-    service = core.service
+    service, channel, group = world.core.service, members.channel, world.group
     workspace = f"W-{channel}"
     admin = Caller("bench", workspace, channel, "U0", is_admin=True, channel_name=channel)
-    service.handle_text(f"size {size}", admin, now=START)
-    for topic in topics:
+    service.handle_text(f"size {world.size}", admin, now=START)
+    for topic in members.topics:
         service.handle_text(f"subscribe {topic}", admin, now=START)
     ref = ChannelRef("bench", workspace, channel)
     out: list[tuple[int, int]] = []
-    for day in range(days):
+    for day in range(world.days):
         now = START + timedelta(hours=2 * day, minutes=day)
-        seen = len(bench.posts.get(channel, []))
+        seen = len(world.bench.posts.get(channel, []))
         service.deliver_now(ref, now=now)
-        shown = bench.posts.get(channel, [])[seen:]
-        hits = sum(1 for _, key in shown if group.get(key) == liked)
-        out.append((hits, len(shown)))
-        if not feedback:
+        shown = world.bench.posts.get(channel, [])[seen:]
+        out.append((sum(1 for _, key in shown if group.get(key) == members.liked), len(shown)))
+        if not members.vote:
             continue
         for n, (message, key) in enumerate(shown):
-            if key not in group:
+            if key not in group or (members.noisy and n % 2):
                 continue
-            value = "like" if group[key] == liked else "dislike"
-            for member in ("U1", "U2"):
-                if n % 2:
+            wrong = members.noisy and (day * world.size + n) % 5 == 0
+            value: VoteValue = "like" if (group[key] == members.liked) != wrong else "dislike"
+            for member in ("U1",) if members.noisy else ("U1", "U2"):
+                if n % 2:  # half as reactions, half as button presses
                     service.react(ref, message, member, value, added=True, now=now)
                 else:
                     who = Caller("bench", workspace, channel, member, channel_name=channel)
-                    service.execute(Vote(key, value), who, now=now)  # type: ignore[arg-type]
+                    service.execute(Vote(key, value), who, now=now)
     return out
 
 
@@ -148,7 +167,7 @@ def main() -> None:
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="paperbot-taste-"))
     settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         database_url=f"sqlite:///{folder / 'taste.db'}",
         index_dir=folder / "index",
         seed_sample_data="true",
@@ -159,57 +178,26 @@ def main() -> None:
     group, titles = clusters(core)
     sizes = Counter(group.values())
     print(f"papers: {len(group)} with vectors; clusters: {sizes[0]} and {sizes[1]}")
+    world = World(core, bench, group, args.days, args.size)
     runs: dict[str, list[list[tuple[int, int]]]] = {"taste": [], "topics": [], "trending": []}
     after_one: list[int] = []
     for liked in (0, 1):
-        words = distinctive(group, titles, liked, 2)
+        words = tuple(distinctive(group, titles, liked, 2))
         print(f"cluster {liked}: topics for the topic-only channel: {', '.join(words)}")
         for rep in range(2):
             name = f"c{liked}{rep}"
-            taste = simulate(
-                core,
-                bench,
-                f"taste-{name}",
-                group,
-                liked,
-                days=args.days,
-                size=args.size,
-                feedback=True,
-                topics=[],
-            )
+            taste = simulate(world, Members(f"taste-{name}", liked, vote=True, noisy=rep == 1))
             runs["taste"].append(taste)
             after_one.append(taste[1][0])
-            runs["topics"].append(
-                simulate(
-                    core,
-                    bench,
-                    f"topics-{name}",
-                    group,
-                    liked,
-                    days=args.days,
-                    size=args.size,
-                    feedback=False,
-                    topics=words,
-                )
-            )
-            runs["trending"].append(
-                simulate(
-                    core,
-                    bench,
-                    f"trend-{name}",
-                    group,
-                    liked,
-                    days=args.days,
-                    size=args.size,
-                    feedback=False,
-                    topics=[],
-                )
-            )
+            runs["topics"].append(simulate(world, Members(f"topics-{name}", liked, topics=words)))
+            runs["trending"].append(simulate(world, Members(f"trend-{name}", liked)))
+    clean, noisy = after_one[0::2], after_one[1::2]
     print(
-        f"after one digest of feedback: liked-cluster papers in the next {args.size}, per"
-        f" channel: {after_one} (target >= 5; min {min(after_one)})"
+        f"after one digest of feedback: liked-cluster papers in the next {args.size}:"
+        f" every member votes {clean} (target >= 5; min {min(clean)}); sparse, noisy votes"
+        f" {noisy}"
     )
-    print("precision per day (mean over 4 channels):")
+    print("precision per day (mean of 4 channels; 2 of the taste ones vote sparsely, noisily):")
     print("day   " + "  ".join(f"{d + 1:>5}" for d in range(args.days)) + "   mean")
     for name, rows in runs.items():
         # Precision of a day: liked-cluster papers over papers shown (0 when none was shown).

@@ -3,6 +3,7 @@ messages, shares, threads crediting their newest paper, bad input, on SQLite and
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 from engage_world import NOW, Recording, admin, member, platform, ref
@@ -141,3 +142,24 @@ def test_more_like_this_in_a_channel_is_a_weak_positive(engaged: Core) -> None:
     assert reply.kind == "similar"
     service.handle_text("more-like-this 0000.00000", member("U1"), now=NOW)  # unknown: nothing
     assert signals(engaged) == ["more"]
+
+
+def test_presses_at_the_same_moment_keep_one_vote_per_member(engaged: Core) -> None:
+    service = engaged.service
+    key = posted_digest(engaged)[0]
+    start = threading.Barrier(6)
+    replies: list[str] = []
+
+    def press(user: str) -> None:
+        start.wait()
+        replies.append(service.execute(Vote(key, "like"), member(user), now=NOW).kind)
+
+    # Three members, each pressing twice at once (a double click): never an error.
+    workers = [threading.Thread(target=press, args=(u,)) for u in ("U1", "U2", "U3") * 2]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert replies == ["ack"] * 6
+    assert all(value == 1 for _, value in votes(engaged))
+    assert len({who for who, _ in votes(engaged)}) == len(votes(engaged))

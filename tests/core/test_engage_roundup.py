@@ -13,6 +13,7 @@ from paperbot.bootstrap import Core
 from paperbot.core.commands import Vote
 from paperbot.core.messages import Digest
 from paperbot.core.models import Channel, Delivery, PostedPaper
+from paperbot.core.ports import DeliveryError
 
 # NOW is Friday 12 June 2026, 10:00 UTC.
 FRIDAY_16 = NOW + timedelta(hours=6)
@@ -145,3 +146,19 @@ def test_bad_roundup_input_changes_nothing(engaged: Core) -> None:
         channel = session.scalars(select(Channel)).one()
         assert (channel.roundup_day, channel.roundup_time, channel.roundup_zone) == (None,) * 3
     assert roundups(engaged) == []
+
+
+def test_a_weekly_roundup_that_fails_is_retried_and_posted_once(engaged: Core) -> None:
+    service, fake = engaged.service, platform(engaged)
+    digest_of_six(engaged)
+    service.handle_text("roundup weekly fri 16:00 UTC", admin(), now=NOW)
+    # The first post's reply is lost: the platform may have it, paperbot must not post twice.
+    fake.after.append(DeliveryError("timeout", retryable=True, outcome_unknown=True))
+    service.deliver_due(FRIDAY_16)
+    for minutes in (5, 10, 30):
+        service.deliver_due(FRIDAY_16 + timedelta(minutes=minutes))
+    roundup_posts = [p for p in fake.posts if p.key != fake.posts[0].key]
+    assert len({p.part for p in roundup_posts}) == len(roundup_posts) == 6
+    with engaged.session_factory() as session:
+        rows = session.scalars(select(Delivery.status).where(Delivery.kind == "roundup")).all()
+    assert rows == ["sent"]  # every part once: the lost one was found, not posted again

@@ -117,3 +117,24 @@ def test_taste_says_what_it_learned_and_reset_forgets_it(engaged: Core) -> None:
     assert reset.text == "Forgot #lab's taste (12 votes)."
     assert preview(engaged, ref()) == untouched
     assert "no feedback yet" in service.handle_text("taste", member("U1"), now=NOW).text
+
+
+def test_weaker_signals_alone_nudge_the_scheduled_digest(engaged: Core) -> None:
+    service, g = engaged.service, groups(engaged)
+    service.handle_text("size 6", admin(), now=NOW)
+    service.handle_text("schedule 11:00 UTC", admin(), now=NOW)
+    at = NOW.replace(hour=11)
+    first = shown(preview(engaged, ref(), at))
+    # Shares and thread replies only, of papers the digest would not show: no vote at all.
+    shared = [k for k in g.a if k not in first][:4]
+    for n, key in enumerate(shared):
+        service.record_posted(ref(), f"share-{n}", [key], kind="share", now=NOW)
+        service.thread_opened(ref(), key, f"1700.{n}", now=NOW)
+        service.thread_reply(ref(), f"1700.{n}", "U1", now=NOW)
+    service.deliver_due(at)  # the scheduled digest, by the delivery pass
+    (digest,) = platform(engaged).digests
+    assert shown(digest) != first and not set(shown(digest)) & set(shared)
+    names = {g.titles[k][:60] for k in shared}
+    lifted = [c.why for c in digest.papers if "liked: " in c.why]
+    assert len(lifted) >= 2
+    assert all(any(n in why.split("liked: ")[1] for n in names) for why in lifted)

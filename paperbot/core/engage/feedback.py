@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Integer, delete, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from paperbot.core.models import FeedbackSignal, FeedbackVote
@@ -117,20 +117,22 @@ def signal(
 
 
 def examples(session: Session, channel_id: int, since: datetime | None = None) -> list[Example]:
-    """The channel's feedback (since a time: older weighs next to nothing), oldest first."""
-    vote_query = select(FeedbackVote.paper_id, FeedbackVote.value, FeedbackVote.created_at).where(
+    """The channel's feedback (since a time: older weighs next to nothing), oldest first.
+
+    One query (digests of channels without feedback pay only this): votes are +1/-1, weaker
+    signals come as 0.
+    """
+    votes = select(FeedbackVote.paper_id, FeedbackVote.value, FeedbackVote.created_at).where(
         FeedbackVote.channel_id == channel_id
     )
-    signal_query = select(FeedbackSignal.paper_id, FeedbackSignal.created_at).where(
-        FeedbackSignal.channel_id == channel_id
-    )
+    signals = select(
+        FeedbackSignal.paper_id, literal(0, Integer).label("value"), FeedbackSignal.created_at
+    ).where(FeedbackSignal.channel_id == channel_id)
     if since is not None:
-        vote_query = vote_query.where(FeedbackVote.created_at >= since)
-        signal_query = signal_query.where(FeedbackSignal.created_at >= since)
-    votes = session.execute(vote_query).all()
-    signals = session.execute(signal_query).all()
-    out = [Example(pid, float(value), False, at) for pid, value, at in votes]
-    out += [Example(pid, 1.0, True, at) for pid, at in signals]
+        votes = votes.where(FeedbackVote.created_at >= since)
+        signals = signals.where(FeedbackSignal.created_at >= since)
+    rows = session.execute(union_all(votes, signals)).all()
+    out = [Example(pid, float(value) if value else 1.0, not value, at) for pid, value, at in rows]
     out.sort(key=lambda e: e.at)
     return out
 
@@ -148,19 +150,6 @@ def counts(session: Session, channel_id: int) -> Counts:
             dislikes += n
     weak = session.scalar(select(func.count()).where(FeedbackSignal.channel_id == channel_id))
     return Counts(likes, dislikes, int(weak or 0))
-
-
-def disliked(session: Session, channel_id: int) -> set[int]:
-    """Papers the channel's members disliked more than they liked: never shown to it again."""
-    net = func.sum(FeedbackVote.value)
-    return set(
-        session.scalars(
-            select(FeedbackVote.paper_id)
-            .where(FeedbackVote.channel_id == channel_id)
-            .group_by(FeedbackVote.paper_id)
-            .having(net < 0)
-        )
-    )
 
 
 def forget(session: Session, channel_ids: Sequence[int]) -> Counts:

@@ -29,17 +29,9 @@ class TasteModel:
     # How much feedback stands behind it (the sum of absolute weights).
     evidence: float
 
-    def score(self, vector: Vector) -> float:
-        """Closeness to what the channel liked minus closeness to what it disliked."""
-        out = 0.0
-        if self.liked is not None:
-            out += float(vector @ self.liked)
-        if self.disliked is not None:
-            out -= float(vector @ self.disliked)
-        return out
-
     def scores(self, matrix: Vector) -> Vector:
-        """score() of each row of a (papers x dim) matrix."""
+        """Each row's (papers x dim) closeness to what the channel liked minus its closeness to
+        what it disliked."""
         out = np.zeros(matrix.shape[0], dtype=np.float32)
         if self.liked is not None:
             out += matrix @ self.liked
