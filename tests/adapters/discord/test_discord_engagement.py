@@ -332,8 +332,13 @@ async def test_feedback_outlives_a_restart_and_servers_stay_apart(
         # Server B's channel is its own: its members' feedback stays there.
         other = (await post_digest(fake, size=2, guild_id=GUILD_B, channel_id=CHANNEL_B))[0]
         await ask(fake, choose(fake, other, "dislike", keys_of(other)[0], guild_id=GUILD_B))
+        await ask(fake, choose(fake, part, "discuss", keys_of(part)[0]))
     restarted: Core = core_for(settings)  # a new process on the same database
     async with running(restarted):
+        # The thread opened before the restart is known again (GUILD_CREATE lists it).
+        (thread,) = fake.threads
+        await fake.say(thread, guild_id=GUILD_A, user_id=1003)
+        assert await eventually(lambda: counts(restarted)[1] == 1, timeout=10)
         assert "4" in await taste(fake)
         told = await taste(fake, guild_id=GUILD_B, channel_id=CHANNEL_B)
         assert "4" not in told and "1" in told
