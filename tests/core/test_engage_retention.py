@@ -11,7 +11,7 @@ from engage_world import NOW, Recording, admin, member, open_core, ref
 from sqlalchemy import Engine, func, select, text
 
 from paperbot.bootstrap import Core
-from paperbot.core import db, maintenance, schema
+from paperbot.core import db, schema
 from paperbot.core.commands import Discuss, Vote
 from paperbot.core.models import Channel, EngageMessage, FeedbackSignal, FeedbackVote, PaperThread
 
