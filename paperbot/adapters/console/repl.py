@@ -22,7 +22,7 @@ CALLER = Caller(
     channel="console",
     user="you",
     is_admin=True,
-    channel_name="the console",
+    channel_name="console",
 )
 BANNER = "paperbot console: type `/papers help`, or `/papers search <query>`; Ctrl-D quits."
 NOT_UTF8 = (
