@@ -101,7 +101,7 @@ def _due_row(
     key = f"{ROUNDUP}-{due.slot.key}" if kind == ROUNDUP else due.slot.key
     # A paused channel's slot is recorded as skipped, so resuming does not report the paused
     # days as missed.
-    return delivery_row(
+    row = delivery_row(
         channel.id,
         key,
         due.slot.at,
@@ -109,8 +109,9 @@ def _due_row(
         status=DeliveryStatus.SKIPPED if channel.paused else DeliveryStatus.PENDING,
         error=f"paused: {channel.pause_reason or 'yes'}" if channel.paused else None,
         missed_before=due.missed + expired,
-        kind=kind,
     )
+    row["kind"] = kind
+    return row
 
 
 def plan_due(session_factory: sessionmaker[Session], *, now: datetime, grace: timedelta) -> Plan:

@@ -44,7 +44,6 @@ def delivery_row(
     status: DeliveryStatus = DeliveryStatus.PENDING,
     error: str | None = None,
     missed_before: int = 0,
-    kind: str = "digest",
 ) -> DeliveryRow:
     """A new row for the channel's slot firing at `at`.
 
@@ -55,7 +54,7 @@ def delivery_row(
     return DeliveryRow(
         channel_id=channel_id,
         slot=slot,
-        kind=kind,
+        kind="digest",  # a roundup's row sets its kind after
         scheduled_at=at,
         status=str(status),
         attempts=0,
