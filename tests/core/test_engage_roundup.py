@@ -10,9 +10,9 @@ from engage_world import NOW, admin, member, open_core, platform, ref
 from sqlalchemy import func, select
 
 from paperbot.bootstrap import Core
-from paperbot.core.commands import Vote
+from paperbot.core.commands import Discuss, Vote
 from paperbot.core.messages import Digest
-from paperbot.core.models import Channel, Delivery, PostedPaper
+from paperbot.core.models import Channel, Delivery, Paper, PostedPaper
 from paperbot.core.ports import DeliveryError
 
 # NOW is Friday 12 June 2026, 10:00 UTC.
@@ -162,3 +162,17 @@ def test_a_weekly_roundup_that_fails_is_retried_and_posted_once(engaged: Core) -
     with engaged.session_factory() as session:
         rows = session.scalars(select(Delivery.status).where(Delivery.kind == "roundup")).all()
     assert rows == ["sent"]  # every part once: the lost one was found, not posted again
+
+
+def test_a_paper_discussed_this_week_is_in_the_roundup(engaged: Core) -> None:
+    service = engaged.service
+    keys = digest_of_six(engaged)
+    with engaged.session_factory() as session:
+        # Shown nowhere here: discussed from a search result.
+        other = session.scalars(select(Paper.key).where(Paper.key.not_in(keys)).limit(1)).one()
+    service.execute(Discuss(other), member("U1"), now=NOW)
+    service.thread_opened(ref(), other, "1700.9", now=NOW)
+    service.thread_reply(ref(), "1700.9", "U2", now=NOW)
+    service.handle_text("roundup", admin(), now=NOW + timedelta(hours=1))
+    (roundup,) = roundups(engaged)
+    assert roundup.papers[0].key == other and roundup.papers[0].why == "💬 1 reply"

@@ -43,7 +43,6 @@ def delivery_row(
     now: datetime,
     status: DeliveryStatus = DeliveryStatus.PENDING,
     missed_before: int = 0,
-    kind: str = "digest",
 ) -> DeliveryRow:
     """A new row for the channel's slot firing at `at`.
 
@@ -54,7 +53,7 @@ def delivery_row(
     return DeliveryRow(
         channel_id=channel_id,
         slot=slot,
-        kind=kind,
+        kind="digest",  # a roundup's row sets its kind after
         scheduled_at=at,
         status=str(status),
         attempts=0,

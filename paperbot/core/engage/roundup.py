@@ -55,6 +55,7 @@ class Engaged:
 
 
 def _shown(session: Session, channel_id: int, since: datetime) -> dict[int, datetime]:
+    """The papers the channel saw since `since` (shown, shared, discussed), and when last."""
     out: dict[int, datetime] = {}
     for pid, at in session.execute(
         select(PostedPaper.paper_id, PostedPaper.posted_at).where(
@@ -75,6 +76,15 @@ def _shown(session: Session, channel_id: int, since: datetime) -> dict[int, date
             select(Paper.key, Paper.id).where(Paper.key.in_(list(keys)))
         ):
             out[pid] = max(keys[key], out.get(pid, keys[key]))
+    # Discussed or shared here this week, even if the post itself was not recorded.
+    for pid, at in session.execute(
+        select(FeedbackSignal.paper_id, FeedbackSignal.created_at).where(
+            FeedbackSignal.channel_id == channel_id,
+            FeedbackSignal.kind.in_(("share", "discuss")),
+            FeedbackSignal.created_at >= since,
+        )
+    ):
+        out[pid] = max(at, out.get(pid, at))
     return out
 
 

@@ -4,7 +4,6 @@ channel): one team's feedback never reaches another's."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,7 +22,6 @@ from paperbot.core.messages import ChannelRef, Reply
 from paperbot.core.models import Channel, Paper
 from paperbot.core.papers.trending import load_cards
 
-log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 NO_DIGEST = (
@@ -53,6 +51,8 @@ def _paper_ids(session: Session, keys: Sequence[str]) -> dict[str, int]:
 
 @dataclass
 class Engagement:
+    """The engagement use cases over the store (the service's block delegates here)."""
+
     session_factory: sessionmaker[Session]
     settings: Settings
 
