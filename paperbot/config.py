@@ -209,6 +209,25 @@ class RetentionSettings(Section):
     removed_channel_days: int = Field(30, ge=0, le=3650)
 
 
+# --- engagement (issue 12)
+class EngageSettings(Section):
+    """Channel feedback, taste and roundups (PAPERBOT_ENGAGE__*)."""
+
+    # A removed channel's (or uninstalled workspace's) feedback is deleted after this long.
+    retention_days: int = Field(30, ge=0, le=3650)
+    # How far taste moves a paper, in units of the spread of the digest's candidate scores.
+    taste_weight: float = Field(1.0, ge=0, le=10)
+    half_life_days: float = Field(30.0, gt=0, le=3650, description="feedback loses half its weight")
+    weak_weight: float = Field(
+        0.3, ge=0, le=1, description="weight of more-like-this, share, discuss and replies"
+    )
+    roundup_size: int = Field(10, ge=1, le=20)
+    roundup_days: int = Field(7, ge=1, le=31, description="days a roundup looks back")
+
+
+# --- end engagement
+
+
 class ConsoleSettings(Section):
     # One JSON line per posted digest part (shared by processes: appended with O_APPEND).
     transcript: Path | None = None
@@ -259,6 +278,7 @@ class Settings(BaseSettings):
     digest: DigestSettings = Field(default_factory=DigestSettings)
     permissions: PermissionSettings = Field(default_factory=PermissionSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
+    engage: EngageSettings = Field(default_factory=EngageSettings)
     search: SearchSettings = Field(default_factory=SearchSettings)
     slack: SlackSettings = Field(default_factory=SlackSettings)
     discord: DiscordSettings = Field(default_factory=DiscordSettings)

@@ -5,7 +5,15 @@ from __future__ import annotations
 from hypothesis import strategies as st
 
 from paperbot.adapters.buttons import MAX_PAGE, ButtonCommand
-from paperbot.core.commands import MAX_QUERY_CHARS, MoreLikeThis, Search, Trending, clean_text
+from paperbot.core.commands import (
+    MAX_QUERY_CHARS,
+    Discuss,
+    MoreLikeThis,
+    Search,
+    Trending,
+    Vote,
+    clean_text,
+)
 
 # Every kind of character a person types or pastes: accents, CJK, emoji (outside the BMP),
 # quotes, backslashes, the codecs' own separators (: | ~ { }), mention syntax.
@@ -32,6 +40,11 @@ paper_keys = st.one_of(
     ),
 )
 searches = st.builds(Search, query=queries, page=pages)
+votes = st.builds(Vote, paper=paper_keys, value=st.sampled_from(["like", "dislike"]))
 button_commands: st.SearchStrategy[ButtonCommand] = st.one_of(
-    searches, st.builds(MoreLikeThis, paper=paper_keys), st.just(Trending())
+    searches,
+    st.builds(MoreLikeThis, paper=paper_keys),
+    st.just(Trending()),
+    votes,
+    st.builds(Discuss, paper=paper_keys),
 )

@@ -2,8 +2,7 @@
 checks every decoded one passes (an old, foreign or tampered button is a StaleButton).
 
 Each platform's `buttons` module lays these commands out in its own format and size limit. A
-new kind of button (the next issue's like, dislike and discuss on one paper) is one more
-command here and one more entry in each codec's table.
+new kind of button is one more command here and one more entry in each codec's table.
 """
 
 from __future__ import annotations
@@ -12,10 +11,12 @@ from collections.abc import Callable
 
 from paperbot.core.commands import (
     Command,
+    Discuss,
     MoreLikeThis,
     ParseError,
     Search,
     Trending,
+    Vote,
     clean_text,
 )
 from paperbot.core.limits import MAX_PAPER_REF_CHARS, MAX_QUERY_CHARS, SEARCH_PAGE
@@ -25,12 +26,21 @@ MAX_PAGE = SEARCH_PAGE.high
 MAX_PAPER_CHARS = MAX_PAPER_REF_CHARS
 STALE = "That button is out of date. Run the command again."
 
-# What a button may re-run; every other command is typed, never clicked.
-ButtonCommand = Search | MoreLikeThis | Trending
+# What a button may carry; every other command is typed, never clicked.
+ButtonCommand = Search | MoreLikeThis | Trending | Vote | Discuss
+# What a "Share in channel" button may re-run (a result list).
 BUTTON_COMMANDS = (Search, MoreLikeThis, Trending)
 # Commands about one paper, built from its key.
-PaperCommand = MoreLikeThis
-PAPER_COMMANDS: tuple[type[PaperCommand], ...] = (MoreLikeThis,)
+PaperCommand = MoreLikeThis | Vote | Discuss
+PAPER_COMMANDS: tuple[type[PaperCommand], ...] = (MoreLikeThis, Vote, Discuss)
+
+
+def like(key: str) -> Vote:
+    return Vote(paper=key, value="like")
+
+
+def dislike(key: str) -> Vote:
+    return Vote(paper=key, value="dislike")
 
 
 class StaleButton(ParseError):
@@ -85,6 +95,8 @@ __all__ = [
     "ButtonCommand",
     "StaleButton",
     "cut_query",
+    "dislike",
+    "like",
     "paper",
     "search",
 ]

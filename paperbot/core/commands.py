@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import time
+from typing import Literal
 
 from paperbot.core.channels import zones
+from paperbot.core.channels.when import parse_days, parse_time, parse_zone
 from paperbot.core.channels.zones import find_zone
 from paperbot.core.channels.zones import zone_names as zone_names  # for the adapters' autocomplete
-from paperbot.core.errors import UserError
+from paperbot.core.errors import ParseError
 from paperbot.core.limits import (
     DIGEST_SIZE,
     MAX_PAPER_REF_CHARS,
@@ -18,9 +19,6 @@ from paperbot.core.limits import (
     SEARCH_PAGE,
 )
 from paperbot.core.printable import printable
-
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 @dataclass(frozen=True)
@@ -40,6 +38,8 @@ class Caller:
     bot_can_post: bool | None = None
     # What the bot lacks to post here (e.g. "Embed Links"), shown when subscribing.
     bot_missing: str | None = None
+    # The channel's display name ("#lab"), for replies that name it; None: "this channel".
+    channel_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -105,6 +105,38 @@ class Help:
     topic: str | None = None
 
 
+@dataclass(frozen=True)
+class Vote:
+    """A like / dislike press on one paper (a button or select, never typed)."""
+
+    paper: str  # the paper's key, as PaperCard.key
+    value: Literal["like", "dislike"]
+
+
+@dataclass(frozen=True)
+class Discuss:
+    """ "Discuss" on one paper (a button or select, never typed)."""
+
+    paper: str
+
+
+@dataclass(frozen=True)
+class Taste:
+    """What the channel's feedback taught paperbot; reset forgets it (permission-checked)."""
+
+    reset: bool = False
+
+
+@dataclass(frozen=True)
+class Roundup:
+    """The week's roundup: post it now, schedule it weekly, or stop it (permission-checked)."""
+
+    action: Literal["now", "weekly", "off"] = "now"
+    weekday: int | None = None  # 0 = Monday
+    at: time | None = None
+    zone: str | None = None  # None: the channel's zone
+
+
 Command = (
     Search
     | MoreLikeThis
@@ -118,9 +150,22 @@ Command = (
     | Pause
     | Resume
     | Help
+    | Vote
+    | Discuss
+    | Taste
+    | Roundup
 )
-# Commands that change a channel, and so need permission and a real channel (not a DM).
-CHANNEL_CHANGES = (Subscribe, Unsubscribe, Schedule, Size, DigestNow, Pause, Resume)
+# Commands that may change a channel, and so need permission and a real channel (not a DM);
+# changes_channel() says which values of Taste do (its reset).
+CHANNEL_CHANGES = (Subscribe, Unsubscribe, Schedule, Size, DigestNow, Pause, Resume, Taste, Roundup)
+
+
+def changes_channel(command: object) -> bool:
+    """Whether this command needs permission to change the channel (`taste` alone does not)."""
+    if isinstance(command, Taste):
+        return command.reset
+    return isinstance(command, CHANNEL_CHANGES)
+
 
 USAGE: dict[str, str] = {
     "search": '/papers search <query> [page:N]: find papers ("phrases", -exclude, author:, cat:,'
@@ -136,6 +181,9 @@ USAGE: dict[str, str] = {
     "digest": "/papers digest: post this channel's next digest now",
     "pause": "/papers pause: stop the daily digest",
     "resume": "/papers resume: start it again",
+    "taste": "/papers taste [reset]: what this channel's 👍/👎 taught paperbot (reset forgets it)",
+    "roundup": "/papers roundup [weekly <day> <HH:MM> [zone] | off]: the week's most liked and"
+    " discussed papers, now or every week",
     "help": "/papers help [command]: this help",
 }
 ALIASES = {
@@ -156,13 +204,8 @@ ALIASES = {
     "stop": "pause",
     "start": "resume",
     "?": "help",
+    "week": "roundup",
 }
-
-_TIME = re.compile(r"^(\d{1,2})(?::|h|\.)?(\d{2})?\s*(am|pm)?$", re.IGNORECASE)
-
-
-class ParseError(UserError):
-    """Input we cannot act on; the message is shown to the user as is."""
 
 
 def clean_text(text: str) -> str:
@@ -204,6 +247,10 @@ def build(name: str, rest: str) -> Command:
         return _schedule(rest)
     if name == "size":
         return Size(n=_size(rest))
+    if name in ("taste", "roundup"):
+        from paperbot.core.engage import grammar  # it reads this module's helpers
+
+        return grammar.taste(rest) if name == "taste" else grammar.roundup(rest)
     if name == "help":
         return Help(topic=ALIASES.get(rest.lower(), rest.lower()) or None)
     simple: dict[str, Command] = {
@@ -249,55 +296,6 @@ def _split_page(rest: str) -> tuple[str, int]:
             if page in SEARCH_PAGE:
                 return " ".join(parts[:-1]), page
     return rest, 1
-
-
-def parse_time(text: str) -> time:
-    match = _TIME.match(text.strip())
-    if not match:
-        raise ParseError(f"`{text[:20]}` is not a time. Use 24-hour HH:MM, e.g. 09:00 or 17:30.")
-    hour, minute = int(match.group(1)), int(match.group(2) or 0)
-    meridiem = (match.group(3) or "").lower()
-    if meridiem:
-        if not 1 <= hour <= 12:
-            raise ParseError(f"`{text[:20]}` is not a time. Use e.g. 9am or 09:00.")
-        hour = hour % 12 + (12 if meridiem == "pm" else 0)
-    if hour > 23 or minute > 59:
-        raise ParseError(f"`{text[:20]}` is not a time. Use 24-hour HH:MM, e.g. 09:00 or 17:30.")
-    return time(hour, minute)
-
-
-def parse_zone(text: str) -> str:
-    """An IANA zone name (CET, EST, Etc/GMT+5, europe/berlin...), see core.zones."""
-    try:
-        return zones.parse_zone(text)
-    except zones.ZoneError as exc:
-        raise ParseError(str(exc)) from None
-
-
-def parse_days(text: str) -> str:
-    """ "daily" | "weekdays" | "weekends" | "mon,wed,fri" (names or 3-letter prefixes)."""
-    value = text.strip().lower()
-    if value in ("daily", "everyday", "every-day", "all"):
-        return "daily"
-    if value in ("weekdays", "workdays", "mon-fri"):
-        return "weekdays"
-    if value in ("weekends", "weekend"):
-        return "sat,sun"
-    days: list[str] = []
-    for part in re.split(r"[,\s]+", value):
-        if not part:
-            continue
-        day = part[:3]
-        if day not in WEEKDAYS or not _DAY_NAMES[WEEKDAYS.index(day)].startswith(part):
-            raise ParseError(
-                f"`{part[:20]}` is not a day. Use daily, weekdays, or days like mon,wed,fri."
-            )
-        if day not in days:
-            days.append(day)
-    if not days:
-        raise ParseError("Which days? Use daily, weekdays, or days like mon,wed,fri.")
-    days.sort(key=WEEKDAYS.index)
-    return "daily" if len(days) == 7 else ",".join(days)
 
 
 def _schedule(rest: str) -> Schedule:

@@ -21,6 +21,10 @@ class UserError(PaperbotError):
     exit_code = 2
 
 
+class ParseError(UserError):
+    """Input we cannot act on (a command, a time, a query); the message is shown as is."""
+
+
 class ConfigError(PaperbotError):
     """Settings that cannot work (alone or together); the message says what to set."""
 
@@ -56,6 +60,7 @@ __all__ = [
     "ConfigError",
     "DatabaseUnavailable",
     "PaperbotError",
+    "ParseError",
     "SchemaMismatch",
     "Unavailable",
     "UserError",

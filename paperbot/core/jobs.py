@@ -9,7 +9,7 @@ from typing import Literal
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from paperbot.config import RetentionSettings
+from paperbot.config import EngageSettings, RetentionSettings
 from paperbot.core import leases, maintenance, metrics
 from paperbot.core.panics import recoverable
 from paperbot.core.papers import ingest
@@ -81,8 +81,9 @@ def maintenance_job(
     index: Index | None = None,
     *,
     now: datetime,
+    engage: EngageSettings | None = None,
 ) -> maintenance.MaintenanceReport:
     """Daily: prune old snapshots and deliveries, purge data of long-removed channels."""
-    report = maintenance.run_maintenance(session_factory, retention, now=now)
+    report = maintenance.run_maintenance(session_factory, retention, now=now, engage=engage)
     log.info("maintenance: %s", report.summary())
     return report

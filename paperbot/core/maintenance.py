@@ -8,9 +8,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, delete, func, select, tuple_
 from sqlalchemy.orm import Session, sessionmaker
 
-from paperbot.config import RetentionSettings
+from paperbot.config import EngageSettings, RetentionSettings
 from paperbot.core.db import transaction
 from paperbot.core.delivery.status import MANUAL, DeliveryStatus
+from paperbot.core.engage import retention as engage_retention
 from paperbot.core.models import Channel, Delivery, SignalSnapshot, WorkspaceState
 
 # Delivery rows are bookkeeping; keep three months (and always each channel's newest slot,
@@ -24,11 +25,14 @@ class MaintenanceReport:
     deliveries: int = 0
     channels: int = 0
     workspaces: int = 0
+    # Feedback rows (votes, signals, message and thread maps) of removed channels.
+    feedback: int = 0
 
     def summary(self) -> str:
         return (
             f"pruned {self.snapshots} snapshots, {self.deliveries} deliveries;"
-            f" purged {self.channels} channels, {self.workspaces} workspaces"
+            f" purged {self.channels} channels, {self.workspaces} workspaces,"
+            f" {self.feedback} feedback rows"
         )
 
 
@@ -47,7 +51,7 @@ def prune_deliveries(session: Session, *, before: datetime) -> int:
     newest = (
         select(func.max(Delivery.id))
         .where(~Delivery.slot.startswith(MANUAL))
-        .group_by(Delivery.channel_id)
+        .group_by(Delivery.channel_id, Delivery.kind)
     )
     return _count(
         session.execute(
@@ -92,7 +96,11 @@ def purge_removed(session: Session, *, before: datetime) -> tuple[int, int]:
 
 
 def run_maintenance(
-    session_factory: sessionmaker[Session], retention: RetentionSettings, *, now: datetime
+    session_factory: sessionmaker[Session],
+    retention: RetentionSettings,
+    *,
+    now: datetime,
+    engage: EngageSettings | None = None,
 ) -> MaintenanceReport:
     report = MaintenanceReport()
     with transaction(session_factory) as session:
@@ -101,6 +109,11 @@ def run_maintenance(
         )
     with transaction(session_factory) as session:
         report.deliveries = prune_deliveries(session, before=now - timedelta(days=DELIVERY_DAYS))
+    with transaction(session_factory) as session:
+        # Before the channels go: feedback may have a shorter retention than the channel.
+        report.feedback = engage_retention.purge_removed(
+            session, before=now - timedelta(days=(engage or EngageSettings()).retention_days)
+        )
     with transaction(session_factory) as session:
         report.channels, report.workspaces = purge_removed(
             session, before=now - timedelta(days=retention.removed_channel_days)

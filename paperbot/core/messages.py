@@ -63,6 +63,9 @@ class PaperCard:
         return ", ".join(names) + (f" +{more} more" if more > 0 else "")
 
 
+DigestKind = Literal["digest", "roundup"]
+
+
 @dataclass(frozen=True)
 class Digest:
     """A channel's digest at one instant: ranked papers plus the notes a reader should see."""
@@ -81,6 +84,9 @@ class Digest:
     undelivered_reason: str = ""
     # Set when the channel's digest resumed after a pause a person fixed (the old reason).
     resumed_after: str = ""
+    # "roundup": the week's roundup (cards' `why` carries the channel's counts); renderers may
+    # show it without feedback buttons.
+    kind: DigestKind = "digest"
 
     @property
     def notes(self) -> tuple[str, ...]:
@@ -88,15 +94,16 @@ class Digest:
         out: list[str] = []
         if self.resumed_after:
             out.append(f"Digests are back: paperbot had paused them ({self.resumed_after}).")
+        noun = self.kind
         if self.undelivered:
             n = self.undelivered
-            what = "1 digest" if n == 1 else f"{n} digests"
+            what = f"1 {noun}" if n == 1 else f"{n} {noun}s"
             why = f": {self.undelivered_reason}" if self.undelivered_reason else ""
             out.append(f"{what} could not be delivered{why}.")
         if self.missed_slots:
             plural = "s" if self.missed_slots != 1 else ""
             out.append(
-                f"paperbot was offline and missed {self.missed_slots} digest{plural};"
+                f"paperbot was offline and missed {self.missed_slots} {noun}{plural};"
                 " this one covers the gap."
             )
         if self.partial_sources:
@@ -116,7 +123,9 @@ class Page:
     page: int
 
 
-ReplyKind = Literal["search", "trending", "similar", "info", "error", "help", "changed"]
+ReplyKind = Literal[
+    "search", "trending", "similar", "info", "error", "help", "changed", "ack", "discuss"
+]
 
 
 @dataclass(frozen=True)
@@ -131,3 +140,6 @@ class Reply:
     next_page: Page | None = None
     # Extra lines (e.g. "this channel is paused: ..."), shown under the text.
     notes: tuple[str, ...] = field(default=())
+    # kind "discuss": the paper's existing thread (the adapter points there and posts nothing);
+    # None: the adapter opens one and calls Paperbot.thread_opened.
+    thread: str | None = None

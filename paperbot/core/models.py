@@ -1,4 +1,4 @@
-"""SQLAlchemy 2.0 typed tables: papers, signals, channels, subscriptions, deliveries."""
+"""SQLAlchemy 2.0 typed tables: papers, signals, channels, subscriptions, deliveries, feedback."""
 
 from __future__ import annotations
 
@@ -145,6 +145,11 @@ class Channel(Base):
     created_at: Mapped[datetime] = mapped_column(Tz())
     # Set when the platform says the channel/workspace is gone; data is purged after a grace.
     removed_at: Mapped[datetime | None] = mapped_column(Tz())
+    # The week's roundup: weekday (0 = Monday), local "HH:MM", zone (None: the channel's);
+    # no weekday: no scheduled roundup.
+    roundup_day: Mapped[int | None] = mapped_column(Integer)
+    roundup_time: Mapped[str | None] = mapped_column(String(5))
+    roundup_zone: Mapped[str | None] = mapped_column(String(64))
 
     subscriptions: Mapped[list[Subscription]] = relationship(
         back_populates="channel",
@@ -179,8 +184,11 @@ class Delivery(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"))
-    # The local date of the scheduled run, or "manual-YYYYMMDDTHHMMZ" for `/papers digest`.
+    # The local date of the scheduled run, or "manual-YYYYMMDDTHHMMZ" for `/papers digest`
+    # (roundups: "roundup-<date>", "manual-roundup-<instant>").
     slot: Mapped[str] = mapped_column(String(32))
+    # "digest" or "roundup" (the week's roundup: posts no "posted" rows).
+    kind: Mapped[str] = mapped_column(String(16), default="digest", server_default="digest")
     scheduled_at: Mapped[datetime] = mapped_column(Tz())
     # A DeliveryStatus (paperbot.core.delivery.status documents each one).
     status: Mapped[str] = mapped_column(String(16), default="pending")
@@ -209,7 +217,11 @@ class DeliveryPart(Base):
     """
 
     __tablename__ = "delivery_parts"
-    __table_args__ = (UniqueConstraint("delivery_id", "part", name="uq_delivery_parts_part"),)
+    __table_args__ = (
+        UniqueConstraint("delivery_id", "part", name="uq_delivery_parts_part"),
+        # Reactions name a message: which paper it shows.
+        Index("ix_delivery_parts_message_id", "message_id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     delivery_id: Mapped[int] = mapped_column(ForeignKey("deliveries.id", ondelete="CASCADE"))
@@ -297,15 +309,82 @@ class PaperEmbedding(Base):
     created_at: Mapped[datetime] = mapped_column(Tz())
 
 
+class FeedbackVote(Base):
+    """One member's 👍 (+1) or 👎 (-1) on one paper in one channel: the member id is kept only
+    so that each member has one vote per paper."""
+
+    __tablename__ = "feedback_votes"
+    __table_args__ = (
+        UniqueConstraint("channel_id", "paper_id", "member", name="uq_feedback_votes_member"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"))
+    paper_id: Mapped[int] = mapped_column(ForeignKey("papers.id", ondelete="CASCADE"))
+    member: Mapped[str] = mapped_column(String(64))
+    value: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(Tz())
+
+
+class FeedbackSignal(Base):
+    """A weaker positive, anonymous: "more" (more like this), "share", "discuss", "reply"."""
+
+    __tablename__ = "feedback_signals"
+    __table_args__ = (Index("ix_feedback_signals_channel_created", "channel_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"))
+    paper_id: Mapped[int] = mapped_column(ForeignKey("papers.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(Tz())
+
+
+class EngageMessage(Base):
+    """A message paperbot posted outside a digest ("share", "discuss") and the papers it shows."""
+
+    __tablename__ = "engage_messages"
+    __table_args__ = (
+        UniqueConstraint("channel_id", "message_id", name="uq_engage_messages_message"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"))
+    message_id: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    papers: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(Tz())
+
+
+class PaperThread(Base):
+    """A paper's discussion thread in a channel (Slack: the root message's ts, shared by the
+    papers of one digest message; Discord: the thread's channel id)."""
+
+    __tablename__ = "paper_threads"
+    __table_args__ = (
+        UniqueConstraint("channel_id", "paper_id", name="uq_paper_threads_paper"),
+        Index("ix_paper_threads_channel_thread", "channel_id", "thread_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"))
+    paper_id: Mapped[int] = mapped_column(ForeignKey("papers.id", ondelete="CASCADE"))
+    thread_id: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(Tz())
+
+
 __all__ = [
     "Base",
     "Channel",
     "Counter",
     "Delivery",
     "DeliveryPart",
+    "EngageMessage",
+    "FeedbackSignal",
+    "FeedbackVote",
     "Lease",
     "Paper",
     "PaperEmbedding",
+    "PaperThread",
     "PostedPaper",
     "SignalSnapshot",
     "SourceState",

@@ -9,8 +9,10 @@ from typing import Any
 
 import pytest
 from delivery_world import FakePlatform, runner
+from engage_world import engaged_core
 from sqlalchemy.orm import Session, sessionmaker
 
+from paperbot.bootstrap import Core
 from paperbot.config import Settings
 from paperbot.core.search import SearchIndex
 
@@ -31,3 +33,9 @@ def platform() -> FakePlatform:
 def run(session_factory: sessionmaker[Session], settings: Settings, platform: FakePlatform) -> Any:
     """run(now, worker="w1") -> DeliveryReport: one delivery pass over `platform`."""
     return runner(session_factory, settings, platform)
+
+
+@pytest.fixture
+def engaged(make_settings: Any) -> Iterator[Core]:
+    """The service over the sample papers, with engage_world's recording platform "fake"."""
+    yield from engaged_core(make_settings)

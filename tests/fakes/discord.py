@@ -36,10 +36,16 @@ VIEW_CHANNEL = 1 << 10
 SEND_MESSAGES = 1 << 11
 EMBED_LINKS = 1 << 14
 READ_MESSAGE_HISTORY = 1 << 16
+CREATE_PUBLIC_THREADS = 1 << 35
 SEND_MESSAGES_IN_THREADS = 1 << 38
 MEMBER = VIEW_CHANNEL | SEND_MESSAGES | EMBED_LINKS | READ_MESSAGE_HISTORY
 BOT_OK = (
-    VIEW_CHANNEL | SEND_MESSAGES | EMBED_LINKS | READ_MESSAGE_HISTORY | SEND_MESSAGES_IN_THREADS
+    VIEW_CHANNEL
+    | SEND_MESSAGES
+    | EMBED_LINKS
+    | READ_MESSAGE_HISTORY
+    | SEND_MESSAGES_IN_THREADS
+    | CREATE_PUBLIC_THREADS
 )
 _MENTION = re.compile(r"@everyone|@here|<@!?(\d+)>|<@&(\d+)>")
 
@@ -181,6 +187,8 @@ class FakeDiscord:
         self.resumes: list[dict[str, Any]] = []
         self._resumable: dict[str, tuple[int, int]] = {}
         self.failures: dict[str, list[Failure]] = defaultdict(list)
+        # Threads paperbot opened: thread id -> the thread channel object.
+        self.threads: dict[str, dict[str, Any]] = {}
         self.delay: dict[str, float] = {}
         self.shards_recommended = 1
         self._nonces: dict[tuple[str, str], dict[str, Any]] = {}
@@ -212,6 +220,7 @@ class FakeDiscord:
         r.add_post(base + "/users/@me/channels", self._open_dm)
         r.add_get(base + "/guilds/{guild_id}", self._get_guild)
         r.add_post(base + "/channels/{channel_id}/messages", self._create_message)
+        r.add_post(base + "/channels/{channel_id}/threads", self._create_thread)
         r.add_get(base + "/channels/{channel_id}/messages", self._list_messages)
         r.add_post(
             base + "/interactions/{interaction_id}/{interaction_token}/callback", self._callback
@@ -566,6 +575,106 @@ class FakeDiscord:
             request.transport.close()  # posted; the reply is lost
         return _json(message)
 
+    async def _create_thread(self, request: web.Request) -> web.Response:
+        """POST /channels/{id}/threads: a thread without a starter message, announced to the
+        gateway (THREAD_CREATE) as Discord does for the member who created it."""
+        channel = request.match_info["channel_id"]
+        queue = self.failures.get(f"{channel}/threads") or []
+        if queue:
+            failure = queue.pop(0)
+            return _error(failure.status, failure.code, failure.message)
+        guild = next(
+            (g for g in self.guilds.values() if any(c["id"] == channel for c in g["channels"])),
+            None,
+        )
+        if guild is None:
+            return _error(404, 10003, "Unknown Channel")
+        body = request[RECORDED].body or {}
+        thread = {
+            "id": str(self._snowflake()),
+            "guild_id": guild["id"],
+            "parent_id": channel,
+            "owner_id": self.bot_user["id"],
+            "type": body.get("type") or 12,
+            "name": body["name"],
+            "last_message_id": None,
+            "rate_limit_per_user": 0,
+            "message_count": 0,
+            "member_count": 1,
+            "flags": 0,
+            "thread_metadata": {
+                "archived": False,
+                "auto_archive_duration": body.get("auto_archive_duration") or 4320,
+                "archive_timestamp": _now_iso(),
+                "locked": False,
+            },
+        }
+        self.threads[thread["id"]] = thread
+        guild["threads"].append(thread)
+        await self.dispatch("THREAD_CREATE", {**thread, "newly_created": True}, int(guild["id"]))
+        return _json(thread, status=201)
+
+    async def react(
+        self,
+        channel_id: int | str,
+        message_id: int | str,
+        emoji: str,
+        *,
+        guild_id: int,
+        user_id: int = 1001,
+        added: bool = True,
+    ) -> None:
+        """A member adds (or removes) a unicode reaction: MESSAGE_REACTION_ADD / _REMOVE."""
+        data: dict[str, Any] = {
+            "user_id": str(user_id),
+            "channel_id": str(channel_id),
+            "message_id": str(message_id),
+            "guild_id": str(guild_id),
+            "emoji": {"id": None, "name": emoji},
+            "burst": False,
+            "type": 0,
+        }
+        if added:
+            data["member"] = {
+                "user": _user(user_id, f"user{user_id}", bot=user_id == self.application_id),
+                "roles": [],
+                "joined_at": _now_iso(),
+                "deaf": False,
+                "mute": False,
+                "flags": 0,
+            }
+            data["message_author_id"] = self.bot_user["id"]
+        event = "MESSAGE_REACTION_ADD" if added else "MESSAGE_REACTION_REMOVE"
+        await self.dispatch(event, data, guild_id)
+
+    async def say(
+        self, channel_id: int | str, *, guild_id: int, user_id: int = 1001, bot: bool = False
+    ) -> dict[str, Any]:
+        """A member posts in a channel or thread: MESSAGE_CREATE, without message content
+        (paperbot has no message content intent), as Discord sends it then."""
+        message = {
+            "id": str(self._snowflake()),
+            "channel_id": str(channel_id),
+            "guild_id": str(guild_id),
+            "type": 0,
+            "author": _user(user_id, f"user{user_id}", bot=bot),
+            "member": {"roles": [], "joined_at": _now_iso(), "deaf": False, "mute": False},
+            "content": "",
+            "timestamp": _now_iso(),
+            "edited_timestamp": None,
+            "tts": False,
+            "mention_everyone": False,
+            "mentions": [],
+            "mention_roles": [],
+            "attachments": [],
+            "embeds": [],
+            "components": [],
+            "pinned": False,
+            "flags": 0,
+        }
+        await self.dispatch("MESSAGE_CREATE", message, guild_id)
+        return message
+
     async def _open_dm(self, request: web.Request) -> web.Response:
         recipient = str((request[RECORDED].body or {}).get("recipient_id"))
         dm = {"id": str(900_000 + int(recipient)), "type": 1, "last_message_id": None}
@@ -693,6 +802,26 @@ class FakeDiscord:
     ) -> dict[str, Any]:
         """A button click on `message` (a message object this fake returned)."""
         data = {"custom_id": custom_id, "component_type": 2}
+        payload = self._interaction(
+            3, data, guild_id, channel_id, user_id, permissions, app_permissions
+        )
+        payload["message"] = {**message, "channel_id": str(channel_id)}
+        return payload
+
+    def choose(
+        self,
+        custom_id: str,
+        value: str,
+        message: dict[str, Any],
+        *,
+        guild_id: int | None,
+        channel_id: int,
+        user_id: int = 1001,
+        permissions: int = MEMBER,
+        app_permissions: int = BOT_OK,
+    ) -> dict[str, Any]:
+        """A member picks option `value` in the select menu `custom_id` of `message`."""
+        data = {"custom_id": custom_id, "component_type": 3, "values": [value]}
         payload = self._interaction(
             3, data, guild_id, channel_id, user_id, permissions, app_permissions
         )

@@ -68,7 +68,7 @@ class FakeChannel:
 
 ALL_SCOPES = (
     "commands,chat:write,users:read,channels:read,groups:read,channels:history,"
-    "groups:history,im:write"
+    "groups:history,im:write,reactions:read"
 )
 
 
@@ -91,6 +91,9 @@ class FakeSlack:
         self.users: dict[tuple[str, str], dict[str, Any]] = {}
         self.channels: dict[str, FakeChannel] = {}
         self.messages: dict[str, list[dict[str, Any]]] = {}
+        # Thread replies (chat.postMessage with thread_ts), by (channel, thread_ts): Slack keeps
+        # them out of conversations.history.
+        self.replies: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self.revoked: set[str] = set()
         self.oauth_codes: dict[str, dict[str, Any]] = {}
         self.app_tokens: set[str] = set()
@@ -172,6 +175,11 @@ class FakeSlack:
             if "delivery" in payload:
                 out.append((str(payload["delivery"]), int(payload["part"])))
         return out
+
+    def thread_replies(self, channel: str, thread_ts: str) -> list[dict[str, Any]]:
+        """What paperbot posted in the thread under message `thread_ts`."""
+        with self._lock:
+            return list(self.replies.get((channel, thread_ts), []))
 
     def response_url(self, name: str = "r1") -> str:
         return f"{self.url}/response/{name}"
@@ -377,6 +385,14 @@ class FakeSlack:
             }
             if args.get("metadata"):
                 message["metadata"] = args["metadata"]
+            thread = str(args.get("thread_ts") or "")
+            if method == "chat.postMessage" and thread:
+                if not any(m["ts"] == thread for m in self.messages.get(channel.id, [])):
+                    return {"ok": False, "error": "thread_not_found"}
+                message["thread_ts"] = thread
+                with self._lock:
+                    self.replies.setdefault((channel.id, thread), []).append(message)
+                return {"ok": True, "channel": channel.id, "ts": ts, "message": message}
             if method == "chat.postMessage":
                 with self._lock:
                     self.messages.setdefault(channel.id, []).append(message)
@@ -408,10 +424,45 @@ class FakeSlack:
         return {"ok": True, **grant}
 
 
+# -- Events API payloads as Slack sends them (the harness signs and posts them) ----------------
+def reaction_event(
+    name: str, *, user: str, channel: str, ts: str, added: bool = True, item_user: str = "UBOT"
+) -> dict[str, Any]:
+    """reaction_added / reaction_removed: `name` as Slack spells it (`+1`, `+1::skin-tone-3`)."""
+    return {
+        "type": "reaction_added" if added else "reaction_removed",
+        "user": user,
+        "reaction": name,
+        "item_user": item_user,
+        "item": {"type": "message", "channel": channel, "ts": ts},
+        "event_ts": f"{time.time():.6f}",
+    }
+
+
+def message_event(
+    text: str, *, user: str, channel: str, ts: str, thread_ts: str | None = None, **extra: Any
+) -> dict[str, Any]:
+    """A message.channels / message.groups event (a thread reply when thread_ts differs)."""
+    event: dict[str, Any] = {
+        "type": "message",
+        "channel": channel,
+        "user": user,
+        "text": text,
+        "ts": ts,
+        "event_ts": ts,
+        "channel_type": "channel",
+        **extra,
+    }
+    if thread_ts is not None:
+        event["thread_ts"] = thread_ts
+    return event
+
+
 # -- what a correct Slack client sends ---------------------------------------------------------
 _SPEC_PATH = Path(__file__).resolve().parent.parent / "specs" / "slack-web-openapi-v2.json"
-# Newer than the 2021 spec (message metadata 2022; include_all_metadata on history).
-_NEWER_ARGS = {"metadata", "include_all_metadata"}
+# Newer than the 2021 spec (message metadata 2022; include_all_metadata on history; the
+# team_id bolt's per-request client sends on every call, as org-wide apps need).
+_NEWER_ARGS = {"metadata", "include_all_metadata", "team_id"}
 MAX_BLOCKS = 50
 MAX_MESSAGE_CHARS = 12_000
 

@@ -8,15 +8,22 @@ import io
 import re
 import threading
 from datetime import UTC, datetime
-from typing import TextIO
+from typing import Literal, TextIO
 
 from paperbot.adapters.console import render
-from paperbot.core.commands import Caller
+from paperbot.core.commands import Caller, Vote
 from paperbot.core.messages import ChannelRef
 from paperbot.core.service import Paperbot
 
 CONSOLE = ChannelRef("console", "local", "console")
-CALLER = Caller(platform="console", workspace="local", channel="console", user="you", is_admin=True)
+CALLER = Caller(
+    platform="console",
+    workspace="local",
+    channel="console",
+    user="you",
+    is_admin=True,
+    channel_name="console",
+)
 BANNER = "paperbot console: type `/papers help`, or `/papers search <query>`; Ctrl-D quits."
 NOT_UTF8 = (
     "I could not read that line: it is not UTF-8 text. Set your terminal to UTF-8"
@@ -24,6 +31,8 @@ NOT_UTF8 = (
 )
 # Bytes that are not UTF-8 reach us as lone surrogates (the "surrogateescape" decoding).
 _UNDECODABLE = re.compile("[\udc80-\udcff]")
+# The console's stand-in for the chat platforms' 👍 / 👎 buttons: `/papers like 2401.12345`.
+_VOTE = re.compile(r"^(?:/?papers\s+)?(like|dislike)\s+(\S{1,100})$", re.IGNORECASE)
 
 
 def preview_digest(service: Paperbot, *, now: datetime) -> str:
@@ -42,6 +51,9 @@ def answer(service: Paperbot, line: str, *, now: datetime) -> str | None:
         return NOT_UTF8
     if text.startswith("/") and not text.lower().startswith("/papers"):
         return "Commands start with /papers. Try `/papers help`."
+    if vote := _VOTE.match(text):
+        value: Literal["like", "dislike"] = "like" if vote[1].lower() == "like" else "dislike"
+        return render.render_reply(service.execute(Vote(vote[2], value), CALLER, now=now))
     return render.render_reply(service.handle_text(text, CALLER, now=now))
 
 

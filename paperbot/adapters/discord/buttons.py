@@ -8,28 +8,41 @@
                                    ... on a digest part's first button: the delivery's marker
                                    (tag, part, parts), read back from history by find_posted
     pb:trending                    Trending
+    pb:like  pb:dislike  pb:discuss
+                                   A digest part's select menus (one per action): the chosen
+                                   option's value is the paper key
+    pb:like:2401.12345             ... the same as a button on one paper (also dislike, discuss)
 
-The state lives in the id, so buttons keep working after a restart, and every id paperbot 0.1
-posted reads the same. Lengths are counted in UTF-16 units, never fewer than Discord counts.
-The next issue's buttons on one paper take pb:like:<key>, pb:dislike:<key>, pb:discuss:<key>.
+The state lives in the id (or the option), so components keep working after a restart, and
+every id paperbot 0.1 posted reads the same. Lengths are counted in UTF-16 units, never fewer
+than Discord counts.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 from paperbot.adapters import buttons
 from paperbot.adapters.buttons import ButtonCommand, StaleButton
-from paperbot.core.commands import Command, MoreLikeThis, Search, Trending
+from paperbot.core.commands import Command, Discuss, MoreLikeThis, Search, Trending, Vote
 
 LIMIT = 100
 PREFIX = "pb:"
 # Every id paperbot posts (the DynamicItem template): one we cannot read is answered, not dropped.
 TEMPLATE = re.compile(r"pb:.+", re.DOTALL)
-# The id part of each command about one paper.
-PAPER_NAMES: dict[type[buttons.PaperCommand], str] = {MoreLikeThis: "mlt"}
-_PAPER_TYPES = {name: kind for kind, name in PAPER_NAMES.items()}
+# The id part of each command about one paper, and back.
+_PAPER_MAKERS: dict[str, Callable[[str], Command]] = {
+    "mlt": MoreLikeThis,
+    "like": buttons.like,
+    "dislike": buttons.dislike,
+    "discuss": Discuss,
+}
+# What a digest part's select menus do (their ids are pb:<action>).
+SelectAction = Literal["like", "dislike", "discuss"]
+SELECT_ACTIONS: tuple[SelectAction, ...] = ("like", "dislike", "discuss")
 _PAPER = re.compile(
     r"pb:(?P<name>[a-z]+):(?P<paper>[^|]{1,100})(?:\|(?P<mark>[0-9a-z]{1,16}\.\d{1,4}\.\d{1,4}))?"
 )
@@ -54,6 +67,17 @@ def length(custom_id: str) -> int:
     return len(custom_id.encode("utf-16-le", "surrogatepass")) // 2
 
 
+def _paper_name(command: buttons.PaperCommand) -> str:
+    if isinstance(command, Vote):
+        return command.value
+    return "discuss" if isinstance(command, Discuss) else "mlt"
+
+
+def select_id(action: SelectAction) -> str:
+    """The custom_id of a digest part's select menu for `action`."""
+    return f"{PREFIX}{action}"
+
+
 def encode(command: ButtonCommand, *, mark: Mark | None = None) -> str:
     """The custom_id of a button that runs `command` (always within Discord's limit).
 
@@ -63,23 +87,31 @@ def encode(command: ButtonCommand, *, mark: Mark | None = None) -> str:
         return custom_id if length(custom_id) <= LIMIT else f"pb:next:{command.page}"
     if isinstance(command, Trending):
         return "pb:trending"
-    head = f"pb:{PAPER_NAMES[type(command)]}:"
+    head = f"pb:{_paper_name(command)}:"
     tail = f"|{mark}" if mark is not None else ""
     room = min(buttons.MAX_PAPER_CHARS, LIMIT - length(head) - length(tail))
     return head + command.paper.replace("|", "")[:room] + tail
 
 
-def decode(custom_id: str, *, footer: str | None = None) -> Command:
-    """The command a button's id runs, or StaleButton. `footer`: the text of the message's last
-    embed footer, where a Next button too long for its id keeps the query."""
+def decode(
+    custom_id: str, *, footer: str | None = None, values: list[str] | None = None
+) -> Command:
+    """The command a component's id runs, or StaleButton. `footer`: the text of the message's
+    last embed footer, where a Next button too long for its id keeps the query. `values`: what
+    was chosen in a select menu."""
+    action = custom_id.removeprefix(PREFIX)
+    if values is not None or action in SELECT_ACTIONS:
+        if action not in SELECT_ACTIONS or not values or len(values) != 1:
+            raise StaleButton
+        return buttons.paper(_PAPER_MAKERS[action], values[0])
     if match := _NEXT.fullmatch(custom_id):
         query = match.group("query") or query_from_footer(footer)
         return buttons.search(query, int(match.group("page")))
     if custom_id == "pb:trending":
         return Trending()
     match = _PAPER.fullmatch(custom_id)
-    if match and match.group("name") in _PAPER_TYPES:
-        return buttons.paper(_PAPER_TYPES[match.group("name")], match.group("paper"))
+    if match and match.group("name") in _PAPER_MAKERS:
+        return buttons.paper(_PAPER_MAKERS[match.group("name")], match.group("paper"))
     raise StaleButton
 
 
@@ -104,12 +136,15 @@ def query_from_footer(text: str | None) -> str | None:
 
 __all__ = [
     "LIMIT",
+    "SELECT_ACTIONS",
     "TEMPLATE",
     "Mark",
+    "SelectAction",
     "decode",
     "encode",
     "footer_for",
     "length",
     "mark_of",
     "query_from_footer",
+    "select_id",
 ]

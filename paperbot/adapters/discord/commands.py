@@ -27,6 +27,8 @@ HelpTopic = Literal[
     "digest",
     "pause",
     "resume",
+    "taste",
+    "roundup",
     "help",
 ]
 DAY_SUGGESTIONS = ("daily", "weekdays", "weekends", "mon,wed,fri", "tue,thu")
@@ -183,6 +185,35 @@ def build_group(runner: Runner) -> app_commands.Group:
     @group.command(name="resume", description="Start this channel's daily digest again")
     async def resume(interaction: discord.Interaction) -> None:
         await runner.run(interaction, core.Resume, slow=False)
+
+    @group.command(name="taste", description="What this channel's 👍/👎 taught paperbot")
+    @app_commands.describe(reset="Forget this channel's feedback (needs Manage Channels)")
+    async def taste(interaction: discord.Interaction, reset: bool = False) -> None:
+        await runner.run(interaction, lambda: core.Taste(reset=reset), slow=False)
+
+    @group.command(name="roundup", description="The week's most liked and discussed papers")
+    @app_commands.describe(
+        when="now (default), weekly, or off",
+        day="weekly: the day, e.g. fri",
+        time="weekly: local time, 24-hour HH:MM (e.g. 16:00)",
+        zone="weekly: IANA time zone (default: the channel's)",
+    )
+    async def roundup(
+        interaction: discord.Interaction,
+        when: Literal["now", "weekly", "off"] = "now",
+        day: app_commands.Range[str, 1, 12] | None = None,
+        time: app_commands.Range[str, 1, 20] | None = None,
+        zone: app_commands.Range[str, 1, 64] | None = None,
+    ) -> None:
+        # The same words as Slack's `/papers roundup weekly fri 16:00 Europe/Paris`.
+        words = [when, *(w for w in (day, time, zone) if w)] if when == "weekly" else [when]
+        await runner.run(interaction, lambda: core.build("roundup", " ".join(words)), slow=False)
+
+    @roundup.autocomplete("zone")
+    async def roundup_zones(
+        interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return zone_choices(current)
 
     @group.command(name="help", description="What paperbot can do")
     @app_commands.describe(command="A command to explain")

@@ -12,14 +12,15 @@ from discord import app_commands
 from paperbot.adapters.discord.commands import build_group
 from paperbot.adapters.discord.inbound import GuildEvents, InteractionRunner, PaperbotTree
 from paperbot.adapters.discord.platform import client_options
-from paperbot.adapters.discord.views import PaperbotButton
+from paperbot.adapters.discord.threads import Engagement
+from paperbot.adapters.discord.views import PaperbotComponent
 from paperbot.config import Settings
 from paperbot.core.service import Paperbot
 
 log = logging.getLogger(__name__)
 
 
-class _Gateway(GuildEvents):
+class _Gateway(GuildEvents, Engagement):
     """Start-up shared by the plain and the auto-sharded client."""
 
     tree: PaperbotTree
@@ -37,7 +38,7 @@ class _Gateway(GuildEvents):
 
     async def setup_hook(self) -> None:
         # Buttons keep working after a restart: their state is in the custom id.
-        self.add_dynamic_items(PaperbotButton)  # type: ignore[attr-defined]
+        self.add_dynamic_items(PaperbotComponent)  # type: ignore[attr-defined]
         self.synced = await sync_commands(self.tree, self.guild_ids)
 
     async def on_connect(self) -> None:

@@ -12,10 +12,12 @@ from typing import Any
 import discord
 from discord import app_commands
 
+from paperbot.adapters.discord import threads
 from paperbot.adapters.discord.errors import reply_for
 from paperbot.adapters.discord.render import NO_MENTIONS, reply_parts
 from paperbot.adapters.discord.views import build_view
-from paperbot.core.commands import CHANNEL_CHANGES, Caller, Command
+from paperbot.adapters.locks import KeyedLocks
+from paperbot.core.commands import Caller, Command, Discuss, changes_channel
 from paperbot.core.errors import SORRY
 from paperbot.core.messages import ChannelRef, Reply
 from paperbot.core.service import Paperbot
@@ -54,6 +56,7 @@ def caller_for(interaction: discord.Interaction[Any]) -> Caller:
     # Both are resolved by Discord for this channel, overwrites included.
     member, app = interaction.permissions, interaction.app_permissions
     missing = missing_permissions(app, thread=isinstance(interaction.channel, discord.Thread))
+    name = getattr(interaction.channel, "name", None)
     return Caller(
         "discord",
         str(interaction.guild_id),
@@ -63,6 +66,7 @@ def caller_for(interaction: discord.Interaction[Any]) -> Caller:
         can_manage_channel=member.administrator or member.manage_channels,
         bot_can_post=not missing,
         bot_missing=", ".join(missing) or None,
+        channel_name=f"#{name}" if isinstance(name, str) and name else None,
     )
 
 
@@ -71,6 +75,7 @@ class InteractionRunner:
 
     def __init__(self, service: Paperbot) -> None:
         self.service = service
+        self.discussing = KeyedLocks()
 
     async def run(
         self, interaction: discord.Interaction[Any], build: Callable[[], Command], *, slow: bool
@@ -102,16 +107,62 @@ class InteractionRunner:
         caller = caller_for(interaction)
         if slow:
             await interaction.response.defer(ephemeral=True, thinking=True)
-        task = asyncio.ensure_future(
-            asyncio.to_thread(self.service.execute, command, caller, now=now())
+        # Two presses of Discuss on one paper at once: the second waits and finds the thread.
+        key = (caller.channel, command.paper) if isinstance(command, Discuss) else None
+        async with self.discussing.hold(key):
+            task = asyncio.ensure_future(
+                asyncio.to_thread(self.service.execute, command, caller, now=now())
+            )
+            if not slow:
+                done, _ = await asyncio.wait({task}, timeout=ANSWER_BUDGET_SECONDS)
+                if not done:
+                    # A confirmation of a channel change is public; everything else is private.
+                    changes = changes_channel(command) and not caller.is_dm
+                    await interaction.response.defer(ephemeral=not changes, thinking=True)
+            reply = await task
+            if reply.kind == "discuss" and reply.papers:
+                await self.discuss(interaction, caller, reply)
+                return
+        await self.answer(interaction, reply)
+
+    async def discuss(
+        self, interaction: discord.Interaction[Any], caller: Caller, reply: Reply
+    ) -> None:
+        """Open the paper's thread (or point to the one it has) and answer privately."""
+        if reply.thread and reply.thread.isdigit():
+            await self.say(interaction, f"The discussion is here: <#{reply.thread}>")
+            return
+        if caller.is_dm or isinstance(interaction.channel, discord.Thread):
+            await self.say(interaction, "Papers are discussed in a server channel.")
+            return
+        app = interaction.app_permissions
+        if not (app.create_public_threads and app.send_messages_in_threads):
+            await self.say(interaction, threads.NEEDS)  # asking would only earn a 403
+            return
+        card = reply.papers[0]
+        try:
+            thread, message = await threads.open_thread(
+                interaction.client, int(caller.channel), card
+            )
+        except discord.HTTPException as exc:
+            log.info("discord: no thread in %s: %s %s", caller.channel, exc.status, exc.code)
+            await self.say(interaction, threads.refusal(exc))
+            return
+        ref = ChannelRef("discord", caller.workspace, caller.channel)
+        service = self.service
+        await asyncio.to_thread(service.thread_opened, ref, card.key, thread, now=now())
+        await asyncio.to_thread(
+            service.record_posted, ref, message, [card.key], kind="discuss", now=now()
         )
-        if not slow:
-            done, _ = await asyncio.wait({task}, timeout=ANSWER_BUDGET_SECONDS)
-            if not done:
-                # A confirmation of a channel change is public; everything else is private.
-                changes = isinstance(command, CHANNEL_CHANGES) and not caller.is_dm
-                await interaction.response.defer(ephemeral=not changes, thinking=True)
-        await self.answer(interaction, await task)
+        await self.say(interaction, f"Started a thread for it: <#{thread}>")
+
+    async def say(self, interaction: discord.Interaction[Any], content: str) -> None:
+        """A private line of paperbot's own text (channel links stay links: they ping nobody)."""
+        kwargs: dict[str, Any] = {"allowed_mentions": NO_MENTIONS, "ephemeral": True}
+        if interaction.response.is_done():
+            await interaction.followup.send(content, **kwargs)
+        else:
+            await interaction.response.send_message(content, **kwargs)
 
     async def answer(self, interaction: discord.Interaction[Any], reply: Reply) -> None:
         """Send the reply as one or more messages (the first answers the interaction)."""
@@ -123,7 +174,7 @@ class InteractionRunner:
             }
             if part.content is not None:
                 kwargs["content"] = part.content
-            if (view := build_view(part.buttons)) is not None:
+            if (view := build_view(part.buttons, part.selects)) is not None:
                 kwargs["view"] = view
             if interaction.response.is_done():
                 await interaction.followup.send(**kwargs)

@@ -12,12 +12,15 @@ from paperbot.core.errors import ConfigError
 
 AUTHORIZE_URL = "https://discord.com/oauth2/authorize"
 SCOPES = ("bot", "applications.commands")
-# Posting digests (view, send, embeds, also in threads) and reading recent history to
-# recognise a digest already posted before a crash. Nothing else.
+# Posting digests (view, send, embeds, also in threads), reading recent history to
+# recognise a digest already posted before a crash, and opening a public thread per discussed
+# paper (Create Public Threads; posting in it is Send Messages in Threads). Nothing else:
+# reactions and thread replies arrive through the gateway without a permission of their own.
 PERMISSIONS = discord.Permissions(
     view_channel=True,
     send_messages=True,
     send_messages_in_threads=True,
+    create_public_threads=True,
     embed_links=True,
     read_message_history=True,
 )

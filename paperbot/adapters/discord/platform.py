@@ -50,6 +50,10 @@ def client_options(settings: DiscordSettings) -> dict[str, Any]:
     discord.VoiceClient.warn_dave = False
     intents = discord.Intents.none()
     intents.guilds = True  # guild join/remove and channel deletes; nothing privileged
+    # 👍 / 👎 on a paper, and replies in its discussion thread (counted, never read: no
+    # message content intent). Neither is privileged.
+    intents.guild_reactions = True
+    intents.guild_messages = True
     return {
         "intents": intents,
         "allowed_mentions": NO_MENTIONS,
@@ -238,7 +242,7 @@ class DiscordPlatform:
             message = await target.send(
                 content=part.content,
                 embeds=list(part.embeds),
-                view=build_view(part.buttons),  # type: ignore[arg-type]
+                view=build_view(part.buttons, part.selects),  # type: ignore[arg-type]
                 allowed_mentions=NO_MENTIONS,
                 nonce=nonce,
             )

@@ -11,7 +11,7 @@ from discord.utils import escape_markdown
 
 from paperbot.adapters.discord import buttons
 from paperbot.adapters.discord.buttons import Mark
-from paperbot.adapters.discord.views import ButtonSpec
+from paperbot.adapters.discord.views import MAX_ROWS, ButtonSpec, SelectSpec, rows_needed
 from paperbot.core.commands import MoreLikeThis, Search
 from paperbot.core.messages import Digest, PaperCard, Reply
 from paperbot.core.printable import printable
@@ -23,6 +23,13 @@ TITLE_LIMIT = 256
 DESCRIPTION_LIMIT = 4096
 FOOTER_LIMIT = 2048
 URL_LIMIT = 2048
+OPTION_LIMIT = 100
+# A digest part's select menus, one row each (beside at most two rows of "More like #n").
+FEEDBACK_MENUS: tuple[tuple[buttons.SelectAction, str], ...] = (
+    ("like", "👍 More like this one…"),
+    ("dislike", "👎 Fewer like this one…"),
+    ("discuss", "💬 Discuss one in a thread…"),
+)
 COLOUR = discord.Colour(0x5865F2)
 # Every message goes out with this: third-party text and echoed user text ping nobody.
 NO_MENTIONS = discord.AllowedMentions.none()
@@ -34,11 +41,12 @@ _MENTION = re.compile(r"<([@#][!&]?)(\d+)>")
 
 @dataclass(frozen=True)
 class Part:
-    """One Discord message: content, up to 10 embeds, and buttons."""
+    """One Discord message: content, up to 10 embeds, buttons and select menus."""
 
     content: str | None
     embeds: tuple[discord.Embed, ...] = ()
     buttons: tuple[ButtonSpec, ...] = ()
+    selects: tuple[SelectSpec, ...] = ()
 
 
 def defuse(text: str) -> str:
@@ -153,6 +161,24 @@ def split_text(text: str, limit: int = CONTENT_LIMIT) -> list[str]:
     return chunks
 
 
+def option_label(number: int, card: PaperCard) -> str:
+    """A select option: the paper's number in the digest and its title (plain text)."""
+    title = " ".join(printable(card.title).split()) or "(untitled)"
+    return clip(f"#{number} {title}", OPTION_LIMIT)
+
+
+def feedback_menus(cards: tuple[PaperCard, ...], first: int) -> tuple[SelectSpec, ...]:
+    """Like, dislike and discuss for the papers of one message (numbered from `first`): one
+    select menu per action, an option per paper, so ten papers fit in Discord's five rows."""
+    options = tuple(
+        (option_label(first + i, card), card.key[: buttons.LIMIT]) for i, card in enumerate(cards)
+    )
+    return tuple(
+        SelectSpec(buttons.select_id(action), placeholder, options)
+        for action, placeholder in FEEDBACK_MENUS
+    )
+
+
 def _more_like(card: PaperCard, mark: Mark | None) -> str:
     return buttons.encode(MoreLikeThis(paper=card.arxiv_id or card.key), mark=mark)
 
@@ -164,6 +190,7 @@ def _paper_parts(
     footer: str | None = None,
     next_button: ButtonSpec | None = None,
     tag: str | None = None,
+    feedback: bool = False,
 ) -> list[Part]:
     embeds = [paper_embed(card, i) for i, card in enumerate(cards, 1)]
     if footer and embeds:
@@ -184,7 +211,12 @@ def _paper_parts(
         ]
         if next_button and index == len(groups) - 1:
             specs.append(next_button)
-        parts.append(Part(last_text if index == 0 else None, tuple(group), tuple(specs)))
+        shown = cards[start : start + len(group)]
+        menus = feedback_menus(shown, start + 1) if feedback else ()
+        if rows_needed(tuple(specs), menus) > MAX_ROWS:
+            menus = ()  # never happens with <= 10 papers and no Next; buttons come first
+        text = last_text if index == 0 else None
+        parts.append(Part(text, tuple(group), tuple(specs), menus))
         start += len(group)
     return parts
 
@@ -192,7 +224,8 @@ def _paper_parts(
 def digest_parts(digest: Digest, tag: str | None = None) -> list[Part]:
     """A digest as messages; the header (title, notes, topics) is the first message's content.
 
-    `tag` marks each part's first button so a post can be recognised later (see platform.py).
+    `tag` marks each part's first button so a post can be recognised later (see platform.py);
+    the feedback select menus sit below the buttons and carry no marker.
     """
     header = [f"**{safe(digest.title)}**"]
     header += [f"*{safe(note)}*" for note in digest.notes]
@@ -201,7 +234,9 @@ def digest_parts(digest: Digest, tag: str | None = None) -> list[Part]:
     if not digest.papers:
         header.append("No new papers match this channel's topics today.")
     footer = f"paperbot · {digest.generated_at:%Y-%m-%d}"
-    return _paper_parts(split_text("\n".join(header)), digest.papers, footer=footer, tag=tag)
+    return _paper_parts(
+        split_text("\n".join(header)), digest.papers, footer=footer, tag=tag, feedback=True
+    )
 
 
 def reply_parts(reply: Reply) -> list[Part]:

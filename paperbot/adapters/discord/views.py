@@ -1,5 +1,6 @@
-"""Persistent buttons: the views render.py's ButtonSpecs become, and the one DynamicItem that
-answers every click on a paperbot id (decoded by buttons.py), before or after a restart."""
+"""Persistent components: the views render.py's ButtonSpecs and SelectSpecs become, and the one
+DynamicItem that answers every click or choice on a paperbot id (decoded by buttons.py), before
+or after a restart."""
 
 from __future__ import annotations
 
@@ -11,6 +12,11 @@ import discord
 
 from paperbot.adapters.discord import buttons
 from paperbot.adapters.discord.commands import Runner
+from paperbot.core.commands import Command, ParseError, Vote
+
+# Discord's limits on a message's components.
+MAX_ROWS = 5
+BUTTONS_PER_ROW = 5
 
 
 @dataclass(frozen=True)
@@ -22,9 +28,25 @@ class ButtonSpec:
     custom_id: str
 
 
-def build_view(specs: tuple[ButtonSpec, ...]) -> discord.ui.View | None:
-    """A persistent view (no timeout, every item a DynamicItem) for these buttons."""
-    if not specs:
+@dataclass(frozen=True)
+class SelectSpec:
+    """A select menu (one row): its id, placeholder, and (label, value) options."""
+
+    custom_id: str
+    placeholder: str
+    options: tuple[tuple[str, str], ...]
+
+
+def rows_needed(buttons: tuple[ButtonSpec, ...], selects: tuple[SelectSpec, ...]) -> int:
+    return -(-len(buttons) // BUTTONS_PER_ROW) + len(selects)
+
+
+def build_view(
+    specs: tuple[ButtonSpec, ...], selects: tuple[SelectSpec, ...] = ()
+) -> discord.ui.View | None:
+    """A persistent view (no timeout, every item a DynamicItem): the buttons in rows of five,
+    then one row per select menu."""
+    if not specs and not selects:
         return None
     view = discord.ui.View(timeout=None)
     for spec in specs:
@@ -34,7 +56,16 @@ def build_view(specs: tuple[ButtonSpec, ...]) -> discord.ui.View | None:
         button: discord.ui.Button[Any] = discord.ui.Button(
             label=spec.label, style=style, custom_id=spec.custom_id
         )
-        view.add_item(PaperbotButton(button))
+        view.add_item(PaperbotComponent(button))
+    for menu in selects:
+        select: discord.ui.Select[Any] = discord.ui.Select(
+            custom_id=menu.custom_id,
+            placeholder=menu.placeholder,
+            options=[
+                discord.SelectOption(label=label, value=value) for label, value in menu.options
+            ],
+        )
+        view.add_item(PaperbotComponent(select))
     return view
 
 
@@ -45,10 +76,20 @@ def footer_of(message: discord.Message | None) -> str | None:
     return message.embeds[-1].footer.text
 
 
-class PaperbotButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=buttons.TEMPLATE):
-    """Any paperbot button: its command is decoded from the id when it is clicked."""
+def chosen(interaction: discord.Interaction[Any]) -> list[str] | None:
+    """What was chosen in a select menu (None for a button)."""
+    data: dict[str, Any] = dict(interaction.data or {})
+    values = data.get("values")
+    if data.get("component_type") != discord.ComponentType.string_select.value:
+        return None
+    return [str(v) for v in values] if isinstance(values, list) else []
 
-    def __init__(self, item: discord.ui.Button[Any], footer: str | None = None) -> None:
+
+class PaperbotComponent(discord.ui.DynamicItem[discord.ui.Item[Any]], template=buttons.TEMPLATE):
+    """Any paperbot button or select menu: its command is decoded from the id (and the chosen
+    option) when it is used."""
+
+    def __init__(self, item: discord.ui.Item[Any], footer: str | None = None) -> None:
         super().__init__(item)
         self.footer = footer
 
@@ -58,13 +99,26 @@ class PaperbotButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=bu
         interaction: discord.Interaction[Any],
         item: discord.ui.Item[Any],
         match: re.Match[str],
-    ) -> PaperbotButton:
-        button = discord.ui.Button[Any](custom_id=match.group(0))
-        return cls(button, footer_of(interaction.message))
+    ) -> PaperbotComponent:
+        fresh: discord.ui.Item[Any]
+        if isinstance(item, discord.ui.Select):
+            fresh = discord.ui.Select[Any](custom_id=match.group(0))
+        else:
+            fresh = discord.ui.Button[Any](custom_id=match.group(0))
+        return cls(fresh, footer_of(interaction.message))
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         host: Runner | None = getattr(interaction.client, "paperbot", None)
-        if host is not None:  # always, on paperbot's own clients
-            custom_id, footer = self.item.custom_id or "", self.footer
-            # A button it cannot read (StaleButton) is answered "run the command again".
-            await host.run(interaction, lambda: buttons.decode(custom_id, footer=footer), slow=True)
+        if host is None:  # never, on paperbot's own clients
+            return
+        custom_id, footer, values = self.custom_id or "", self.footer, chosen(interaction)
+
+        def build() -> Command:
+            # One it cannot read (StaleButton) is answered "run the command again".
+            return buttons.decode(custom_id, footer=footer, values=values)
+
+        try:
+            quick = isinstance(build(), Vote)  # a vote is answered at once, not deferred
+        except ParseError:
+            quick = True
+        await host.run(interaction, build, slow=not quick)

@@ -44,6 +44,7 @@ BOT_SCOPES = (
     "channels:history",
     "groups:history",
     "im:write",
+    "reactions:read",
 )
 EVENTS_PATH = "/slack/events"
 INSTALL_PATH = "/slack/install"

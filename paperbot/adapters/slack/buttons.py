@@ -3,32 +3,47 @@
     {"cmd":"search","q":"diffusion models","p":2}     Next, Share in channel
     {"cmd":"more-like-this","paper":"2401.12345"}       More like this
     {"cmd":"trending"}                                  Share in channel
+    {"cmd":"like","paper":"2401.12345"}                 👍 (also "dislike", "discuss")
 
 The action_id says what a click does with the command (page in place, share, answer); the value
 says which command. Values posted by paperbot 0.1 (the same JSON with spaces and \\u escapes)
 read the same. Slack does not say how it counts the 2,000: counted here in UTF-8 bytes, the
 strictest reading, and a query too long for that is cut at a whole character.
-The next issue's buttons on one paper take action_ids paperbot_like, paperbot_dislike and
-paperbot_discuss, and a {"cmd": ..., "paper": ...} value like "more-like-this".
+The buttons on one paper are action_ids paperbot_more_like_this, paperbot_like,
+paperbot_dislike and paperbot_discuss, each with a {"cmd": ..., "paper": ...} value.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from paperbot.adapters import buttons
 from paperbot.adapters.buttons import ButtonCommand, StaleButton
-from paperbot.core.commands import Command, MoreLikeThis, Search, Trending
+from paperbot.core.commands import Command, Discuss, MoreLikeThis, Search, Trending, Vote
 
 MAX_VALUE = 2000
 
 ACTION_SHARE = "paperbot_share"
 ACTION_NEXT = "paperbot_next"
 ACTION_MORE = "paperbot_more_like_this"
-# The `cmd` of each command about one paper.
-PAPER_NAMES: dict[type[buttons.PaperCommand], str] = {MoreLikeThis: "more-like-this"}
-_PAPER_TYPES = {name: kind for kind, name in PAPER_NAMES.items()}
+ACTION_LIKE = "paperbot_like"
+ACTION_DISLIKE = "paperbot_dislike"
+ACTION_DISCUSS = "paperbot_discuss"
+# The `cmd` of each command about one paper, and back.
+_PAPER_MAKERS: dict[str, Callable[[str], Command]] = {
+    "more-like-this": MoreLikeThis,
+    "like": buttons.like,
+    "dislike": buttons.dislike,
+    "discuss": Discuss,
+}
+
+
+def _paper_name(command: buttons.PaperCommand) -> str:
+    if isinstance(command, Vote):
+        return command.value
+    return "discuss" if isinstance(command, Discuss) else "more-like-this"
 
 
 def _dump(fields: dict[str, Any]) -> str:
@@ -49,7 +64,7 @@ def encode(command: ButtonCommand) -> str:
     if isinstance(command, Trending):
         return _dump({"cmd": "trending"})
     key = command.paper[: buttons.MAX_PAPER_CHARS]
-    return _dump({"cmd": PAPER_NAMES[type(command)], "paper": key})
+    return _dump({"cmd": _paper_name(command), "paper": key})
 
 
 def decode(value: str) -> Command:
@@ -65,9 +80,20 @@ def decode(value: str) -> Command:
         return buttons.search(fields.get("q"), fields.get("p"))
     if name == "trending":
         return Trending()
-    if isinstance(name, str) and name in _PAPER_TYPES:
-        return buttons.paper(_PAPER_TYPES[name], fields.get("paper"))
+    if isinstance(name, str) and name in _PAPER_MAKERS:
+        return buttons.paper(_PAPER_MAKERS[name], fields.get("paper"))
     raise StaleButton
 
 
-__all__ = ["ACTION_MORE", "ACTION_NEXT", "ACTION_SHARE", "MAX_VALUE", "decode", "encode", "fits"]
+__all__ = [
+    "ACTION_DISCUSS",
+    "ACTION_DISLIKE",
+    "ACTION_LIKE",
+    "ACTION_MORE",
+    "ACTION_NEXT",
+    "ACTION_SHARE",
+    "MAX_VALUE",
+    "decode",
+    "encode",
+    "fits",
+]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import re
 import time
@@ -20,12 +19,14 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
+from paperbot.adapters.locks import KeyedLocks
 from paperbot.adapters.slack import buttons, render
+from paperbot.adapters.slack.engagement import SlackEngagement
 from paperbot.adapters.slack.errors import reply_for
 from paperbot.adapters.slack.users import AdminCache, bot_can_post
 from paperbot.config import Settings
 from paperbot.core import commands
-from paperbot.core.commands import CHANNEL_CHANGES, Caller, Command
+from paperbot.core.commands import Caller, Command, Discuss, changes_channel
 from paperbot.core.messages import ChannelRef, Reply
 from paperbot.core.service import Paperbot
 
@@ -43,6 +44,15 @@ BACK_EVENTS = {"channel_unarchive": ("archived",), "group_unarchive": ("archived
 # was "not found" because paperbot was not in it.
 JOINED_ENDS = ("not_in_channel", "gone")
 Answer = tuple[render.SlackMessage, str]  # message, response_type
+# Every button paperbot posts; anything else is an older paperbot's (on_unknown_action).
+ACTIONS = (
+    buttons.ACTION_SHARE,
+    buttons.ACTION_NEXT,
+    buttons.ACTION_MORE,
+    buttons.ACTION_LIKE,
+    buttons.ACTION_DISLIKE,
+    buttons.ACTION_DISCUSS,
+)
 
 
 class EventDeduper:
@@ -73,6 +83,28 @@ def answer(reply: Reply, command: Command | None) -> Answer:
     return message, "ephemeral" if reply.ephemeral else "in_channel"
 
 
+def channel_label(name: object) -> str | None:
+    """#name as people know the channel; None for a DM or a private one Slack does not name."""
+    if not isinstance(name, str) or not name or name in ("directmessage", "privategroup"):
+        return None
+    return f"#{name}"
+
+
+def button_caller(body: dict[str, Any]) -> Caller:
+    """Who pressed a button, and where, from the signed block_actions payload."""
+    user = body.get("user") or {}
+    team = body.get("team")
+    team_id = team.get("id") if isinstance(team, dict) else team  # bolt allows a bare id
+    channel = body.get("channel") or {}
+    return Caller(
+        platform="slack",
+        workspace=str(team_id or user.get("team_id") or ""),
+        channel=str(channel.get("id") or ""),
+        user=str(user.get("id") or ""),
+        channel_name=channel_label(channel.get("name")),
+    )
+
+
 class SlackCommands:
     """Listeners of the bolt app; every core call runs in a worker thread."""
 
@@ -82,12 +114,14 @@ class SlackCommands:
         self.admins = AdminCache(ttl=settings.slack.admin_cache_seconds)
         self.allow_list = set(settings.slack.admins)
         self.deduper = EventDeduper()
+        self.engagement = SlackEngagement(service)
+        self.discussing = KeyedLocks()
         self.on_workspace_gone: Callable[[str | None, str], Awaitable[None]] | None = None
 
     def register(self, app: AsyncApp) -> None:
         app.middleware(self.dedupe_events)
         app.command(self.settings.slack.command)(self.on_command)
-        for action_id in (buttons.ACTION_SHARE, buttons.ACTION_NEXT, buttons.ACTION_MORE):
+        for action_id in ACTIONS:
             app.action(action_id)(self.on_action)
         # Last, so it only catches buttons from an older paperbot (bolt runs the first match).
         app.action(re.compile(".*"))(self.on_unknown_action)
@@ -98,6 +132,7 @@ class SlackCommands:
         for name in BACK_EVENTS:
             app.event(name)(self.on_channel_back)
         app.event("member_joined_channel")(self.on_member_joined)
+        self.engagement.register(app)
 
     async def dedupe_events(self, body: dict[str, Any], next: Callable[[], Awaitable[None]]) -> Any:
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
@@ -153,7 +188,7 @@ class SlackCommands:
         user = str(body.get("user_id") or "")
         is_dm = body.get("channel_name") == "directmessage" or channel.startswith("D")
         is_admin, can_post = False, None
-        if isinstance(command, CHANNEL_CHANGES) and not is_dm:
+        if changes_channel(command) and not is_dm:
             is_admin, can_post = await asyncio.gather(
                 self.admins.is_admin(client, team, user), bot_can_post(client, channel)
             )
@@ -166,12 +201,18 @@ class SlackCommands:
             can_manage_channel=user in self.allow_list,
             is_dm=is_dm,
             bot_can_post=can_post,
+            channel_name=channel_label(body.get("channel_name")),
         )
 
     # --- buttons --------------------------------------------------------------------------
 
     async def on_action(
-        self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
+        self,
+        ack: AsyncAck,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        respond: AsyncRespond,
+        client: AsyncWebClient,
     ) -> None:
         await ack()
         if not body.get("response_url"):
@@ -185,28 +226,22 @@ class SlackCommands:
                 respond, response_type="ephemeral", replace_original=False, **message.args()
             )
             return
-        user = body.get("user") or {}
-        team = body.get("team")
-        team_id = team.get("id") if isinstance(team, dict) else team  # bolt allows a bare id
-        caller = Caller(
-            platform="slack",
-            workspace=str(team_id or user.get("team_id") or ""),
-            channel=str((body.get("channel") or {}).get("id") or ""),
-            user=str(user.get("id") or ""),
-        )
-        try:
-            reply = await asyncio.to_thread(
-                self.service.execute, command, caller, now=datetime.now(UTC)
-            )
-        except Exception as exc:
-            reply = reply_for(exc, "action")
+        caller = button_caller(body)
+        ref = ChannelRef("slack", caller.workspace, caller.channel)
+        # Two presses of Discuss on one paper at once: the second waits and finds the thread.
+        key = (ref, command.paper) if isinstance(command, Discuss) else None
+        async with self.discussing.hold(key):
+            try:
+                reply = await asyncio.to_thread(
+                    self.service.execute, command, caller, now=datetime.now(UTC)
+                )
+            except Exception as exc:
+                reply = reply_for(exc, "action")
+            if reply.kind == "discuss" and reply.papers:
+                await self.engagement.discuss(client, ref, reply, body, respond)
+                return
         if action_id == buttons.ACTION_SHARE and reply.kind != "error":
-            shared = render.render_reply(reply, shared_by=caller.user)
-            await _answer(
-                respond, response_type="in_channel", replace_original=False, **shared.args()
-            )
-            with contextlib.suppress(Exception):
-                await respond(delete_original=True)
+            await self.engagement.share(client, ref, reply, caller.user, respond)
             return
         message, _ = answer(reply, command)
         replace = action_id == buttons.ACTION_NEXT

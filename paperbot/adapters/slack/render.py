@@ -9,8 +9,15 @@ from urllib.parse import quote, urlsplit
 
 from paperbot.adapters.buttons import BUTTON_COMMANDS
 from paperbot.adapters.slack import buttons
-from paperbot.adapters.slack.buttons import ACTION_MORE, ACTION_NEXT, ACTION_SHARE
-from paperbot.core.commands import Command, MoreLikeThis, Search
+from paperbot.adapters.slack.buttons import (
+    ACTION_DISCUSS,
+    ACTION_DISLIKE,
+    ACTION_LIKE,
+    ACTION_MORE,
+    ACTION_NEXT,
+    ACTION_SHARE,
+)
+from paperbot.core.commands import Command, Discuss, MoreLikeThis, Search, Vote
 from paperbot.core.messages import Digest, PaperCard, Reply
 from paperbot.core.printable import printable
 
@@ -33,7 +40,7 @@ class SlackMessage:
 
     text: str
     blocks: list[Block] = field(default_factory=list)
-    # The paper keys this message shows (a digest part), for the delivery's records.
+    # The paper keys this message shows (a digest part, a shared result), for the records.
     papers: tuple[str, ...] = ()
 
     def args(self) -> dict[str, Any]:
@@ -124,22 +131,30 @@ def paper_section(card: PaperCard) -> Block:
     return block
 
 
-def more_like_this(card: PaperCard) -> Block:
-    return {
-        "type": "actions",
-        "elements": [
-            {
-                "type": "button",
-                "action_id": ACTION_MORE,
-                "text": {"type": "plain_text", "text": "More like this"},
-                "value": buttons.encode(MoreLikeThis(paper=card.key)),
-            }
-        ],
-    }
+def paper_actions(card: PaperCard, *, feedback: bool) -> Block:
+    """The paper's buttons: More like this; on a message in the channel (a digest, a shared
+    result) also like, dislike and discuss (an ephemeral one has no thread to discuss in)."""
+    elements = [_button(ACTION_MORE, "More like this", buttons.encode(MoreLikeThis(card.key)))]
+    if feedback:
+        elements = [
+            _button(ACTION_LIKE, "👍", buttons.encode(Vote(card.key, "like"))),
+            _button(ACTION_DISLIKE, "👎", buttons.encode(Vote(card.key, "dislike"))),
+            _button(ACTION_DISCUSS, "💬 Discuss", buttons.encode(Discuss(card.key))),
+            *elements,
+        ]
+    return {"type": "actions", "elements": elements}
 
 
-def paper_blocks(card: PaperCard) -> list[Block]:
-    return [paper_section(card), more_like_this(card)]
+def paper_blocks(card: PaperCard, *, feedback: bool = False) -> list[Block]:
+    return [paper_section(card), paper_actions(card, feedback=feedback)]
+
+
+def render_discussion(card: PaperCard) -> SlackMessage:
+    """The paper posted in its digest message's thread: title, link, summary, and what the
+    thread is for."""
+    note = context("Discuss this paper here: replies in this thread count for it.")
+    fallback = f"Discussion: {clip(card.title, 300) or '(untitled)'}"
+    return SlackMessage(text=fallback, blocks=[paper_section(card), note], papers=(card.key,))
 
 
 def context(text: str) -> Block:
@@ -176,7 +191,7 @@ def render_digest(digest: Digest) -> list[SlackMessage]:
     parts: list[list[Block]] = [intro]
     part_cards: list[list[PaperCard]] = [[]]
     for card in digest.papers:
-        group = [{"type": "divider"}, *paper_blocks(card)]
+        group = [{"type": "divider"}, *paper_blocks(card, feedback=True)]
         current = parts[-1]
         too_many = len(current) + len(group) > MAX_BLOCKS - 1
         too_long = message_chars(current) + message_chars(group) > MAX_MESSAGE_CHARS - 200
@@ -229,7 +244,7 @@ def render_reply(
     reserve = 2 if actions else 0
     shown = 0
     for card in reply.papers:
-        group = [{"type": "divider"}, *paper_blocks(card)]
+        group = [{"type": "divider"}, *paper_blocks(card, feedback=bool(shared_by))]
         if len(blocks) + len(group) + reserve > MAX_BLOCKS or (
             message_chars(blocks) + message_chars(group) > MAX_MESSAGE_CHARS - 600
         ):
@@ -244,7 +259,16 @@ def render_reply(
         fallback += " — " + _titles(reply.papers[:shown])
     if not blocks:
         blocks.append(section(reply.text or "Done."))
-    return SlackMessage(text=fallback[:MAX_FALLBACK], blocks=blocks)
+    keys = tuple(card.key for card in reply.papers[:shown])
+    return SlackMessage(text=fallback[:MAX_FALLBACK], blocks=blocks, papers=keys)
+
+
+def render_pointer(text: str, url: str | None) -> SlackMessage:
+    """A private one-liner pointing to a thread: `text <url|the thread>.`"""
+    where = link(url, "the thread") if url else "the thread under that message"
+    shown = f"{clip(text, 500)} {where}."
+    block = {"type": "section", "text": {"type": "mrkdwn", "text": shown, "verbatim": True}}
+    return SlackMessage(text=shown, blocks=[block])
 
 
 def render_error(text: str) -> SlackMessage:

@@ -38,6 +38,7 @@ class Claim:
     scheduled_at: datetime
     missed_before: int
     manual: bool
+    kind: str = "digest"
 
 
 def claimable(now: datetime) -> ColumnElement[bool]:
@@ -110,14 +111,14 @@ def claim_next(
                     Delivery.scheduled_at,
                     Delivery.missed_before,
                     Delivery.slot,
+                    Delivery.kind,
                 )
                 .execution_options(synchronize_session=False)
             ).first()
             if won is not None:
-                cid, version, attempts, at, missed, slot = won
-                return Claim(
-                    found, cid, platform, version, attempts, at, missed, slot.startswith(MANUAL)
-                )
+                cid, version, attempts, at, missed, slot, kind = won
+                manual = slot.startswith(MANUAL)
+                return Claim(found, cid, platform, version, attempts, at, missed, manual, kind)
     return None
 
 

@@ -13,6 +13,7 @@ from paperbot.config import DigestSettings
 from paperbot.core.delivery.alerts import Alerts
 from paperbot.core.digests import builder as digest
 from paperbot.core.digests.request import DigestConfig, DigestRequest
+from paperbot.core.engage.roundup import build_roundup
 from paperbot.core.messages import Digest
 from paperbot.core.models import Channel
 from paperbot.core.ports import ChatPlatform
@@ -22,6 +23,10 @@ class DigestSource(Protocol):
     """Builds a channel's digest at `now` (paperbot.core.digests.builder.build_digest behind it)."""
 
     def build(self, session: Session, channel: Channel, now: datetime, missed: int) -> Digest: ...
+
+    def roundup(self, session: Session, channel: Channel, now: datetime, missed: int) -> Digest:
+        """The channel's week's roundup at `now` (a delivery of kind roundup)."""
+        ...
 
 
 @dataclass
@@ -36,6 +41,9 @@ class Digests:
     def build(self, session: Session, channel: Channel, now: datetime, missed: int) -> Digest:
         request = DigestRequest(now, missed_slots=missed, cache=self.cache)
         return digest.build_digest(session, self.index, channel, self.config, request)
+
+    def roundup(self, session: Session, channel: Channel, now: datetime, missed: int) -> Digest:
+        return build_roundup(session, channel, now=now, cfg=self.config.engage, missed=missed)
 
 
 @dataclass(frozen=True)

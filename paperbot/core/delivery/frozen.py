@@ -38,6 +38,7 @@ def to_json(digest: Digest) -> dict[str, Any]:
         "undelivered": digest.undelivered,
         "undelivered_reason": digest.undelivered_reason,
         "resumed_after": digest.resumed_after,
+        "kind": digest.kind,
     }
 
 
@@ -54,4 +55,5 @@ def from_json(data: dict[str, Any]) -> Digest:
         undelivered=int(data.get("undelivered", 0)),
         undelivered_reason=str(data.get("undelivered_reason", "")),
         resumed_after=str(data.get("resumed_after", "")),
+        kind="roundup" if data.get("kind") == "roundup" else "digest",
     )

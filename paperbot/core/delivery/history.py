@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from paperbot.core.delivery.status import MANUAL, DeliveryStatus
+from paperbot.core.delivery.status import DIGEST, MANUAL, DeliveryStatus
 from paperbot.core.models import Delivery
 
 
@@ -20,28 +20,35 @@ class Undelivered:
     since: datetime | None  # the last digest that did go out
 
 
-def last_sent(session: Session, channel_id: int) -> datetime | None:
-    """When the channel's last digest (scheduled or manual) went out."""
+def last_sent(session: Session, channel_id: int, kind: str = DIGEST) -> datetime | None:
+    """When the channel's last digest (scheduled or manual; or roundup) went out."""
     return session.scalar(
         select(func.max(Delivery.sent_at)).where(
-            Delivery.channel_id == channel_id, Delivery.status == DeliveryStatus.SENT
+            Delivery.channel_id == channel_id,
+            Delivery.status == DeliveryStatus.SENT,
+            Delivery.kind == kind,
         )
     )
 
 
-def undelivered(session: Session, channel_id: int, *, besides: int | None = None) -> Undelivered:
-    """Scheduled digests given up since the last digest that went out, and the last reason
-    (what the next digest notes)."""
+def undelivered(
+    session: Session, channel_id: int, *, besides: int | None = None, kind: str = DIGEST
+) -> Undelivered:
+    """Scheduled digests (or roundups) given up since the last one that went out, and the
+    last reason (what the next one notes)."""
     scheduled = ~Delivery.slot.startswith(MANUAL)
     sent_at = session.scalar(
         select(func.max(Delivery.scheduled_at)).where(
-            Delivery.channel_id == channel_id, Delivery.status == DeliveryStatus.SENT
+            Delivery.channel_id == channel_id,
+            Delivery.status == DeliveryStatus.SENT,
+            Delivery.kind == kind,
         )
     )
     query = select(Delivery.error).where(
         Delivery.channel_id == channel_id,
         scheduled,
         Delivery.status == DeliveryStatus.FAILED,
+        Delivery.kind == kind,
     )
     if sent_at is not None:
         query = query.where(Delivery.scheduled_at > sent_at)
@@ -49,7 +56,7 @@ def undelivered(session: Session, channel_id: int, *, besides: int | None = None
         query = query.where(Delivery.id != besides)
     errors = list(session.scalars(query.order_by(Delivery.scheduled_at)))
     reason = _plain(errors[-1]) if errors else ""
-    return Undelivered(len(errors), reason, last_sent(session, channel_id))
+    return Undelivered(len(errors), reason, last_sent(session, channel_id, kind))
 
 
 def _plain(error: str | None) -> str:
@@ -67,7 +74,9 @@ def lines(session: Session, channel_id: int, zone: ZoneInfo) -> list[str]:
         what = "1 digest" if failed.count == 1 else f"{failed.count} digests"
         out.append(f"Not delivered since then: {what} ({failed.reason})")
     query = select(func.count()).where(
-        Delivery.channel_id == channel_id, Delivery.status == DeliveryStatus.MISSED
+        Delivery.channel_id == channel_id,
+        Delivery.status == DeliveryStatus.MISSED,
+        Delivery.kind == DIGEST,
     )
     if failed.since is not None:
         query = query.where(Delivery.scheduled_at > failed.since)

@@ -14,11 +14,12 @@ from paperbot.core.delivery.claiming import Claim, claim_next
 from paperbot.core.delivery.deps import DeliveryDeps
 from paperbot.core.delivery.report import DeliveryOutcome, DeliveryReport
 from paperbot.core.delivery.rows import delivery_row, insert_ignore
-from paperbot.core.delivery.status import MANUAL, DeliveryStatus
+from paperbot.core.delivery.status import DIGEST, MANUAL, ROUNDUP, DeliveryStatus
 from paperbot.core.models import Channel
 from paperbot.core.panics import recoverable
 
 log = logging.getLogger(__name__)
+NOTHING_TO_ROUND_UP = "Nothing to round up: no papers were shown or shared here this past week."
 
 
 class PassClock:
@@ -74,11 +75,14 @@ class Deliverer:
                 raise
             log.warning("telling people about paused channels failed", exc_info=True)
 
-    def deliver_now(self, channel_id: int, now: datetime) -> DeliveryOutcome:
-        """Post a channel's next digest now (`/papers digest`); a double-click posts once."""
+    def deliver_now(self, channel_id: int, now: datetime, *, kind: str = DIGEST) -> DeliveryOutcome:
+        """Post a channel's next digest (or its roundup) now (`/papers digest`); a double-click
+        posts once."""
         deps = self.deps
-        slot = MANUAL + now.astimezone(UTC).strftime("%Y%m%dT%H%MZ")
+        stamp = now.astimezone(UTC).strftime("%Y%m%dT%H%MZ")
+        slot = MANUAL + (f"{ROUNDUP}-" if kind == ROUNDUP else "") + stamp
         row = delivery_row(channel_id, slot, now, now=now, status=DeliveryStatus.CLAIMED)
+        row["kind"] = kind
         # Inserted already claimed (by the database's clock), so no pass can take it first.
         row["claimed_by"], row["claim_version"] = deps.worker_id, 1
         row["lease_until"] = db_now(deps.lease)
@@ -87,12 +91,15 @@ class Deliverer:
             platform = session.get(Channel, channel_id)
             name = platform.platform if platform is not None else ""
         if not inserted:
-            return DeliveryOutcome("duplicate", None, "A digest was just posted here a moment ago.")
-        claim = Claim(inserted[0], channel_id, name, 1, 0, now, 0, True)
+            return DeliveryOutcome(
+                "duplicate", None, f"A {kind} was just posted here a moment ago."
+            )
+        claim = Claim(inserted[0], channel_id, name, 1, 0, now, 0, True, kind)
         outcome = sending.process(deps, claim, now=now, clock=PassClock(now))
         self._tell(now)
         if outcome.status == "empty":
-            return DeliveryOutcome("empty", outcome.delivery_id, self._nothing_new(channel_id))
+            text = NOTHING_TO_ROUND_UP if kind == ROUNDUP else self._nothing_new(channel_id)
+            return DeliveryOutcome("empty", outcome.delivery_id, text)
         return outcome
 
     def _nothing_new(self, channel_id: int) -> str:

@@ -8,11 +8,12 @@ on, and the others are planned as usual.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfoNotFoundError
 
-from sqlalchemy import case, func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -20,7 +21,8 @@ from paperbot.core.channels import schedule
 from paperbot.core.db import transaction
 from paperbot.core.delivery import pauses
 from paperbot.core.delivery.rows import DeliveryRow, delivery_row, insert_ignore
-from paperbot.core.delivery.status import MANUAL, DeliveryStatus, PauseKind
+from paperbot.core.delivery.status import DIGEST, MANUAL, ROUNDUP, DeliveryStatus, PauseKind
+from paperbot.core.engage.weekly import schedule_of as roundup_schedule
 from paperbot.core.messages import ChannelRef
 from paperbot.core.models import Channel, Delivery
 from paperbot.core.panics import recoverable
@@ -35,10 +37,12 @@ class Plan:
     troubles: list[tuple[ChannelRef, str]] = field(default_factory=list)
 
 
-def _history(session: Session, ids: list[int]) -> dict[int, tuple[datetime, int]]:
-    """Per channel: its newest planned slot, and how many slots since its last real one expired
-    untried (status missed: paperbot was offline)."""
-    not_manual = ~Delivery.slot.startswith(MANUAL)
+def _history(
+    session: Session, ids: list[int], kind: str = DIGEST
+) -> dict[int, tuple[datetime, int]]:
+    """Per channel: its newest planned slot of this kind, and how many slots since its last
+    real one expired untried (status missed: paperbot was offline)."""
+    not_manual = and_(~Delivery.slot.startswith(MANUAL), Delivery.kind == kind)
     ok_at = func.max(case((Delivery.status != DeliveryStatus.MISSED, Delivery.scheduled_at)))
     out: dict[int, tuple[datetime, int]] = {}
     for i in range(0, len(ids), 500):
@@ -73,7 +77,12 @@ def _invalid(channel: Channel, exc: BaseException) -> str:
 
 
 def _due_row(
-    channel: Channel, history: tuple[datetime, int] | None, *, now: datetime, grace: timedelta
+    channel: Channel,
+    history: tuple[datetime, int] | None,
+    *,
+    now: datetime,
+    grace: timedelta,
+    kind: str = DIGEST,
 ) -> DeliveryRow | None:
     window = now - grace
     last, expired = history or (None, 0)
@@ -83,20 +92,27 @@ def _due_row(
         # A channel's first digest: its newest slot in the grace (missed nothing yet).
         # A `--now` before the channel was added judges by the grace alone.
         since = max(channel.created_at, window) if channel.created_at <= now else window
-    due = schedule.due_slot(channel, now=now, since=since, grace=grace)
+    shape = roundup_schedule(channel) if kind == ROUNDUP else channel
+    if shape is None:
+        return None
+    due = schedule.due_slot(shape, now=now, since=since, grace=grace)
     if due is None:
         return None
+    key = f"{ROUNDUP}-{due.slot.key}" if kind == ROUNDUP else due.slot.key
     # A paused channel's slot is recorded as skipped, so resuming does not report the paused
     # days as missed.
-    return delivery_row(
+    row = delivery_row(
         channel.id,
-        due.slot.key,
+        key,
         due.slot.at,
         now=now,
         status=DeliveryStatus.SKIPPED if channel.paused else DeliveryStatus.PENDING,
-        error=f"paused: {channel.pause_reason or 'yes'}" if channel.paused else None,
         missed_before=due.missed + expired,
     )
+    row["kind"] = kind
+    if channel.paused:
+        row["error"] = f"paused: {channel.pause_reason or 'yes'}"
+    return row
 
 
 def plan_due(session_factory: sessionmaker[Session], *, now: datetime, grace: timedelta) -> Plan:
@@ -129,8 +145,33 @@ def plan_due(session_factory: sessionmaker[Session], *, now: datetime, grace: ti
             for channel in candidates
             if (row := _due_row(channel, history.get(channel.id), now=now, grace=grace))
         ]
+        rows += _roundup_rows(session, channels, plan, now=now, grace=grace)
         plan.planned = _insert(session, rows)
     return plan
+
+
+def _roundup_rows(
+    session: Session, channels: Sequence[Channel], plan: Plan, *, now: datetime, grace: timedelta
+) -> list[DeliveryRow]:
+    """The weekly roundups due at `now`: planned like digests, as rows of kind roundup. A
+    roundup that cannot be planned is reported, and leaves the channel's digest alone."""
+    due: list[Channel] = []
+    for channel in channels:
+        shape = roundup_schedule(channel)
+        if shape is None:
+            continue
+        try:
+            if schedule.due_slot(shape, now=now, since=now - grace, grace=grace):
+                due.append(channel)
+        except (ValueError, LookupError):
+            ref = ChannelRef(channel.platform, channel.workspace, channel.channel)
+            plan.troubles.append((ref, "the weekly roundup's schedule no longer works"))
+    history = _history(session, [c.id for c in due], ROUNDUP)
+    return [
+        row
+        for channel in due
+        if (row := _due_row(channel, history.get(channel.id), now=now, grace=grace, kind=ROUNDUP))
+    ]
 
 
 def _insert(session: Session, rows: list[DeliveryRow]) -> int:

@@ -21,6 +21,7 @@ from paperbot.core.db import transaction
 from paperbot.core.delivery import frozen, history
 from paperbot.core.delivery.claiming import Claim, LostClaim, ours
 from paperbot.core.delivery.deps import DeliveryDeps
+from paperbot.core.delivery.status import ROUNDUP
 from paperbot.core.messages import Digest
 from paperbot.core.models import Channel, Delivery, DeliveryPart, Paper, PostedPaper
 from paperbot.core.ports import ChatPlatform, DeliveryError
@@ -76,15 +77,18 @@ def _build(deps: DeliveryDeps, claim: Claim, now: datetime) -> tuple[Digest, boo
         channel = session.get(Channel, claim.channel_id)
         if channel is None:
             raise DeliveryError("the channel was removed", retryable=False, kind="gone")
-        built = deps.digests.build(session, channel, now, claim.missed_before)
-        failed = history.undelivered(session, channel.id, besides=claim.id)
+        if claim.kind == ROUNDUP:
+            built = deps.digests.roundup(session, channel, now, claim.missed_before)
+        else:
+            built = deps.digests.build(session, channel, now, claim.missed_before)
+        failed = history.undelivered(session, channel.id, besides=claim.id, kind=claim.kind)
         digest = dataclasses.replace(
             built,
             undelivered=failed.count,
             undelivered_reason=failed.reason,
-            resumed_after=channel.resumed_note or "",
+            resumed_after=(channel.resumed_note or "") if claim.kind != ROUNDUP else "",
         )
-        return digest, channel.post_empty and not claim.manual
+        return digest, channel.post_empty and not claim.manual and claim.kind != ROUNDUP
 
 
 def reserve(
@@ -117,7 +121,12 @@ def _store(
     if mine is None:
         raise LostClaim(claim.id)
     keys = [card.key for card in digest.papers]
-    ids = session.execute(select(Paper.key, Paper.id).where(Paper.key.in_(keys))).all()
+    # A roundup shows papers the channel had already: it claims none (never hides one).
+    ids = (
+        []
+        if claim.kind == ROUNDUP
+        else session.execute(select(Paper.key, Paper.id).where(Paper.key.in_(keys))).all()
+    )
     if ids:
         session.execute(
             insert(PostedPaper),
@@ -140,10 +149,11 @@ def _store(
         )
         assert pid is not None
         parts.append(Part(pid, index, tuple(papers), None, None))
-    session.execute(
-        update(Channel)
-        .where(Channel.id == claim.channel_id)
-        .values(resumed_note=None)
-        .execution_options(synchronize_session=False)
-    )
+    if claim.kind != ROUNDUP:
+        session.execute(
+            update(Channel)
+            .where(Channel.id == claim.channel_id)
+            .values(resumed_note=None)
+            .execution_options(synchronize_session=False)
+        )
     return Reserved(digest, tuple(parts))

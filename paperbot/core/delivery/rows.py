@@ -18,6 +18,8 @@ class DeliveryRow(TypedDict):
 
     channel_id: int
     slot: str
+    # "digest" | "roundup"
+    kind: str
     scheduled_at: datetime
     status: str
     attempts: int
@@ -40,7 +42,6 @@ def delivery_row(
     *,
     now: datetime,
     status: DeliveryStatus = DeliveryStatus.PENDING,
-    error: str | None = None,
     missed_before: int = 0,
 ) -> DeliveryRow:
     """A new row for the channel's slot firing at `at`.
@@ -52,6 +53,7 @@ def delivery_row(
     return DeliveryRow(
         channel_id=channel_id,
         slot=slot,
+        kind="digest",  # a roundup's row sets its kind after
         scheduled_at=at,
         status=str(status),
         attempts=0,
@@ -61,7 +63,7 @@ def delivery_row(
         claim_version=0,
         missed_before=missed_before,
         digest=None,
-        error=error,
+        error=None,
         created_at=now,
         sent_at=None,
     )

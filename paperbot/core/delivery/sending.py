@@ -112,7 +112,8 @@ class Sender:
             log.info("%s: delivery %s was already posted: recorded", self.ref, claim.id)
             return DeliveryOutcome("reconciled", claim.id, "Already posted.", ids, self.ref)
         n = len(reserved.digest.papers)
-        text = f"Posted a digest of {n} paper{'s' if n != 1 else ''}."
+        what = "the week's roundup" if reserved.digest.kind == "roundup" else "a digest"
+        text = f"Posted {what} of {n} paper{'s' if n != 1 else ''}."
         return DeliveryOutcome("sent", claim.id, text, ids, self.ref)
 
     # --- steps ----------------------------------------------------------------------------

@@ -6,6 +6,9 @@ from enum import StrEnum
 
 # Slot keys of `/papers digest` posts; they don't count as scheduled history.
 MANUAL = "manual-"
+# Delivery kinds: a channel's digest, or its week's roundup (which writes no posted rows).
+DIGEST = "digest"
+ROUNDUP = "roundup"
 
 
 class DeliveryStatus(StrEnum):

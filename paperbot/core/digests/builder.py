@@ -23,6 +23,7 @@ from paperbot.core.digests.selection import (
     vector_similarity,
 )
 from paperbot.core.digests.why import why_line
+from paperbot.core.engage.rerank import lift as taste_lift
 from paperbot.core.messages import ChannelRef, Digest, PaperCard
 from paperbot.core.models import Channel, Delivery, Paper, PostedPaper
 from paperbot.core.papers.ranking import Signals, cadence_score, digest_score, topic_score
@@ -127,7 +128,11 @@ def has_received_digest(session: Session, channel_id: int) -> bool:
             select(
                 or_(
                     exists().where(PostedPaper.channel_id == channel_id),
-                    exists().where(Delivery.channel_id == channel_id, Delivery.status == "sent"),
+                    exists().where(
+                        Delivery.channel_id == channel_id,
+                        Delivery.status == "sent",
+                        Delivery.kind == "digest",
+                    ),
                 )
             )
         )
@@ -171,6 +176,8 @@ class _Pool:
     ranked: list[Candidate]
     signals: Mapping[int, Signals]
     matches: Mapping[int, TopicMatchLike]
+    # Papers the channel's taste lifted -> the title of the liked paper each is closest to.
+    liked: Mapping[int, str] = dataclasses.field(default_factory=dict)
 
 
 def _ranking(channel: Channel, since: date, now: datetime) -> _Ranking:
@@ -241,6 +248,7 @@ def _paper(card: PaperCard, candidate: Candidate, pool: _Pool, mode: _Ranking) -
         matched_topics=candidate.topics,
         by_meaning=tuple(match.by_meaning) if match is not None else (),
         window_hours=mode.window_hours,
+        liked=pool.liked.get(candidate.paper_id),
     )
     score = float(f"{candidate.score:.4g}")
     return dataclasses.replace(card, why=why, score=score, topics=candidate.topics)
@@ -283,6 +291,13 @@ def build_digest(
         ):
             mode = _ranking(channel, newest - timedelta(days=cfg.lookback_days), now)
             pool = _candidates(session, index, channel, topics, mode, weights=weights, cache=cache)
+    # --- engagement: the channel's taste re-ranks (a channel without feedback: untouched)
+    vectors_of = index.paper_vectors if isinstance(index, VectorSource) else None
+    lifted = taste_lift(
+        session, channel.id, pool.ranked, vectors_of, now=now, settings=config.engage
+    )
+    if lifted is not None:
+        pool = dataclasses.replace(pool, ranked=lifted.ranked, liked=lifted.liked)
     size = max(1, min(channel.size or cfg.default_size, cfg.max_size))
     cards = CardBook(session, pool.ranked, now, cache, chunk=2 * size)
     if similarity is None and isinstance(index, VectorSource):

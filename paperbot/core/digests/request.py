@@ -3,10 +3,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from paperbot.config import DigestSettings, RankingSettings, Settings
+from paperbot.config import DigestSettings, EngageSettings, RankingSettings, Settings
 from paperbot.core.digests.cache import DigestCache
 from paperbot.core.digests.selection import Similarity
 
@@ -19,12 +19,14 @@ class DigestConfig:
     digest: DigestSettings
     ranking: RankingSettings
     sources: tuple[str, ...]
+    # The channel's taste (learned from its feedback) re-ranks the candidates.
+    engage: EngageSettings = field(default_factory=EngageSettings)
 
     @classmethod
     def of(cls, settings: Settings) -> DigestConfig:
         """From the whole settings (the service's, a test's)."""
         sources = tuple(name for name in ("hf", "arxiv") if getattr(settings, name).enabled)
-        return cls(settings.digest, settings.ranking, sources)
+        return cls(settings.digest, settings.ranking, sources, settings.engage)
 
 
 @dataclass(frozen=True)

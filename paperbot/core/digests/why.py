@@ -103,6 +103,7 @@ def why_line(
     matched_topics: Sequence[str] = (),
     by_meaning: Sequence[str] = (),
     window_hours: float | None = None,
+    liked: str | None = None,
 ) -> str:
     """One line saying why a paper is shown, e.g. "+38 upvotes in 24 h · new today · matches:
     diffusion", or "new yesterday · matches by meaning: robots that learn from videos".
@@ -110,6 +111,8 @@ def why_line(
     `matched_topics` are the channel's topics as the user wrote them, best first; those in
     `by_meaning` matched only by meaning. `window_hours` is set for long cadences, whose
     momentum is what the paper gained in the window instead of the last day's growth.
+    `liked`: the title of the paper the channel liked that this one is closest to, when the
+    channel's taste lifted it ("liked: ...").
     """
     if window_hours is not None:
         gained = signals.gained or Growth()
@@ -132,6 +135,8 @@ def why_line(
     if dense:
         text, room = _topics("matches by meaning: ", dense, max(1, room))
         parts.append(text)
+    if liked:
+        parts.append("liked: " + _topic(liked))
     return " · ".join(p for p in parts if p)
 
 

@@ -150,14 +150,15 @@ class HybridSearch:
         if ranked.built is None or ranked.built.rerank is None:  # filters only: by date
             return SearchHits(tuple(ranked.hits[offset : offset + limit]), ranked.total)
         lexical = dict(ranked.hits)  # dense finds that fail the query's filters are not here
-        dense = vectors.scores(vector, lexical)
+        block = vectors.passages_of(lexical)
+        dense = block.scores(vector)
         # A paper sharing none of the query's words answers only if it is close in meaning.
         keep = [p for p, s in lexical.items() if s > 0 or dense.get(p, 1.0) >= DENSE_FLOOR]
         lexical = {p: lexical[p] for p in keep}
         fused = fuse({p: dense[p] for p in keep if p in dense}, lexical, ranked.coverage)
         moved = self._feedback(vector, [p for p, _ in fused[:PRF_DEPTH]])
         if moved is not None:
-            dense = vectors.scores(moved, keep)
+            dense = block.scores(moved)
             fused = fuse({p: dense[p] for p in keep if p in dense}, lexical, ranked.coverage)
         page = tuple(fused[offset : offset + limit])
         return SearchHits(page, max(ranked.total, len(fused)), semantic=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -61,7 +62,26 @@ def from_blob(blob: bytes, dim: int) -> np.ndarray:
     return np.frombuffer(blob, dtype=np.int8).reshape(-1, dim)
 
 
+@dataclass(frozen=True)
+class PassageBlock:
+    """Some papers' passage vectors, read once and scored against any number of query vectors
+    (a search scores its candidates twice: before and after pseudo-relevance feedback)."""
+
+    papers: np.ndarray  # paper ids
+    counts: np.ndarray  # passages per paper, in the same order
+    vectors: np.ndarray  # float32 rows, the papers' passages one after another
+
+    def scores(self, query: np.ndarray) -> dict[int, float]:
+        """Each paper's best passage cosine with a unit query vector."""
+        if not len(self.papers):
+            return {}
+        sims = self.vectors @ query
+        best = np.maximum.reduceat(sims, np.cumsum(self.counts) - self.counts)
+        return dict(zip(self.papers.tolist(), best.tolist(), strict=True))
+
+
 __all__ = [
+    "PassageBlock",
     "centroid",
     "dequantize",
     "from_blob",

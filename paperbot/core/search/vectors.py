@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from paperbot.core.progress import Progress
 from paperbot.core.search import embeddings
 from paperbot.core.search.graph import Graph
-from paperbot.core.search.passages import SCALE, centroid
+from paperbot.core.search.passages import SCALE, PassageBlock, centroid
 
 VERSION = 1
 STATE, LOCK = "state.json", "writer.lock"
@@ -375,13 +375,17 @@ class VectorIndex:
             out[pid] = vector / max(float(np.linalg.norm(vector)), 1e-12)
         return out
 
-    @_locked
     def scores(self, query: np.ndarray, paper_ids: Iterable[int]) -> dict[int, float]:
         """Each paper's best passage cosine with a unit query vector (papers without vectors
         are left out)."""
+        return self.passages_of(paper_ids).scores(query)
+
+    @_locked
+    def passages_of(self, paper_ids: Iterable[int]) -> PassageBlock:
+        """These papers' passage vectors (those embedded), to score against query vectors."""
         found, entries = self._latest.find(paper_ids)
         if not len(found) or self._passages_fd is None:
-            return {}
+            return PassageBlock(found, found, np.zeros((0, self.dim), dtype=np.float32))
         starts, counts = self._starts[entries], self._counts[entries]
         width = self.dim
         blocks = [
@@ -389,9 +393,7 @@ class VectorIndex:
             for s, c in zip(starts.tolist(), counts.tolist(), strict=True)
         ]
         passages = np.frombuffer(b"".join(blocks), dtype=np.int8).reshape(-1, width)
-        sims = (passages.astype(np.float32) @ query) / SCALE
-        best = np.maximum.reduceat(sims, np.cumsum(counts) - counts)
-        return dict(zip(found.tolist(), best.tolist(), strict=True))
+        return PassageBlock(found, counts, passages.astype(np.float32) / SCALE)
 
 
 __all__ = ["VectorIndex", "folder_for"]

@@ -7,10 +7,11 @@ cases lives in its own module: chat (commands), channel_admin, delivery, papers,
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import logging
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -20,6 +21,7 @@ from paperbot.core.delivery import DeliveryOutcome, DeliveryReport
 from paperbot.core.delivery.alerts import Alerts
 from paperbot.core.delivery.status import PauseKind
 from paperbot.core.digests.cache import DigestCache
+from paperbot.core.engage.usecases import Engagement
 from paperbot.core.maintenance import MaintenanceReport
 from paperbot.core.messages import ChannelRef, PaperCard, Reply
 from paperbot.core.ports import ChatPlatform
@@ -42,8 +44,22 @@ from paperbot.core.service.values import (
     SamplesRemoved,
 )
 
+log = logging.getLogger(__name__)
+
 if TYPE_CHECKING:  # the ingest code (httpx, feedparser) loads when ingesting
     from paperbot.core.papers.ingest import FileIngest, SourceRun
+
+
+T = TypeVar("T")
+
+
+def _quietly(event: Callable[[], T]) -> T | None:
+    """Platform events never raise to the adapter: a failure is logged and dropped."""
+    try:
+        return event()
+    except Exception:
+        log.exception("engagement event failed")
+        return None
 
 
 @dataclass
@@ -67,7 +83,8 @@ class Paperbot:
         self._channels = ChannelAdmin(ctx)
         self._deliveries = Deliveries(ctx, self.alerts, self.digest_cache)
         self._papers = Papers(ctx)
-        self._chat = Chat(ctx, self._channels, self._deliveries, self._papers)
+        self._engage = Engagement(self.session_factory, self.settings)
+        self._chat = Chat(ctx, self._channels, self._deliveries, self._papers, self._engage)
         self._upkeep = Upkeep(ctx)
 
     # --- chat commands --------------------------------------------------------------------
@@ -86,9 +103,11 @@ class Paperbot:
         """One delivery pass as of `now` (the scheduler's tick, `paperbot deliver`)."""
         return self._deliveries.deliver_due(now)
 
-    def deliver_now(self, ref: ChannelRef, *, now: datetime) -> DeliveryOutcome:
-        """Post a channel's next digest now (`/papers digest`, `paperbot digest`)."""
-        return self._deliveries.deliver_now(ref, now=now)
+    def deliver_now(
+        self, ref: ChannelRef, *, now: datetime, kind: str = "digest"
+    ) -> DeliveryOutcome:
+        """Post a channel's next digest (or its roundup) now (`/papers digest`, `roundup`)."""
+        return self._deliveries.deliver_now(ref, now=now, kind=kind)
 
     def preview_digest(
         self, ref: ChannelRef, *, now: datetime, create: bool = False
@@ -160,6 +179,55 @@ class Paperbot:
         """paperbot was added to the workspace again: resume what its removal, or a refused
         token, paused."""
         self._channels.workspace_back(platform, workspace)
+
+    # --- engagement events (reactions, thread replies, the adapters' own posts) ------------
+
+    def record_posted(
+        self,
+        channel: ChannelRef,
+        message_id: str,
+        papers: Sequence[str],
+        *,
+        kind: str,
+        now: datetime,
+    ) -> None:
+        """The adapter posted these papers outside a digest ("share", "discuss"): reactions on
+        it count, and a share is a weaker positive for each paper."""
+        _quietly(
+            lambda: self._engage.record_posted(channel, message_id, papers, kind=kind, now=now)
+        )
+
+    def react(
+        self,
+        channel: ChannelRef,
+        message_id: str,
+        member: str,
+        vote: Literal["like", "dislike"],
+        *,
+        added: bool,
+        now: datetime,
+    ) -> bool:
+        """A 👍/👎 reaction on a message showing exactly one paper (added=False withdraws it);
+        True if it counted."""
+        return bool(
+            _quietly(
+                lambda: self._engage.react(channel, message_id, member, vote, added=added, now=now)
+            )
+        )
+
+    def thread_opened(
+        self, channel: ChannelRef, paper: str, thread_id: str, *, now: datetime
+    ) -> None:
+        """The paper's discussion thread (Slack: the root message's ts; Discord: the thread)."""
+        _quietly(lambda: self._engage.thread_opened(channel, paper, thread_id, now=now))
+
+    def thread_reply(
+        self, channel: ChannelRef, thread_id: str, member: str, *, now: datetime
+    ) -> bool:
+        """A reply in a thread: engagement for its newest paper; False for unknown threads."""
+        return bool(
+            _quietly(lambda: self._engage.thread_reply(channel, thread_id, member, now=now))
+        )
 
     # --- papers ---------------------------------------------------------------------------
 

@@ -16,6 +16,8 @@ from paperbot.core.commands import Caller, Command
 from paperbot.core.delivery import history as delivery_history
 from paperbot.core.delivery import pauses
 from paperbot.core.delivery.status import CAN_POST_AGAIN, PauseKind, kind_of
+from paperbot.core.engage import weekly
+from paperbot.core.engage.usecases import Engagement
 from paperbot.core.errors import SORRY, PaperbotError, UserError
 from paperbot.core.limits import SEARCH_PAGE_SIZE
 from paperbot.core.messages import ChannelRef, Page, Reply
@@ -54,16 +56,26 @@ def _zone(channel: Channel) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
+# Engagement commands (the block "# --- engagement" below handles them).
+ENGAGING = (commands.Vote, commands.Discuss, commands.Taste, commands.Roundup)
+
+
 class Chat:
     """Runs commands for every chat front end (Slack, Discord, the console)."""
 
     def __init__(
-        self, ctx: Context, admin: ChannelAdmin, deliveries: Deliveries, papers: Papers
+        self,
+        ctx: Context,
+        admin: ChannelAdmin,
+        deliveries: Deliveries,
+        papers: Papers,
+        engage: Engagement,
     ) -> None:
         self.ctx = ctx
         self.admin = admin
         self.deliveries = deliveries
         self.papers = papers
+        self.engage = engage
 
     def handle_text(self, text: str, caller: Caller, *, now: datetime) -> Reply:
         try:
@@ -99,7 +111,12 @@ class Chat:
         if isinstance(command, commands.Search):
             return self._search(command, now)
         if isinstance(command, commands.MoreLikeThis):
-            return self._similar(command, now)
+            reply = self._similar(command, now)
+            if reply.kind != "error":
+                self.engage.more_like_this(caller, command.paper, now=now)
+            return reply
+        if isinstance(command, ENGAGING) and not commands.changes_channel(command):
+            return self._engage(command, caller, now)
         if isinstance(command, commands.Trending):
             papers = self.papers.trending(now=now, limit=SEARCH_PAGE_SIZE)
             text = "Trending papers" if papers else "No papers yet: paperbot is still fetching."
@@ -176,6 +193,8 @@ class Chat:
         if isinstance(command, commands.DigestNow):
             outcome = self.deliveries.deliver_now(ref, now=now)
             return Reply(kind="info", text=outcome.message)
+        if isinstance(command, ENGAGING):
+            return self._engage(command, caller, now)
         with self.ctx.session_factory.begin() as session:
             channel = channels.get_or_create(session, ref, self.ctx.settings.digest, now=now)
             notes = self._notes(channel)
@@ -264,6 +283,8 @@ class Chat:
             lines.append(f"Paused: {channel.pause_reason or 'yes'}")
         else:
             lines.append(self._next_line(channel, now))
+        if channel.roundup_day is not None:  # engagement
+            lines.append(f"Weekly roundup: {weekly.describe(channel)}")
         # The caller's session: on SQLite a second one would wait for this one's lock.
         lines += delivery_history.lines(session, channel.id, _zone(channel))
         return "\n".join(lines)
@@ -283,3 +304,19 @@ class Chat:
             return "I can't post in this channel yet: invite @paperbot first (`/invite @paperbot`)."
         missing = caller.bot_missing or "Send Messages"
         return f"I can't post in this channel: I'm missing the *{missing}* permission here."
+
+    # --- engagement (issue 12): thin methods delegating to core/engage -------------------
+
+    def _engage(self, command: Command, caller: Caller, now: datetime) -> Reply:
+        """Votes, discussions, /papers taste and /papers roundup (permission checked before,
+        for a taste reset and roundups)."""
+        if isinstance(command, commands.Vote):
+            return self.engage.vote(command, caller, now=now)
+        if isinstance(command, commands.Discuss):
+            return self.engage.discuss(command, caller, now=now)
+        if isinstance(command, commands.Taste):
+            return self.engage.taste(command, caller, now=now)
+        if isinstance(command, commands.Roundup) and command.action != "now":
+            return self.engage.roundup_schedule(command, caller, now=now)
+        outcome = self.deliveries.deliver_now(_ref(caller), now=now, kind="roundup")
+        return Reply(kind="info", text=outcome.message)

@@ -45,13 +45,16 @@ class Deliveries:
     def deliver_due(self, now: datetime) -> DeliveryReport:
         return self.deliverer.deliver_due(now)
 
-    def deliver_now(self, ref: ChannelRef, *, now: datetime) -> DeliveryOutcome:
+    def deliver_now(
+        self, ref: ChannelRef, *, now: datetime, kind: str = "digest"
+    ) -> DeliveryOutcome:
+        """Post the channel's digest (or its roundup, kind "roundup") now."""
         if ref.platform not in self.ctx.platforms:
-            text = "This platform cannot post digests right now; try again later."
+            text = f"This platform cannot post {kind}s right now; try again later."
             return DeliveryOutcome("failed", None, text)
         with self.ctx.session_factory.begin() as session:
             channel_id = channels.get_or_create(session, ref, self.ctx.settings.digest, now=now).id
-        return self.deliverer.deliver_now(channel_id, now)
+        return self.deliverer.deliver_now(channel_id, now, kind=kind)
 
     def tick(self, now: datetime) -> DeliveryReport:
         index_repair.catch_up(self.ctx.index, self.ctx.session_factory)

@@ -63,7 +63,12 @@ class Upkeep:
     def maintenance_tick(self, now: datetime) -> MaintenanceReport:
         from paperbot.core import jobs
 
-        return jobs.maintenance_job(self.ctx.session_factory, self.ctx.settings.retention, now=now)
+        return jobs.maintenance_job(
+            self.ctx.session_factory,
+            self.ctx.settings.retention,
+            now=now,
+            engage=self.ctx.settings.engage,
+        )
 
     def readiness(self) -> list[str]:
         return readiness.reasons(self.ctx.session_factory, self.ctx.index, self.ctx.platforms)

@@ -38,6 +38,17 @@ def test_commands_are_answered(core: Core, now: datetime) -> None:
     assert "Your paper digest" in repl.preview_digest(core.service, now=now)
 
 
+def test_papers_are_liked_and_disliked_by_their_key(core: Core, now: datetime) -> None:
+    repl.preview_digest(core.service, now=now)  # the console channel exists once it starts
+    found = repl.answer(core.service, "/papers search MiniMax Sparse Attention", now=now) or ""
+    key = found.split("https://arxiv.org/abs/", 1)[1].split()[0]  # an arXiv id is its key
+    liked = repl.answer(core.service, f"/papers like {key}", now=now) or ""
+    assert liked.startswith("👍 noted")
+    assert "withdrawn" in (repl.answer(core.service, f"/papers like {key}", now=now) or "")
+    assert "👎" in (repl.answer(core.service, f"dislike {key}", now=now) or "")
+    assert "know" in (repl.answer(core.service, "/papers like no-such-paper", now=now) or "")
+
+
 def test_thousands_of_messy_lines_never_fail(
     core: Core, now: datetime, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from paperbot.adapters.buttons import ButtonCommand, StaleButton
 from paperbot.adapters.discord import buttons
 from paperbot.adapters.discord.buttons import Mark
-from paperbot.core.commands import MoreLikeThis, Search, Trending
+from paperbot.core.commands import Discuss, MoreLikeThis, Search, Trending, Vote
 
 POSTED = json.loads((Path(__file__).parent / "data" / "custom_ids_0.1.json").read_text())
 marks = st.builds(
@@ -66,6 +66,30 @@ def test_a_long_query_moves_to_the_footer(command: Search) -> None:
         assert custom_id == f"pb:next:{command.page}:{command.query}"
 
 
+@settings(max_examples=100, deadline=None)
+@given(paper_keys)
+def test_a_select_menu_names_the_action_and_its_option_the_paper(key: str) -> None:
+    assert buttons.decode(buttons.select_id("like"), values=[key]) == Vote(key, "like")
+    assert buttons.decode(buttons.select_id("dislike"), values=[key]) == Vote(key, "dislike")
+    assert buttons.decode(buttons.select_id("discuss"), values=[key]) == Discuss(key)
+    assert buttons.encode(Vote(key, "like")) == f"pb:like:{key}"  # the same as a button
+
+
+@pytest.mark.parametrize(
+    ("custom_id", "values"),
+    [
+        ("pb:like", []),
+        ("pb:like", ["a", "b"]),
+        ("pb:like", [""]),
+        ("pb:love", ["2401.12345"]),
+        ("pb:mlt:2401.12345", ["2401.12345"]),  # a button's id on a select menu
+    ],
+)
+def test_a_choice_it_cannot_read_is_a_stale_button(custom_id: str, values: list[str]) -> None:
+    with pytest.raises(StaleButton, match="That button is out of date"):
+        buttons.decode(custom_id, values=values)
+
+
 def test_ids_read_as_0_1_wrote_them() -> None:
     assert buttons.encode(Search("diffusion models", 2)) == "pb:next:2:diffusion models"
     assert buttons.encode(Search("q" * 200, 3)) == "pb:next:3"
@@ -94,7 +118,8 @@ def test_ids_posted_by_paperbot_0_1_still_read(posted: dict[str, str | None]) ->
     [
         "pb:",
         "pb:frobnicate",
-        "pb:like:2401.12345",  # a newer paperbot's button
+        "pb:love:2401.12345",  # a newer paperbot's button
+        "pb:like",  # a select menu's id on a button: nothing chosen
         "pb:mlt:",
         "pb:mlt: ",
         "pb:mlt:a|b",

@@ -331,10 +331,10 @@ async def test_buttons_posted_by_paperbot_0_1_still_work(
                        guild_id=GUILD_A, channel_id=CHANNEL_A),
         )  # fmt: skip
         assert similar["content"].startswith("Papers like") and similar["embeds"]
-        newer = with_button(answer, f"pb:like:{paper}")
+        newer = with_button(answer, f"pb:love:{paper}")
         stale = await ask(
             fake,
-            fake.click(f"pb:like:{paper}", newer, guild_id=GUILD_A, channel_id=CHANNEL_A),
+            fake.click(f"pb:love:{paper}", newer, guild_id=GUILD_A, channel_id=CHANNEL_A),
         )
         assert stale["ephemeral"] and not stale["embeds"]
         assert stale["content"] == "That button is out of date. Run the command again."

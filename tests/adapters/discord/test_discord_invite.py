@@ -14,7 +14,7 @@ from paperbot.adapters.discord.invite import InviteError, invite_url
 from paperbot.config import Settings
 
 # View Channel, Send Messages, Embed Links, Read Message History, Send Messages in Threads.
-EXPECTED_PERMISSIONS = (1 << 10) | (1 << 11) | (1 << 14) | (1 << 16) | (1 << 38)
+EXPECTED_PERMISSIONS = (1 << 10) | (1 << 11) | (1 << 14) | (1 << 16) | (1 << 35) | (1 << 38)
 
 
 def query(url: str) -> dict[str, list[str]]:

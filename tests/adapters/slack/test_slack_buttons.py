@@ -12,7 +12,7 @@ from hypothesis import given, settings
 
 from paperbot.adapters.buttons import ButtonCommand, StaleButton
 from paperbot.adapters.slack import buttons
-from paperbot.core.commands import MoreLikeThis, ParseError, Search, Trending
+from paperbot.core.commands import Discuss, MoreLikeThis, ParseError, Search, Trending, Vote
 
 POSTED = json.loads((Path(__file__).parent / "data" / "button_values_0.1.json").read_text())
 
@@ -51,6 +51,11 @@ def test_values_are_compact_json() -> None:
         '{"cmd":"more-like-this","paper":"2401.12345"}'
     )
     assert buttons.encode(Trending()) == '{"cmd":"trending"}'
+    assert buttons.encode(Vote("2401.12345", "like")) == '{"cmd":"like","paper":"2401.12345"}'
+    assert buttons.encode(Vote("2401.12345", "dislike")) == (
+        '{"cmd":"dislike","paper":"2401.12345"}'
+    )
+    assert buttons.encode(Discuss("2401.12345")) == '{"cmd":"discuss","paper":"2401.12345"}'
 
 
 @pytest.mark.parametrize("posted", POSTED["values"], ids=lambda p: p["value"][:40])
@@ -76,7 +81,9 @@ def test_a_search_reads_the_same_in_the_old_and_the_new_layout(command: Search) 
         '"search"',
         "{}",
         '{"cmd": "frobnicate"}',
-        '{"cmd": "like", "paper": "2401.12345"}',  # a newer paperbot's button
+        '{"cmd": "love", "paper": "2401.12345"}',  # a newer paperbot's button
+        '{"cmd": "like"}',
+        '{"cmd": "discuss", "paper": 12345}',
         '{"cmd": "search", "q": "x", "p": true}',
         '{"cmd": "search", "q": "x", "p": 0}',
         '{"cmd": "search", "q": "x", "p": 51}',

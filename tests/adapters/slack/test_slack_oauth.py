@@ -139,6 +139,7 @@ def test_manifest_asks_for_what_the_code_uses() -> None:
     from pathlib import Path
 
     from paperbot.adapters.slack.adapter import BOT_SCOPES, EVENTS_PATH, REDIRECT_PATH
+    from paperbot.adapters.slack.engagement import EVENTS as ENGAGEMENT
     from paperbot.adapters.slack.inbound import BACK_EVENTS, CHANNEL_EVENTS
 
     manifest = (Path(__file__).parents[3] / "config" / "slack-manifest.yml").read_text()
@@ -152,6 +153,9 @@ def test_manifest_asks_for_what_the_code_uses() -> None:
         "member_joined_channel",
         *CHANNEL_EVENTS,
         *BACK_EVENTS,
+        *(e for e in ENGAGEMENT if e != "message"),
+        "message.channels",  # the "message" event in public and private channels
+        "message.groups",
     ):
         assert f"- {name}" in events
     assert "command: /papers" in manifest

@@ -61,11 +61,17 @@ def test_digest_shows_every_part_of_a_paper() -> None:
     assert "<https://github.com/org/repo|Code>" in text
     assert section["accessory"]["type"] == "image"
     buttons = [b for b in message.blocks if b["type"] == "actions"]
-    assert buttons[0]["elements"][0]["text"]["text"] == "More like this"
-    assert json.loads(buttons[0]["elements"][0]["value"]) == {
-        "cmd": "more-like-this",
-        "paper": "2401.00001",
-    }
+    shown = [(e["action_id"], e["text"]["text"], e["value"]) for e in buttons[0]["elements"]]
+    assert shown == [
+        ("paperbot_like", "👍", '{"cmd":"like","paper":"2401.00001"}'),
+        ("paperbot_dislike", "👎", '{"cmd":"dislike","paper":"2401.00001"}'),
+        ("paperbot_discuss", "💬 Discuss", '{"cmd":"discuss","paper":"2401.00001"}'),
+        (
+            "paperbot_more_like_this",
+            "More like this",
+            '{"cmd":"more-like-this","paper":"2401.00001"}',
+        ),
+    ]
     assert message.text.startswith("Papers for today: 1 paper — Paper 1")
     assert message.args()["unfurl_links"] is False
     assert "link_names" not in message.args()
