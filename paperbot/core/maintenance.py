@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, delete, func, select, tuple_
+from sqlalchemy import and_, delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from paperbot.config import EngageSettings, RetentionSettings
+from paperbot.core.channels import store as channels
 from paperbot.core.db import transaction
 from paperbot.core.delivery.status import MANUAL, DeliveryStatus
 from paperbot.core.engage import retention as engage_retention
@@ -67,32 +68,15 @@ def prune_deliveries(session: Session, *, before: datetime) -> int:
 def purge_removed(session: Session, *, before: datetime) -> tuple[int, int]:
     """Delete channels (and, by cascade, their topics, deliveries and posted papers) that were
     removed before `before`, and every channel of a workspace uninstalled before then."""
-    gone = session.execute(
-        select(WorkspaceState.platform, WorkspaceState.workspace).where(
-            WorkspaceState.removed_at.is_not(None), WorkspaceState.removed_at < before
-        )
-    ).all()
-    channels = _count(
-        session.execute(
-            delete(Channel).where(Channel.removed_at.is_not(None), Channel.removed_at < before)
-        )
-    )
-    if gone:
-        pairs = [tuple(row) for row in gone]
-        channels += _count(
-            session.execute(
-                delete(Channel).where(tuple_(Channel.platform, Channel.workspace).in_(pairs))
-            )
-        )
+    ids, workspaces = channels.removed_before(session, before)
+    deleted = _count(session.execute(delete(Channel).where(Channel.id.in_(sorted(ids)))))
+    if workspaces:
         session.execute(
             delete(WorkspaceState).where(
-                and_(
-                    WorkspaceState.removed_at.is_not(None),
-                    WorkspaceState.removed_at < before,
-                )
+                and_(WorkspaceState.removed_at.is_not(None), WorkspaceState.removed_at < before)
             )
         )
-    return channels, len(gone)
+    return deleted, workspaces
 
 
 def run_maintenance(

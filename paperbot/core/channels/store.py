@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, delete, select, update
+from sqlalchemy import ColumnElement, delete, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -217,3 +217,19 @@ def all_channels(session: Session) -> list[Channel]:
             .order_by(Channel.platform, Channel.workspace, Channel.channel)
         )
     )
+
+
+def removed_before(session: Session, before: datetime) -> tuple[set[int], int]:
+    """The ids of channels removed before `before`, or of a workspace uninstalled before then
+    (what the retention periods purge), and how many such workspaces there are."""
+    gone = session.execute(
+        select(WorkspaceState.platform, WorkspaceState.workspace).where(
+            WorkspaceState.removed_at.is_not(None), WorkspaceState.removed_at < before
+        )
+    ).all()
+    removed = (Channel.removed_at.is_not(None)) & (Channel.removed_at < before)
+    if gone:
+        removed = removed | tuple_(Channel.platform, Channel.workspace).in_(
+            [tuple(row) for row in gone]
+        )
+    return set(session.scalars(select(Channel.id).where(removed))), len(gone)
