@@ -7,7 +7,7 @@ from datetime import time
 from typing import Literal
 
 from paperbot.core.channels import zones
-from paperbot.core.channels.when import parse_days, parse_time, parse_zone
+from paperbot.core.channels.when import parse_days, parse_time, parse_zone, weekday_of
 from paperbot.core.channels.zones import find_zone
 from paperbot.core.channels.zones import zone_names as zone_names  # for the adapters' autocomplete
 from paperbot.core.errors import ParseError
@@ -247,10 +247,10 @@ def build(name: str, rest: str) -> Command:
         return _schedule(rest)
     if name == "size":
         return Size(n=_size(rest))
-    if name in ("taste", "roundup"):
-        from paperbot.core.engage import grammar  # it reads this module's helpers
-
-        return grammar.taste(rest) if name == "taste" else grammar.roundup(rest)
+    if name == "taste":
+        return _taste(rest)
+    if name == "roundup":
+        return _roundup(rest)
     if name == "help":
         return Help(topic=ALIASES.get(rest.lower(), rest.lower()) or None)
     simple: dict[str, Command] = {
@@ -331,6 +331,51 @@ def _size(rest: str) -> int:
         low, high = DIGEST_SIZE.low, DIGEST_SIZE.high
         raise ParseError(f"Digest size is a number from {low} to {high}, e.g. `/papers size 5`.")
     return int(rest)
+
+
+def _taste(rest: str) -> Taste:
+    """`reset`, `reset:true` (Discord's option as text) or nothing."""
+    word = rest.lower().replace(" ", "").replace("=", ":")
+    if word in ("", "reset:false", "reset:no"):
+        return Taste()
+    if word in ("reset", "reset:true", "reset:yes", "forget", "clear"):
+        return Taste(reset=True)
+    raise ParseError("Usage: " + USAGE["taste"])
+
+
+def _roundup(rest: str) -> Roundup:
+    """Nothing or `now`; `off`; `[weekly] <day> <HH:MM> [zone]` in any order."""
+    parts = [p for p in rest.split(" ") if p]
+    if not parts or parts == ["now"]:
+        return Roundup()
+    if parts[0].lower() in ("off", "stop", "none"):
+        if len(parts) > 1:
+            raise ParseError("Usage: " + USAGE["roundup"])
+        return Roundup(action="off")
+    if parts[0].lower() == "weekly":
+        parts = parts[1:]
+    weekday: int | None = None
+    at: time | None = None
+    zone: str | None = None
+    for part in parts:
+        day = weekday_of(part)
+        if day is not None and weekday is None:
+            weekday = day
+        elif at is None and part[:1].isdigit():
+            at = parse_time(part)
+        elif zone is None and (found := find_zone(part)) is not None:
+            zone = found
+        elif zone is None and ("/" in part or zones.OFFSET.match(part)):
+            zone = parse_zone(part)  # raises, saying what is wrong with the zone
+        else:
+            raise ParseError(
+                f"`{part[:20]}` is not a weekday, a time or a time zone. Usage: " + USAGE["roundup"]
+            )
+    if weekday is None or at is None:
+        raise ParseError(
+            "Which day and time? e.g. `/papers roundup weekly fri 16:00 Europe/Paris`."
+        )
+    return Roundup(action="weekly", weekday=weekday, at=at, zone=zone)
 
 
 def help_text(topic: str | None = None) -> str:

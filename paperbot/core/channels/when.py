@@ -10,7 +10,7 @@ from paperbot.core.channels import zones
 from paperbot.core.channels.schedule import WEEKDAYS
 from paperbot.core.errors import ParseError
 
-_DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _TIME = re.compile(r"^(\d{1,2})(?::|h|\.)?(\d{2})?\s*(am|pm)?$", re.IGNORECASE)
 
 
@@ -51,7 +51,7 @@ def parse_days(text: str) -> str:
         if not part:
             continue
         day = part[:3]
-        if day not in WEEKDAYS or not _DAY_NAMES[WEEKDAYS.index(day)].startswith(part):
+        if day not in WEEKDAYS or not DAY_NAMES[WEEKDAYS.index(day)].startswith(part):
             raise ParseError(
                 f"`{part[:20]}` is not a day. Use daily, weekdays, or days like mon,wed,fri."
             )
@@ -67,9 +67,9 @@ def weekday_of(text: str) -> int | None:
     """The weekday (0 = Monday) a word names ("fri", "friday"), else None."""
     word = text.lower()
     day = word[:3]
-    if len(word) >= 3 and day in WEEKDAYS and _DAY_NAMES[WEEKDAYS.index(day)].startswith(word):
+    if len(word) >= 3 and day in WEEKDAYS and DAY_NAMES[WEEKDAYS.index(day)].startswith(word):
         return WEEKDAYS.index(day)
     return None
 
 
-__all__ = ["parse_days", "parse_time", "parse_zone", "weekday_of"]
+__all__ = ["DAY_NAMES", "parse_days", "parse_time", "parse_zone", "weekday_of"]

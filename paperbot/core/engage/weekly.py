@@ -6,9 +6,8 @@ from dataclasses import dataclass
 from datetime import time
 
 from paperbot.core.channels.schedule import WEEKDAYS
+from paperbot.core.channels.when import DAY_NAMES
 from paperbot.core.models import Channel
-
-DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
 @dataclass
@@ -49,4 +48,4 @@ def describe(channel: Channel) -> str:
     shown = schedule_of(channel)
     if shown is None or channel.roundup_day is None:
         return "off"
-    return f"{DAY_NAMES[channel.roundup_day]}s {shown.digest_time} {shown.timezone}"
+    return f"{DAY_NAMES[channel.roundup_day].title()}s {shown.digest_time} {shown.timezone}"
