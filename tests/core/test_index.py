@@ -214,3 +214,33 @@ def test_match_topics_lists_topics_best_first(
     loose = index.match_topics(["speech", "robot"], since=date(2026, 11, 20), now=NOW, threshold=0)
     assert loose[both].topics == ("robot", "speech")
     assert loose[both].relevance["robot"] > loose[both].relevance["speech"] > 0
+
+
+@pytest.mark.parametrize("common", [True, False])
+def test_quoted_phrases_on_a_large_index_find_only_papers_holding_them(
+    session_factory: sessionmaker[Session],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    common: bool,
+) -> None:
+    """Past COUNT_UP_TO papers a phrase is checked on the loose query's best papers, in
+    pools; shrunk here so the phrase papers sit past the first pool (behind papers with
+    both words apart), whether the words are common (deep pool) or rare (exhaustive)."""
+    from paperbot.core.search import lexical
+
+    monkeypatch.setattr(lexical, "COUNT_UP_TO", 0)
+    monkeypatch.setattr(lexical, "PHRASE_POOL", 4)
+    monkeypatch.setattr(lexical, "PHRASE_POOL_DEEP", 12)
+    monkeypatch.setattr(lexical, "EXHAUSTIVE_PHRASE_DF", 0 if common else 10_000)
+    for n in range(6):
+        add_paper(session_factory, f"Scene image {n}", "image image this this scene image this.")
+    held = {
+        add_paper(session_factory, f"Study {n}", f"In this image we count {n} cats.")
+        for n in range(3)
+    }
+    add_paper(session_factory, "Unrelated", "Graph learning.")
+    index = SearchIndex(tmp_path / "index")
+    index.catch_up(session_factory)
+    assert set(ids(index, '"this image"')) == held
+    assert set(ids(index, '"this image" cats')) == held
+    assert ids(index, '"this image" -cats') == []

@@ -283,9 +283,14 @@ def build(schema: tantivy.Schema, searcher: tantivy.Searcher, query: SearchQuery
         return Built(first, expr, list(builder.terms), constraint, units)
     loose = builder.first_stage(query, phrases=False)
     # One query per phrase and field: a union of phrase queries would lead an intersection
-    # with a few candidates and walk every paper.
+    # with a few candidates and walk every paper. A field missing one of the words cannot
+    # hold the phrase and is not asked.
     every = tuple(
-        tuple(leaf_query(schema, Leaf(f, tuple(stems))) for f in FIELD_BOOSTS)
+        tuple(
+            leaf_query(schema, Leaf(f, tuple(stems)))
+            for f in FIELD_BOOSTS
+            if all(searcher.doc_freq(f, s) for s in stems)
+        )
         for p in query.phrases
         if (stems := analyze_cached(p))
     )
