@@ -217,30 +217,45 @@ def test_match_topics_lists_topics_best_first(
 
 
 @pytest.mark.parametrize("common", [True, False])
-def test_quoted_phrases_on_a_large_index_find_only_papers_holding_them(
+def test_phrases_and_exclusions_on_a_large_index(
     session_factory: sessionmaker[Session],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     common: bool,
 ) -> None:
-    """Past COUNT_UP_TO papers a phrase is checked on the loose query's best papers, in
-    pools; shrunk here so the phrase papers sit past the first pool (behind papers with
-    both words apart), whether the words are common (deep pool) or rare (exhaustive)."""
+    """Past COUNT_UP_TO papers phrases, exclusions and broad filters are checked on the
+    loose query's best papers, in pools; shrunk here so the phrase papers sit past the
+    first pool (behind papers with both words apart), whether the words are common (deep
+    pool) or rare."""
     from paperbot.core.search import lexical
 
     monkeypatch.setattr(lexical, "COUNT_UP_TO", 0)
     monkeypatch.setattr(lexical, "PHRASE_POOL", 4)
     monkeypatch.setattr(lexical, "PHRASE_POOL_DEEP", 12)
     monkeypatch.setattr(lexical, "EXHAUSTIVE_PHRASE_DF", 0 if common else 10_000)
-    for n in range(6):
+    scenes = {
         add_paper(session_factory, f"Scene image {n}", "image image this this scene image this.")
+        for n in range(6)
+    }
     held = {
-        add_paper(session_factory, f"Study {n}", f"In this image we count {n} cats.")
+        add_paper(
+            session_factory,
+            f"Study {n}",
+            f"In this image we count {n} cats.",
+            categories=["cs.CV"] if n else ["cs.LG"],
+        )
         for n in range(3)
     }
+    seen = held - {min(held)}
     add_paper(session_factory, "Unrelated", "Graph learning.")
     index = SearchIndex(tmp_path / "index")
     index.catch_up(session_factory)
     assert set(ids(index, '"this image"')) == held
     assert set(ids(index, '"this image" cats')) == held
     assert ids(index, '"this image" -cats') == []
+    assert set(ids(index, "image -scene")) == held
+    assert set(ids(index, "image -cats")) == scenes
+    assert ids(index, "image -scene -cats") == []
+    assert set(ids(index, "image cat:cs.CV")) == seen  # a broad filter (2 of 10 papers)
+    assert set(ids(index, "image cat:cs -cats")) == set()
+    assert set(ids(index, '"this image" cat:cs.lg')) == held - seen

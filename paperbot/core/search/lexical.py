@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +21,7 @@ COUNT_UP_TO = 200_000
 MIN_CANDIDATES, MAX_CANDIDATES, PHRASE_POOL, PHRASE_POOL_DEEP = 60, 1000, 300, 1000
 # Above this many abstracts holding a phrase's rarest word, matching it everywhere costs
 # tens of ms at 1M papers (positions read in each), so it is checked on candidates only.
+# Phrases, exclusions and broad filters are checked on the loose query's best papers.
 EXHAUSTIVE_PHRASE_DF = 150_000
 _M, _S = tantivy.Occur.Must, tantivy.Occur.Should
 
@@ -99,8 +101,8 @@ class Lexical:
         depth = min(MAX_CANDIDATES, max(MIN_CANDIDATES, 3 * (offset + limit)))
         found: tuple[list[tantivy.DocAddress], list[int]] | None = None
         total = 0
-        if built.loose is not None and built.phrases is not None and not count:
-            found = self._phrase_pools(query, built, offset + limit)
+        if built.loose is not None and not count:
+            found = self._pools(query, built, offset + limit, depth)
         if found is None:
             addresses, ids, total = self._stage(built.first, depth, count)
             found = (addresses, ids)
@@ -145,16 +147,20 @@ class Lexical:
         scores = evaluate(built.rerank, leaves)
         return {pid: scores.get(pid, 0.0) for pid in kept}, coverage_of(built.units, leaves)
 
-    def _phrase_pools(
-        self, query: SearchQuery, built: Built, wanted: int
+    def _pools(
+        self, query: SearchQuery, built: Built, wanted: int, depth: int
     ) -> tuple[list[tantivy.DocAddress], list[int]] | None:
-        """Phrase matches among the loose query's best papers; None: go exhaustive.
+        """Papers holding the query's phrases, passing its broad filters and holding none
+        of its excluded words, among the loose query's best papers; None: run the whole
+        query over every paper instead.
 
-        Matching a phrase everywhere costs a position check in every paper holding all its
-        words, so when each phrase has a word in few abstracts the exhaustive pass is cheap;
-        phrases of very common words only look among the best PHRASE_POOL_DEEP papers. The
-        phrases are checked on the first PHRASE_POOL of them, and on the rest only when those
-        hold too few (one first stage either way: a second, deeper one cost 6 ms at 1M).
+        The whole query is no plain OR of terms, so tantivy scores every paper holding one
+        of its words, and a phrase costs a position check in every paper holding all its
+        words. That is cheap only for phrases with a word in few abstracts; otherwise the
+        loose query's best PHRASE_POOL_DEEP papers are checked, the first PHRASE_POOL of
+        them first and the rest only when those hold too few. Without phrases, enough
+        papers for twice the usual candidates are read (given the filters' share), and
+        those failing the checks dropped.
         """
         cost = min(
             (
@@ -164,23 +170,30 @@ class Lexical:
             ),
             default=0,
         )
-        cheap = cost <= EXHAUSTIVE_PHRASE_DF
-        assert built.loose is not None and built.phrases is not None
-        pool = PHRASE_POOL if cheap else PHRASE_POOL_DEEP
+        rare_phrase = bool(query.phrases) and cost <= EXHAUSTIVE_PHRASE_DF
+        assert built.loose is not None
+        if not query.phrases:
+            pool = first = min(PHRASE_POOL_DEEP, math.ceil(2 * depth / built.share))
+        else:
+            pool, first = (PHRASE_POOL if rare_phrase else PHRASE_POOL_DEEP), PHRASE_POOL
         addresses, ids, _ = self._stage(built.loose, pool, False)
         kept: list[tuple[tantivy.DocAddress, int]] = []
-        for start, end in ((0, PHRASE_POOL), (PHRASE_POOL, pool)):
+        for start, end in ((0, first), (first, pool)):
             chunk = ids[start:end]
             if not chunk:
                 break
             having = set(chunk)
             for per_field in built.phrases:
                 having &= set().union(*(self._matching(q, chunk) for q in per_field))
+            if built.checks is not None and having:
+                having = self._matching(built.checks, [p for p in chunk if p in having])
             pairs = zip(addresses[start:end], chunk, strict=True)
             kept += [(a, pid) for a, pid in pairs if pid in having]
             if len(kept) > wanted:
                 break
-        if cheap and len(kept) <= wanted and len(addresses) >= pool:
+        # Too few, and more papers might qualify: ask every paper, unless a phrase of
+        # common words would make that a walk through most of the index.
+        if len(kept) <= wanted and len(addresses) >= pool and (rare_phrase or not query.phrases):
             return None
         return [a for a, _ in kept], [pid for _, pid in kept]
 
