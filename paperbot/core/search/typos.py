@@ -8,15 +8,22 @@ import tantivy
 
 
 def edit_distance(a: str, b: str, limit: int) -> int:
-    """Levenshtein distance, giving up (limit + 1) once it must exceed `limit`."""
+    """Edits between two words, a swap of neighbouring letters counting as one ("imgae" ->
+    "imag", "seir" -> "seri": the commonest typo; Levenshtein counts two, past the limit of
+    short words). Gives up (limit + 1) once it must exceed `limit`."""
+    before: list[int] = []
     prev = list(range(len(b) + 1))
     for i, ca in enumerate(a, 1):
         cur = [i]
         for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        if min(cur) > limit:
+            cost = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cost = min(cost, before[j - 2] + 1)
+            cur.append(cost)
+        # A swap reaches back two rows: only two rows past the limit rule it out.
+        if min(cur) > limit and min(prev) > limit:
             return limit + 1
-        prev = cur
+        before, prev = prev, cur
     return prev[-1]
 
 
