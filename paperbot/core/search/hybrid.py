@@ -21,7 +21,7 @@ from paperbot.config import SearchSettings
 from paperbot.core.progress import Progress
 from paperbot.core.search import embeddings
 from paperbot.core.search.backfill import BackfillReport, backfill
-from paperbot.core.search.fusion import fuse
+from paperbot.core.search.fusion import DENSE_FLOOR, fuse
 from paperbot.core.search.grammar import SearchQuery
 from paperbot.core.search.hits import SearchHits
 from paperbot.core.search.model import ModelUnavailable, SentenceModel, model_files
@@ -34,9 +34,9 @@ from paperbot.core.search.vectors import VectorIndex, folder_for
 log = logging.getLogger(__name__)
 
 # Dense candidates per query (beyond the page asked for).
-# A dense-only find (it holds none of the query's words) below this cosine is unrelated: on
-# the judged queries no relevant paper is lost at 0.25 (0.3 starts to cost typo queries).
-DENSE_FLOOR = 0.25
+# A dense-only find (it holds none of the query's words) below fusion.DENSE_FLOOR (0.25) is
+# unrelated: on the judged queries no relevant paper is lost at 0.25 (0.3 starts to cost typo
+# queries).
 DENSE_DEPTH = 100
 # Pseudo-relevance feedback (Rocchio): the query vector moves toward the mean of the first
 # PRF_DEPTH fused results by PRF_WEIGHT, and the dense side scores again. On the judged
