@@ -1,4 +1,5 @@
-"""Typo fixes: the most frequent indexed term within a small edit distance of an unknown word."""
+"""Typo fixes: the most frequent indexed term within a small edit distance of an unknown word,
+else the indexed stem it starts with when only its ending is misspelt."""
 
 from __future__ import annotations
 
