@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from paperbot.core.models import Paper
 from paperbot.core.search import QueryTooLong, SearchIndex, search_papers, similar_papers
+from paperbot.core.search.typos import edit_distance
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 
@@ -92,6 +93,20 @@ def test_acronyms_and_typos_find_papers(
     assert top(session_factory, index, "LLMs") == "Quantizing large language models"
     assert top(session_factory, index, "vision transformers") == "Analyzing ViTs"
     assert top(session_factory, index, "quantisation") == "Quantizing large language models"
+
+
+def test_swapped_letters_and_misspelt_endings_find_papers(
+    session_factory: sessionmaker[Session], index: SearchIndex
+) -> None:
+    add_paper(session_factory, "Image series", "Pictures over time.")
+    add_paper(session_factory, "Representation learning", "Interpretability of features.")
+    add_paper(session_factory, "Speech models", "Spoken language.")
+    index.catch_up(session_factory)
+    assert edit_distance("imga", "imag", 1) == 1  # a swap is one edit
+    assert top(session_factory, index, "imgae seires") == "Image series"
+    # The stemmer cannot strip a misspelt ending: the stem the word starts with is meant.
+    assert top(session_factory, index, "representaton") == "Representation learning"
+    assert top(session_factory, index, "interpretabilty") == "Representation learning"
 
 
 def test_similar_papers_by_arxiv_ref(
