@@ -247,15 +247,19 @@ class QueryBuilder:
             out.append((since, 0.0))
         return out
 
+    def excluded(self, query: SearchQuery) -> list[Query]:
+        """One unscored "holds it" per excluded word or phrase."""
+        return [
+            self.any_field(stems)
+            for text in (*query.excluded_terms, *query.excluded_phrases)
+            if (stems := analyze_cached(text))
+        ]
+
     def checks(self, query: SearchQuery) -> Query | None:
         """Unscored "passes the broad filters and holds no excluded word or phrase": what
         the loose first stage leaves to be checked on its candidates (None: nothing)."""
         clauses = [(_M, f) for f in self.filters(query, broad=True)]
-        clauses += [
-            (_N, self.any_field(stems))
-            for text in (*query.excluded_terms, *query.excluded_phrases)
-            if (stems := analyze_cached(text))
-        ]
+        clauses += [(_N, q) for q in self.excluded(query)]
         if not clauses:
             return None
         if not any(occur == _M for occur, _ in clauses):
@@ -270,10 +274,7 @@ class QueryBuilder:
             stems = analyze_cached(phrase)
             if stems:
                 clauses.append((_M, self.any_field(stems)))
-        for text in (*query.excluded_terms, *query.excluded_phrases):
-            stems = analyze_cached(text)
-            if stems:
-                clauses.append((_N, self.any_field(stems)))
+        clauses += [(_N, q) for q in self.excluded(query)]
         if not any(occur == _M for occur, _ in clauses):
             clauses.append((_M, Query.all_query()))
         return Query.const_score_query(Query.boolean_query(clauses), 0.0)
@@ -293,10 +294,7 @@ class QueryBuilder:
             for stem, weight in self.terms.items()
             for f, boost in FIELD_BOOSTS.items()
         )
-        for text in () if loose else (*query.excluded_terms, *query.excluded_phrases):
-            stems = analyze_cached(text)
-            if stems:
-                clauses.append((_N, self.any_field(stems)))
+        clauses += [] if loose else [(_N, q) for q in self.excluded(query)]
         occurs = {occur for occur, _ in clauses}
         if not occurs & {_M, _S}:
             clauses.append((_M, Query.all_query()))
