@@ -40,6 +40,18 @@ def test_ingest_file_then_search(env: dict[str, str], tmp_path: Path) -> None:
     assert again.returncode == 0 and "0 new" in again.stdout
 
 
+def test_a_first_search_on_an_empty_store_says_where_papers_come_from(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    for args in (["search", "diffusion"], ["trending"]):
+        done = paperbot(*args, env=env, cwd=tmp_path)
+        assert done.returncode == 0 and done.stdout == ""
+        assert "holds no papers yet" in done.stderr and "paperbot run" in done.stderr
+    paperbot("ingest", "--source", "file", str(SAMPLE), env=env, cwd=tmp_path)
+    done = paperbot("search", "zzzqqq", env=env, cwd=tmp_path)
+    assert done.returncode == 0 and done.stderr.strip() == "No papers found for 'zzzqqq'."
+
+
 def test_index_status_embed_and_semantic_search(env: dict[str, str], tmp_path: Path) -> None:
     assert (
         paperbot("ingest", "--source", "file", str(SAMPLE), env=env, cwd=tmp_path).returncode == 0

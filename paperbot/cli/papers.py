@@ -104,6 +104,13 @@ def _ingest_file(settings: Settings, path: Path, *, skip_invalid: bool) -> None:
     )
 
 
+# One-off commands never seed the store (that is `paperbot run`'s first start), so a first
+# search on a new machine says where papers come from instead of only "no papers".
+EMPTY_STORE = (
+    " The store holds no papers yet: `paperbot run` adds the bundled sample papers on its"
+    " first start, `paperbot ingest --source hf` fetches Hugging Face's recent days."
+)
+
 NOTHING_INGESTED = (
     "\nNothing was ingested; --skip-invalid ingests the good lines and reports the bad ones."
 )
@@ -134,13 +141,14 @@ def search(
     text = commands.check_query(commands.clean_text(query))
     with opened_core(settings) as core:
         result = core.service.search(text, page=page, page_size=limit, now=utcnow())
+        empty = not result.cards and core.service.index_status().lexical_docs == 0
     if as_json:
         emit_json([card_json(c) for c in result.cards])
         return
     for card in result.cards:
         emit(card_line(card))
     if not result.cards:
-        sys.stderr.write(f"No papers found for {text!r}.\n")
+        sys.stderr.write(f"No papers found for {text!r}.{EMPTY_STORE if empty else ''}\n")
 
 
 @app.command()
@@ -153,8 +161,11 @@ def trending(
     setup_logging(settings)
     with opened_core(settings) as core:
         cards = core.service.trending(now=utcnow(), limit=limit)
+        empty = not cards and core.service.index_status().lexical_docs == 0
     if as_json:
         emit_json([card_json(c) for c in cards])
         return
     for card in cards:
         emit(" · ".join([card_line(card), *card.signals(), *filter(None, [card.why])]))
+    if not cards:
+        sys.stderr.write(f"Nothing is trending.{EMPTY_STORE if empty else ''}\n")
