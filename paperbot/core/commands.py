@@ -38,6 +38,10 @@ class Caller:
     bot_can_post: bool | None = None
     # What the bot lacks to post here (e.g. "Embed Links"), shown when subscribing.
     bot_missing: str | None = None
+    # The platform's own words, from its adapter: what lets the bot post here (Slack:
+    # "invite @paperbot first"), and who may change a channel's digest; None: plain words.
+    fix_posting: str | None = None
+    managers: str | None = None
     # The channel's display name ("#lab"), for replies that name it; None: "this channel".
     channel_name: str | None = None
 

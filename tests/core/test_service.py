@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -78,10 +79,17 @@ def test_dm_refuses_changes_but_searches(core: Core, now: datetime) -> None:
     assert core.service.handle_text("search learning", dm, now=now).kind == "search"
 
 
-def test_bot_without_access_says_invite_first(core: Core, now: datetime) -> None:
-    caller = Caller("slack", "T1", "C9", "U1", is_admin=True, bot_can_post=False)
+def test_bot_without_access_says_what_lets_it_post(core: Core, now: datetime) -> None:
+    caller = Caller(
+        "slack", "T1", "C9", "U1", is_admin=True, bot_can_post=False, fix_posting="invite me"
+    )
     reply = core.service.handle_text("subscribe x", caller, now=now)
-    assert "invite @paperbot" in reply.text
+    assert reply.text == "I can't post in this channel yet: invite me."
+    lacking = replace(caller, bot_missing="Embed Links")
+    assert (
+        "missing the *Embed Links* permission"
+        in core.service.handle_text("subscribe x", lacking, now=now).text
+    )
 
 
 def test_paused_channel_explains_why(core: Core, now: datetime) -> None:

@@ -23,6 +23,9 @@ from paperbot.core.messages import ChannelRef, Reply
 from paperbot.core.service import Paperbot
 
 log = logging.getLogger(__name__)
+
+# Discord's words in the core's replies: who may change a channel's digest.
+MANAGERS = "members who can *Manage Channels* here (or server admins)"
 # Discord wants a first response within 3 s: answer directly if the core is this quick,
 # else defer and follow up.
 ANSWER_BUDGET_SECONDS = 1.5
@@ -67,6 +70,7 @@ def caller_for(interaction: discord.Interaction[Any]) -> Caller:
         bot_can_post=not missing,
         bot_missing=", ".join(missing) or None,
         channel_name=f"#{name}" if isinstance(name, str) and name else None,
+        managers=MANAGERS,
     )
 
 

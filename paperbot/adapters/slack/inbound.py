@@ -32,6 +32,10 @@ from paperbot.core.service import Paperbot
 
 log = logging.getLogger(__name__)
 
+# Slack's words in the core's replies: who may change a digest, how to let the bot post.
+MANAGERS = "workspace admins and owners (or users on paperbot's admin list)"
+FIX_POSTING = "invite @paperbot first (`/invite @paperbot`)"
+
 CHANNEL_EVENTS = {
     "channel_deleted": ("gone", "the channel was deleted"),
     "group_deleted": ("gone", "the channel was deleted"),
@@ -102,6 +106,8 @@ def button_caller(body: dict[str, Any]) -> Caller:
         channel=str(channel.get("id") or ""),
         user=str(user.get("id") or ""),
         channel_name=channel_label(channel.get("name")),
+        fix_posting=FIX_POSTING,
+        managers=MANAGERS,
     )
 
 
@@ -202,6 +208,8 @@ class SlackCommands:
             is_dm=is_dm,
             bot_can_post=can_post,
             channel_name=channel_label(body.get("channel_name")),
+            fix_posting=FIX_POSTING,
+            managers=MANAGERS,
         )
 
     # --- buttons --------------------------------------------------------------------------

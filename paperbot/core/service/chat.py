@@ -300,10 +300,10 @@ class Chat:
 
     @staticmethod
     def _cannot_post(caller: Caller) -> str:
-        if caller.platform == "slack":
-            return "I can't post in this channel yet: invite @paperbot first (`/invite @paperbot`)."
-        missing = caller.bot_missing or "Send Messages"
-        return f"I can't post in this channel: I'm missing the *{missing}* permission here."
+        if caller.bot_missing:
+            missing = caller.bot_missing
+            return f"I can't post in this channel: I'm missing the *{missing}* permission here."
+        return f"I can't post in this channel yet: {caller.fix_posting or 'add me to it first'}."
 
     # --- engagement (issue 12): thin methods delegating to core/engage -------------------
 
