@@ -33,6 +33,19 @@ def test_core_imports_no_platform_code() -> None:
     assert {k: v for k, v in offenders.items() if v} == {}
 
 
+def test_core_names_no_platform() -> None:
+    """Platform behaviour and wording live in the adapters (ChatPlatform.probe_backoff,
+    Caller.managers): no code in the core compares against a platform's name."""
+    names = {"slack", "discord", "console"}
+    found = [
+        f"{path.relative_to(ROOT)}:{node.lineno}"
+        for path in (ROOT / "core").rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Constant) and node.value in names
+    ]
+    assert found == []
+
+
 def test_adapter_packages_import_nothing_on_their_own() -> None:
     for init in (ROOT / "adapters").rglob("__init__.py"):
         assert imports_of(init) == set(), f"{init} should stay empty"

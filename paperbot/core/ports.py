@@ -23,7 +23,7 @@ records each one as it goes, so the port works a part at a time:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
 from paperbot.core.errors import Unavailable
@@ -71,8 +71,21 @@ class Notice:
     text: str
 
 
+@dataclass(frozen=True)
+class ProbeBackoff:
+    """How often a paused workspace's token is tried again: from `first`, doubling to `last`."""
+
+    first: timedelta = timedelta(minutes=1)
+    last: timedelta = timedelta(hours=1)
+
+    def wait(self, probes: int) -> timedelta:
+        return min(self.first * (2 ** min(probes, 16)), self.last)
+
+
 class ChatPlatform(Protocol):
     name: str
+    # How a refused token is probed (a platform that counts 401s toward a ban: rarely).
+    probe_backoff: ProbeBackoff
 
     def digest_parts(self, digest: Digest) -> list[tuple[str, ...]]:
         """The paper keys each message of this digest shows, in posting order."""

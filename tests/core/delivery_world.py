@@ -21,7 +21,7 @@ from paperbot.core.delivery import Deliverer, DeliveryDeps, DeliveryReport
 from paperbot.core.delivery.alerts import Alerts
 from paperbot.core.messages import ChannelRef, Digest
 from paperbot.core.models import Channel, Delivery, DeliveryPart, Paper, PostedPaper
-from paperbot.core.ports import DeliveryError, Notice
+from paperbot.core.ports import DeliveryError, Notice, ProbeBackoff
 
 FRIDAY_9 = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 
@@ -54,6 +54,7 @@ class FakePlatform:
     """
 
     name: str = "fake"
+    probe_backoff: ProbeBackoff = field(default_factory=ProbeBackoff)
     per_part: int = 0
     posts: list[Post] = field(default_factory=list)
     before: list[BaseException] = field(default_factory=list)

@@ -12,7 +12,7 @@ from typing import Any, TextIO
 
 from paperbot.adapters.console.render import clean, render_digest
 from paperbot.core.messages import ChannelRef, Digest
-from paperbot.core.ports import DeliveryError, Notice
+from paperbot.core.ports import DeliveryError, Notice, ProbeBackoff
 
 
 class ConsolePlatform:
@@ -24,6 +24,7 @@ class ConsolePlatform:
     """
 
     name = "console"
+    probe_backoff = ProbeBackoff()
 
     def __init__(self, out: TextIO | None = None, transcript: Path | None = None) -> None:
         self._out = out

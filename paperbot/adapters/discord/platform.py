@@ -13,7 +13,7 @@ import logging
 import threading
 import time
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import aiohttp
@@ -29,7 +29,7 @@ from paperbot.adapters.discord.settings import DiscordSettings
 from paperbot.adapters.discord.views import build_view
 from paperbot.config import Settings
 from paperbot.core.messages import ChannelRef, Digest
-from paperbot.core.ports import DeliveryError, Notice
+from paperbot.core.ports import DeliveryError, Notice, ProbeBackoff
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -83,6 +83,8 @@ class DiscordPlatform:
     """The ChatPlatform port for Discord (see paperbot.core.ports)."""
 
     name = "discord"
+    # Discord counts 401s toward an IP ban: a refused token is tried again rarely.
+    probe_backoff = ProbeBackoff(first=timedelta(minutes=10), last=timedelta(hours=6))
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings.discord

@@ -22,7 +22,7 @@ from paperbot.adapters.slack.errors import WORKSPACE, classify, retry_after, ret
 from paperbot.adapters.slack.render import escape, render_digest
 from paperbot.adapters.slack.settings import SlackSettings
 from paperbot.core.messages import ChannelRef, Digest
-from paperbot.core.ports import DeliveryError, Notice
+from paperbot.core.ports import DeliveryError, Notice, ProbeBackoff
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,7 @@ class SlackPlatform:
     """
 
     name = "slack"
+    probe_backoff = ProbeBackoff()
 
     def __init__(
         self,

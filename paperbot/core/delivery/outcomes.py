@@ -132,7 +132,8 @@ def failed(
         if refused:
             # Pause the workspace (or the platform's own token) once, not each of its channels.
             workspace = "*" if exc.scope == "platform" else ref.workspace
-            workspaces.pause(session, ref.platform, workspace, reason, now=now)
+            probes = workspaces.backoff_of(deps, ref.platform)
+            workspaces.pause(session, ref.platform, workspace, reason, now=now, backoff=probes)
             log.warning("%s: paused workspace %s: %s", ref, workspace, reason)
             return DeliveryOutcome("workspace", claim.id, _cannot(reason), (), ref, reason)
         if give_up:

@@ -4,7 +4,7 @@ resumes it when a call works again (workspace "*": the platform's own token, e.g
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -14,27 +14,34 @@ from paperbot.core.db import transaction
 from paperbot.core.delivery.deps import DeliveryDeps
 from paperbot.core.models import Channel, WorkspaceState
 from paperbot.core.panics import recoverable
+from paperbot.core.ports import ProbeBackoff
 
 log = logging.getLogger(__name__)
 
-# Discord counts 401s toward an IP ban: probe it rarely.
-FIRST_PROBE = {"discord": timedelta(minutes=10)}
-LAST_PROBE = {"discord": timedelta(hours=6)}
-DEFAULT_FIRST, DEFAULT_LAST = timedelta(minutes=1), timedelta(hours=1)
+DEFAULT_BACKOFF = ProbeBackoff()
 
 
-def probe_wait(platform: str, probes: int) -> timedelta:
-    first = FIRST_PROBE.get(platform, DEFAULT_FIRST)
-    return min(first * (2 ** min(probes, 16)), LAST_PROBE.get(platform, DEFAULT_LAST))
+def backoff_of(deps: DeliveryDeps, platform: str) -> ProbeBackoff:
+    """The platform's probe back-off (the default for one this replica does not run)."""
+    found = deps.platforms.get(platform)
+    return found.probe_backoff if found is not None else DEFAULT_BACKOFF
 
 
-def pause(session: Session, platform: str, workspace: str, reason: str, *, now: datetime) -> bool:
+def pause(
+    session: Session,
+    platform: str,
+    workspace: str,
+    reason: str,
+    *,
+    now: datetime,
+    backoff: ProbeBackoff = DEFAULT_BACKOFF,
+) -> bool:
     """Pause the workspace (True the first time; later errors only refresh the reason)."""
     state = workspace_state(session, platform, workspace)
     first = state.paused_at is None
     if first:
         state.paused_at, state.probes, state.pause_notice = now, 0, None
-        state.next_probe_at = now + probe_wait(platform, 0)
+        state.next_probe_at = now + backoff.wait(0)
     state.paused_reason = reason[:500]
     return first
 
@@ -111,7 +118,7 @@ def _claim_probe(deps: DeliveryDeps, row_id: int, platform: str, now: datetime) 
         if state.next_probe_at > now:
             return None
         state.probes += 1
-        state.next_probe_at = now + probe_wait(platform, state.probes)
+        state.next_probe_at = now + backoff_of(deps, platform).wait(state.probes)
         return state.paused_reason or "the token was refused"
 
 
