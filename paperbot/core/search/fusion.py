@@ -9,7 +9,7 @@ For a candidate paper (found by either side) with
   rank score = dense + LEXICAL_WEIGHT · best · coverage · lexical
 
 so a paper matching every rare word of a keyword or acronym query (which the lexical side
-ranks well) is lifted by up to LEXICAL_WEIGHT · best (about 0.5), while for a long
+ranks well) is lifted by up to LEXICAL_WEIGHT · best (about 0.4), while for a long
 plain-language query a partial word match adds little and the meaning decides. Scaling the
 word matches by the best cosine puts both sides relative to their best candidate (CombSUM of
 max-normalised scores): a query the model reads poorly (best cosine ~0.6) leans less on
