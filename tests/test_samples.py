@@ -71,18 +71,24 @@ def slack() -> Iterator[FakeSlack]:
         yield fake
 
 
-def test_a_slack_store_gets_no_samples_unless_asked_and_can_drop_them(
-    slack: FakeSlack, database_url: str, tmp_path: Path
-) -> None:
+def slack_bot_env(slack: FakeSlack, database_url: str, tmp: Path) -> tuple[int, dict[str, str]]:
+    """A free HTTP port, and the environment of a bot serving Slack (the fake) on it."""
     port = closed_port()
     env = cli_env(
         database_url,
-        tmp_path,
+        tmp,
         PAPERBOT_HTTP__PORT=str(port),
         PAPERBOT_SLACK__SIGNING_SECRET="signing-secret",
         PAPERBOT_SLACK__BOT_TOKEN="xoxb-test-token",
         PAPERBOT_SLACK__API_BASE_URL=slack.api_url,
     )
+    return port, env
+
+
+def test_a_slack_store_gets_no_samples_unless_asked_and_can_drop_them(
+    slack: FakeSlack, database_url: str, tmp_path: Path
+) -> None:
+    port, env = slack_bot_env(slack, database_url, tmp_path)
 
     def run_once(**extra: str) -> str:
         proc = start_bot("--no-console", env={**env, **extra}, cwd=tmp_path)
@@ -117,15 +123,7 @@ def test_a_sigterm_while_the_adapters_start_stops_cleanly(
 ) -> None:
     """/healthz answers before the Slack adapter has checked its token: a service manager's
     SIGTERM then must stop the bot with exit 0, not kill it (uvicorn re-raises the signal)."""
-    port = closed_port()
-    env = cli_env(
-        database_url,
-        tmp_path,
-        PAPERBOT_HTTP__PORT=str(port),
-        PAPERBOT_SLACK__SIGNING_SECRET="signing-secret",
-        PAPERBOT_SLACK__BOT_TOKEN="xoxb-test-token",
-        PAPERBOT_SLACK__API_BASE_URL=slack.api_url,
-    )
+    port, env = slack_bot_env(slack, database_url, tmp_path)
     slack.inject("auth.test", delay=3.0)
     proc = start_bot("--no-console", env=env, cwd=tmp_path)
     try:

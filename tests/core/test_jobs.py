@@ -74,27 +74,23 @@ def test_work_after_the_ingest_runs_only_under_the_lease(session_factory, make_s
         source_http={"max_attempts": 1, "timeout_seconds": 2},
     )
     ran: list[str] = []
-    jobs.ingest_job(
-        session_factory,
-        SourceSettings.of(settings),
-        None,
-        "hf",
-        now=NOW,
-        holder="me",
-        after=lambda: ran.append("me"),
-    )
+
+    def ingest(mark: str) -> None:
+        jobs.ingest_job(
+            session_factory,
+            SourceSettings.of(settings),
+            None,
+            "hf",
+            now=NOW,
+            holder="me",
+            after=lambda: ran.append(mark),
+        )
+
+    ingest("me")
     assert ran == ["me"]  # even after a failed fetch: earlier papers may still wait
     leases.release(session_factory, "ingest", "me")
     assert leases.acquire(session_factory, "ingest", "other", ttl=600)
-    jobs.ingest_job(
-        session_factory,
-        SourceSettings.of(settings),
-        None,
-        "hf",
-        now=NOW,
-        holder="me",
-        after=lambda: ran.append("x"),
-    )
+    ingest("x")
     assert ran == ["me"]
 
 
