@@ -19,6 +19,7 @@ from paperbot.core.digests.request import DigestConfig, DigestRequest
 from paperbot.core.digests.selection import (
     Candidate,
     DuplicateCheck,
+    VectorMemo,
     choose,
     vector_similarity,
 )
@@ -263,18 +264,13 @@ def build_digest(
 ) -> Digest:
     """The channel's digest at `now`: papers of the lookback window it never got, matching any
     of its topics (every paper when it has none), ranked, each topic given its share of the
-    slots, near-duplicates left out (by title; by embedding too with `similarity`), cut to size.
+    slots, near-duplicates left out (by title; by embedding too with vectors), cut to size.
 
     A channel that never received a digest, in a store whose newest papers are older than the
     window (first run on sample data), gets the newest papers instead. Otherwise a quiet day
     gives an empty digest (the delivery skips it unless the channel set post_empty).
     """
-    now, missed_slots, cache, similarity = (
-        request.now,
-        request.missed_slots,
-        request.cache,
-        request.similarity,
-    )
+    now, missed_slots, cache = request.now, request.missed_slots, request.cache
     cfg, weights = config.digest, config.ranking
     topics = [s.topic for s in channel.subscriptions]
     span = lookback_days(channel, now, cfg, missed_slots)
@@ -292,7 +288,7 @@ def build_digest(
             mode = _ranking(channel, newest - timedelta(days=cfg.lookback_days), now)
             pool = _candidates(session, index, channel, topics, mode, weights=weights, cache=cache)
     # --- engagement: the channel's taste re-ranks (a channel without feedback: untouched)
-    vectors_of = index.paper_vectors if isinstance(index, VectorSource) else None
+    vectors_of = VectorMemo(index.paper_vectors) if isinstance(index, VectorSource) else None
     lifted = taste_lift(
         session, channel.id, pool.ranked, vectors_of, now=now, settings=config.engage
     )
@@ -300,10 +296,11 @@ def build_digest(
         pool = dataclasses.replace(pool, ranked=lifted.ranked, liked=lifted.liked)
     size = max(1, min(channel.size or cfg.default_size, cfg.max_size))
     cards = CardBook(session, pool.ranked, now, cache, chunk=2 * size)
-    if similarity is None and isinstance(index, VectorSource):
+    similarity = None
+    if vectors_of is not None:
         # The candidates a digest of this size can reach, in one lookup.
         ids = [c.paper_id for c in pool.ranked[: 4 * size + 4 * len(topics)]]
-        similarity = vector_similarity(index.paper_vectors(ids))
+        similarity = vector_similarity(vectors_of(ids))
     chosen = choose(
         pool.ranked,
         topics,

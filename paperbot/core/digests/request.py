@@ -8,7 +8,6 @@ from datetime import datetime
 
 from paperbot.config import DigestSettings, EngageSettings, RankingSettings, Settings
 from paperbot.core.digests.cache import DigestCache
-from paperbot.core.digests.selection import Similarity
 
 
 @dataclass(frozen=True)
@@ -32,12 +31,11 @@ class DigestConfig:
 @dataclass(frozen=True)
 class DigestRequest:
     """One digest to build: as of `now`, `missed_slots` after the last one posted, with a
-    tick's shared cache and an embedding similarity (else the index's, if it has vectors)."""
+    tick's shared cache."""
 
     now: datetime
     missed_slots: int = 0
     cache: DigestCache | None = None
-    similarity: Similarity | None = None
 
 
 __all__ = ["DigestConfig", "DigestRequest"]

@@ -42,6 +42,23 @@ def vector_similarity(vectors: Mapping[int, Any]) -> Similarity:
     return cosine
 
 
+class VectorMemo:
+    """One digest's paper vectors, each paper fetched once: the taste re-rank and the
+    near-duplicate check ask for mostly the same candidates."""
+
+    def __init__(self, fetch: Callable[[Sequence[int]], Mapping[int, Any]]) -> None:
+        self._fetch = fetch
+        self._asked: set[int] = set()
+        self._known: dict[int, Any] = {}
+
+    def __call__(self, paper_ids: Sequence[int]) -> dict[int, Any]:
+        missing = [pid for pid in dict.fromkeys(paper_ids) if pid not in self._asked]
+        if missing:
+            self._known.update(self._fetch(missing))
+            self._asked.update(missing)
+        return {pid: self._known[pid] for pid in paper_ids if pid in self._known}
+
+
 @dataclass(frozen=True)
 class Candidate:
     """One paper that may go in a digest, with what it matched."""
@@ -160,6 +177,7 @@ __all__ = [
     "Candidate",
     "DuplicateCheck",
     "Similarity",
+    "VectorMemo",
     "choose",
     "quota",
     "title_key",

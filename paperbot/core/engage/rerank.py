@@ -85,7 +85,7 @@ def lift(
     by_score = percentiles([c.score for c in head])
     # Papers without a vector sit in the middle of the taste order.
     by_taste = percentiles([z.get(c.paper_id, 0.0) for c in head])
-    top = max(head[0].score, max(c.score for c in head))
+    top = max(c.score for c in head)
     unit = top if top > 0 else 1.0
     blended = [
         dataclasses.replace(c, score=unit * ((1 - share) * by_score[i] + share * by_taste[i]))
