@@ -23,7 +23,8 @@ from paperbot.core.delivery.claiming import Claim, LostClaim, ours
 from paperbot.core.delivery.deps import DeliveryDeps
 from paperbot.core.delivery.status import ROUNDUP
 from paperbot.core.messages import Digest
-from paperbot.core.models import Channel, Delivery, DeliveryPart, Paper, PostedPaper
+from paperbot.core.models import Channel, Delivery, DeliveryPart, PostedPaper
+from paperbot.core.papers.store import ids_by_key
 from paperbot.core.ports import ChatPlatform, DeliveryError
 
 ATTEMPTS = 3
@@ -122,11 +123,7 @@ def _store(
         raise LostClaim(claim.id)
     keys = [card.key for card in digest.papers]
     # A roundup shows papers the channel had already: it claims none (never hides one).
-    ids = (
-        []
-        if claim.kind == ROUNDUP
-        else session.execute(select(Paper.key, Paper.id).where(Paper.key.in_(keys))).all()
-    )
+    ids = [] if claim.kind == ROUNDUP else list(ids_by_key(session, keys).values())
     if ids:
         session.execute(
             insert(PostedPaper),
@@ -137,7 +134,7 @@ def _store(
                     "delivery_id": claim.id,
                     "posted_at": digest.generated_at,
                 }
-                for _, pid in ids
+                for pid in ids
             ],
         )
     parts = []

@@ -19,9 +19,9 @@ from paperbot.core.models import (
     EngageMessage,
     FeedbackSignal,
     FeedbackVote,
-    Paper,
     PostedPaper,
 )
+from paperbot.core.papers.store import ids_by_key
 from paperbot.core.papers.trending import load_cards
 
 
@@ -71,11 +71,8 @@ def _shown(session: Session, channel_id: int, since: datetime) -> dict[int, date
     ):
         for key in papers or ():
             keys[key] = max(at, keys.get(key, at))
-    if keys:
-        for key, pid in session.execute(
-            select(Paper.key, Paper.id).where(Paper.key.in_(list(keys)))
-        ):
-            out[pid] = max(keys[key], out.get(pid, keys[key]))
+    for key, pid in ids_by_key(session, list(keys)).items():
+        out[pid] = max(keys[key], out.get(pid, keys[key]))
     # Discussed or shared here this week, even if the post itself was not recorded.
     for pid, at in session.execute(
         select(FeedbackSignal.paper_id, FeedbackSignal.created_at).where(

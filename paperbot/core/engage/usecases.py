@@ -20,6 +20,7 @@ from paperbot.core.commands import Caller
 from paperbot.core.engage import feedback, lean, posts, threads, weekly
 from paperbot.core.messages import ChannelRef, Reply
 from paperbot.core.models import Channel, Paper
+from paperbot.core.papers.store import ids_by_key
 from paperbot.core.papers.trending import load_cards
 
 T = TypeVar("T")
@@ -42,13 +43,6 @@ def _known(session: Session, ref: ChannelRef) -> Channel | None:
     return channel if channel is not None and channel.removed_at is None else None
 
 
-def _paper_ids(session: Session, keys: Sequence[str]) -> dict[str, int]:
-    if not keys:
-        return {}
-    rows = session.execute(select(Paper.key, Paper.id).where(Paper.key.in_(list(keys)))).all()
-    return {key: pid for key, pid in rows}
-
-
 @dataclass
 class Engagement:
     """The engagement use cases over the store (the service's block delegates here)."""
@@ -69,7 +63,7 @@ class Engagement:
             channel = _known(session, ref)
             if channel is None:
                 return Reply(kind="error", text=NO_DIGEST)
-            pid = _paper_ids(session, [command.paper]).get(command.paper)
+            pid = ids_by_key(session, [command.paper]).get(command.paper)
             if pid is None:
                 return Reply(kind="error", text="I don't know that paper any more.")
             return feedback.vote(session, channel.id, pid, caller.user, command.value, now)
@@ -92,7 +86,7 @@ class Engagement:
         if caller.is_dm:
             return Reply(kind="error", text="Discussions happen in a channel, not here.")
         with self.session_factory.begin() as session:
-            pid = _paper_ids(session, [command.paper]).get(command.paper)
+            pid = ids_by_key(session, [command.paper]).get(command.paper)
             if pid is None:
                 return Reply(kind="error", text="I don't know that paper any more.")
             card = load_cards(session, [pid])[pid]
@@ -188,7 +182,7 @@ class Engagement:
                 return
             fresh = posts.record(session, channel.id, message_id, papers, kind, now)
             if fresh and kind == "share":
-                ids = _paper_ids(session, papers)
+                ids = ids_by_key(session, papers)
                 feedback.signal(session, channel.id, list(ids.values()), "share", now)
 
     def react(
@@ -206,7 +200,7 @@ class Engagement:
             if channel is None or not member:
                 return False
             key = posts.only_paper(session, channel.id, message_id)
-            pid = _paper_ids(session, [key]).get(key) if key else None
+            pid = ids_by_key(session, [key]).get(key) if key else None
             if pid is None:
                 return False
             feedback.set_vote(session, channel.id, pid, member, vote, added=added, now=now)
@@ -217,7 +211,7 @@ class Engagement:
     def thread_opened(self, ref: ChannelRef, paper: str, thread_id: str, *, now: datetime) -> None:
         def opened(session: Session) -> None:
             channel = _known(session, ref)
-            pid = _paper_ids(session, [paper]).get(paper)
+            pid = ids_by_key(session, [paper]).get(paper)
             if channel is not None and pid is not None and thread_id:
                 threads.opened(session, channel.id, pid, thread_id, now)
 
@@ -247,7 +241,7 @@ class Engagement:
     def _signal(self, ref: ChannelRef, keys: Sequence[str], kind: str, now: datetime) -> None:
         with self.session_factory.begin() as session:
             channel = _known(session, ref)
-            ids = _paper_ids(session, keys)
+            ids = ids_by_key(session, keys)
             if channel is not None and ids:
                 feedback.signal(session, channel.id, list(ids.values()), kind, now)
 

@@ -58,6 +58,14 @@ def _insert(session: Session, table: Table) -> Any:
     return sqlite.insert(table)
 
 
+def ids_by_key(session: Session, keys: Sequence[str]) -> dict[str, int]:
+    """The ids of the papers with these keys (keys the store does not hold are left out)."""
+    if not keys:
+        return {}
+    rows = session.execute(select(Paper.key, Paper.id).where(Paper.key.in_(list(keys)))).all()
+    return {key: pid for key, pid in rows}
+
+
 def next_change_seq(session: Session) -> int:
     """Increment the 'papers' counter in this transaction; its row lock orders the commits."""
     bump = (
