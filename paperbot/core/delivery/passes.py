@@ -81,8 +81,7 @@ class Deliverer:
         deps = self.deps
         stamp = now.astimezone(UTC).strftime("%Y%m%dT%H%MZ")
         slot = MANUAL + (f"{ROUNDUP}-" if kind == ROUNDUP else "") + stamp
-        row = delivery_row(channel_id, slot, now, now=now, status=DeliveryStatus.CLAIMED)
-        row["kind"] = kind
+        row = delivery_row(channel_id, slot, now, now=now, status=DeliveryStatus.CLAIMED, kind=kind)
         # Inserted already claimed (by the database's clock), so no pass can take it first.
         row["claimed_by"], row["claim_version"] = deps.worker_id, 1
         row["lease_until"] = db_now(deps.lease)

@@ -108,8 +108,8 @@ def _due_row(
         now=now,
         status=DeliveryStatus.SKIPPED if channel.paused else DeliveryStatus.PENDING,
         missed_before=due.missed + expired,
+        kind=kind,
     )
-    row["kind"] = kind
     if channel.paused:
         row["error"] = f"paused: {channel.pause_reason or 'yes'}"
     return row

@@ -9,7 +9,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from paperbot.core.delivery.status import DeliveryStatus
+from paperbot.core.delivery.status import DIGEST, DeliveryStatus
 from paperbot.core.models import Delivery
 
 
@@ -43,6 +43,7 @@ def delivery_row(
     now: datetime,
     status: DeliveryStatus = DeliveryStatus.PENDING,
     missed_before: int = 0,
+    kind: str = DIGEST,
 ) -> DeliveryRow:
     """A new row for the channel's slot firing at `at`.
 
@@ -53,7 +54,7 @@ def delivery_row(
     return DeliveryRow(
         channel_id=channel_id,
         slot=slot,
-        kind="digest",  # a roundup's row sets its kind after
+        kind=kind,
         scheduled_at=at,
         status=str(status),
         attempts=0,
