@@ -175,9 +175,7 @@ def build_scheduler(core: Core) -> Any:
     from paperbot import scheduling
 
     settings, service = core.settings, core.service
-    sources: list[Literal["hf", "arxiv"]] = [
-        name for name in ("hf", "arxiv") if getattr(settings, name).enabled
-    ]
+    sources = settings.scheduled_sources()
 
     def ingest_tick(source: Literal["hf", "arxiv"]) -> Callable[[datetime], object]:
         return lambda now: service.ingest_tick(source, now)

@@ -323,6 +323,10 @@ class Settings(BaseSettings):
         """Slack or Discord credentials are set: this store serves real channels."""
         return self.slack.configured or self.discord.configured
 
+    def scheduled_sources(self) -> list[Literal["hf", "arxiv"]]:
+        """The enabled network sources, ingested on schedule (files are ingested on demand)."""
+        return [name for name in ("hf", "arxiv") if getattr(self, name).enabled]
+
     def seeds_samples(self) -> bool:
         """Whether an empty store gets the bundled sample papers (see seed_sample_data)."""
         if self.seed_sample_data == "auto":

@@ -50,11 +50,12 @@ def parse_days(text: str) -> str:
     for part in re.split(r"[,\s]+", value):
         if not part:
             continue
-        day = part[:3]
-        if day not in WEEKDAYS or not DAY_NAMES[WEEKDAYS.index(day)].startswith(part):
+        number = weekday_of(part)
+        if number is None:
             raise ParseError(
                 f"`{part[:20]}` is not a day. Use daily, weekdays, or days like mon,wed,fri."
             )
+        day = WEEKDAYS[number]
         if day not in days:
             days.append(day)
     if not days:

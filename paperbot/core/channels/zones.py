@@ -29,6 +29,14 @@ def _zones() -> dict[str, tuple[str, ...]]:
     return {key: tuple(sorted(found)) for key, found in names.items()}
 
 
+def zone_or_utc(name: str | None) -> ZoneInfo:
+    """A stored zone, else UTC: a zone tzdata dropped must not break a title or a date."""
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError, LookupError, OSError):
+        return ZoneInfo("UTC")
+
+
 def zone_names() -> tuple[str, ...]:
     """Every zone name `parse_zone` accepts as written, sorted."""
     return tuple(sorted({"UTC", *(name for names in _zones().values() for name in names)}))

@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 import time
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
+from paperbot.core.channels.zones import zone_or_utc
 from paperbot.core.clock import db_now
 from paperbot.core.db import transaction
 from paperbot.core.delivery import expiry, history, notices, planning, sending, workspaces
@@ -105,17 +105,10 @@ class Deliverer:
         with self.deps.session_factory() as session:
             channel = session.get(Channel, channel_id)
             last = history.last_sent(session, channel_id)
-            zone = _zone(channel.timezone if channel else "UTC")
+            zone = zone_or_utc(channel.timezone if channel else None)
         if last is None:
             return "No new papers for this channel yet."
         return (
             f"Nothing new since the last digest ({last.astimezone(zone):%a %d %b %H:%M}):"
             " every matching paper was already posted here."
         )
-
-
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ValueError, LookupError):
-        return ZoneInfo("UTC")

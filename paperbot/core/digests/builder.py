@@ -7,13 +7,13 @@ import dataclasses
 from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Protocol, runtime_checkable
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
 from paperbot.config import DigestSettings, RankingSettings
 from paperbot.core.channels import schedule
+from paperbot.core.channels.zones import zone_or_utc
 from paperbot.core.digests.cache import CardBook, DigestCache
 from paperbot.core.digests.request import DigestConfig, DigestRequest
 from paperbot.core.digests.selection import (
@@ -80,33 +80,27 @@ class VectorSource(Protocol):
     def paper_vectors(self, paper_ids: Sequence[int]) -> Mapping[int, Any]: ...
 
 
-def _zone(channel: Channel) -> ZoneInfo:
-    try:
-        return ZoneInfo(channel.timezone or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
-
-
 def digest_title(channel: Channel, now: datetime) -> str:
-    local = now.astimezone(_zone(channel))
+    local = now.astimezone(zone_or_utc(channel.timezone))
     return f"Your paper digest · {local:%a} {local.day} {local:%b %Y}"
 
 
 def preview_slot(channel: Channel, now: datetime) -> str:
     """The slot a digest built at `now` stands for: today's (local), else the next one's."""
-    local = now.astimezone(_zone(channel)).date()
+    local = now.astimezone(zone_or_utc(channel.timezone)).date()
     try:
         slot = schedule.slot_on(channel, local)
         if slot is not None:
             return slot.key
-        return schedule.next_run(channel, now).astimezone(_zone(channel)).date().isoformat()
+        zone = zone_or_utc(channel.timezone)
+        return schedule.next_run(channel, now).astimezone(zone).date().isoformat()
     except (ValueError, KeyError):
         return local.isoformat()
 
 
 def _schedule_gap(channel: Channel, now: datetime) -> int:
     """Days since the channel's previous scheduled weekday (1 daily, 3 on Monday for weekdays)."""
-    local = now.astimezone(_zone(channel)).date()
+    local = now.astimezone(zone_or_utc(channel.timezone)).date()
     try:
         for back in range(1, 8):
             if schedule.slot_on(channel, local - timedelta(days=back)) is not None:

@@ -24,7 +24,7 @@ class DigestConfig:
     @classmethod
     def of(cls, settings: Settings) -> DigestConfig:
         """From the whole settings (the service's, a test's)."""
-        sources = tuple(name for name in ("hf", "arxiv") if getattr(settings, name).enabled)
+        sources = tuple(settings.scheduled_sources())
         return cls(settings.digest, settings.ranking, sources, settings.engage)
 
 

@@ -7,12 +7,12 @@ import dataclasses
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from paperbot.config import EngageSettings
+from paperbot.core.channels.zones import zone_or_utc
 from paperbot.core.messages import ChannelRef, Digest
 from paperbot.core.models import (
     Channel,
@@ -113,15 +113,8 @@ def engagement(session: Session, channel_id: int, ids: list[int]) -> dict[int, E
     return dict(out)
 
 
-def _zone(channel: Channel) -> ZoneInfo:
-    try:
-        return ZoneInfo(channel.roundup_zone or channel.timezone or "UTC")
-    except (ValueError, LookupError):
-        return ZoneInfo("UTC")
-
-
 def title(channel: Channel, since: datetime, now: datetime) -> str:
-    zone = _zone(channel)
+    zone = zone_or_utc(channel.roundup_zone or channel.timezone)
     first, last = since.astimezone(zone), now.astimezone(zone)
     return f"The week's roundup · {first.day} {first:%b} – {last.day} {last:%b %Y}"
 
