@@ -1,5 +1,5 @@
-"""Discord failures as the core's DeliveryError (what to retry, when, what to pause), and the
-error tree mapped once to an answer (reply_for).
+"""Discord failures as the core's DeliveryError (what to retry, when, what to pause); the
+error tree's answers to people are in adapters/replies.py.
 
 Discord bans an IP after 10,000 401/403/429 answers in 10 minutes, so a permanent refusal is
 never retried: it pauses the channel (or, for the bot token, the whole platform).
@@ -8,16 +8,11 @@ never retried: it pauses the channel (or, for the bot token, the whole platform)
 from __future__ import annotations
 
 import asyncio
-import logging
 
 import aiohttp
 import discord
 
-from paperbot.core.errors import UserError, answer_for
-from paperbot.core.messages import Reply
 from paperbot.core.ports import DeliveryError
-
-log = logging.getLogger(__name__)
 
 PERMANENT_CODES = {
     10003: "Unknown Channel",
@@ -85,11 +80,3 @@ def classify(exc: BaseException) -> DeliveryError:
 
 
 __all__ = ["CLOUDFLARE_BACKOFF_SECONDS", "PERMANENT_CODES", "classify"]
-
-
-def reply_for(exc: BaseException, what: str) -> Reply:
-    """The error tree mapped once for Discord: a UserError is the person's answer; anything
-    else is logged (with `what` failed) and the person gets an apology."""
-    if not isinstance(exc, UserError):
-        log.error("discord %s failed", what, exc_info=exc)
-    return Reply(kind="error", text=answer_for(exc))

@@ -13,10 +13,10 @@ import discord
 from discord import app_commands
 
 from paperbot.adapters.discord import threads
-from paperbot.adapters.discord.errors import reply_for
 from paperbot.adapters.discord.render import NO_MENTIONS, reply_parts
 from paperbot.adapters.discord.views import build_view
 from paperbot.adapters.locks import KeyedLocks
+from paperbot.adapters.replies import reply_for
 from paperbot.core.commands import Caller, Command, Discuss, changes_channel
 from paperbot.core.errors import SORRY
 from paperbot.core.messages import ChannelRef, Reply
@@ -87,14 +87,14 @@ class InteractionRunner:
         try:
             command = build()
         except Exception as exc:
-            await self.answer(interaction, reply_for(exc, "command"))
+            await self.answer(interaction, reply_for(exc, "command", "discord"))
             return
         try:
             await self._execute(interaction, command, slow=slow)
         except discord.HTTPException as exc:
             log.warning("discord interaction answer failed: %s %s", exc.status, exc.code)
         except Exception as exc:
-            await self.answer(interaction, reply_for(exc, "interaction"))
+            await self.answer(interaction, reply_for(exc, "interaction", "discord"))
 
     async def topics(self, ref: ChannelRef) -> list[str]:
         try:

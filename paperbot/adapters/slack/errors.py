@@ -1,5 +1,5 @@
-"""Slack failures as the core's DeliveryError, slack_sdk retries that can never re-post, and
-the error tree mapped once to an answer (reply_for).
+"""Slack failures as the core's DeliveryError, and slack_sdk retries that can never re-post
+(the error tree's answers to people: adapters/replies.py).
 
 slack_sdk's default retry handlers include ConnectionErrorRetryHandler, which sends a request
 again after a reset or a closed connection. For chat.postMessage that is a second copy when
@@ -10,7 +10,6 @@ means Slack refused the request, so it is retried in place, but only for a short
 
 from __future__ import annotations
 
-import logging
 import math
 import time
 from http.client import HTTPException as HttpClientError
@@ -27,11 +26,7 @@ from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 
-from paperbot.core.errors import UserError, answer_for
-from paperbot.core.messages import Reply
 from paperbot.core.ports import DeliveryError
-
-log = logging.getLogger(__name__)
 
 # Methods a lost reply makes ambiguous: never sent twice by the client.
 NOT_IDEMPOTENT = frozenset({"chat.postMessage"})
@@ -180,11 +175,3 @@ def classify(exc: Exception, *, single: bool = False) -> DeliveryError:
         retryable=True,
         outcome_unknown=True,
     )
-
-
-def reply_for(exc: BaseException, what: str) -> Reply:
-    """The error tree mapped once for Slack: a UserError is the person's answer; anything
-    else is logged (with `what` failed) and the person gets an apology."""
-    if not isinstance(exc, UserError):
-        log.error("slack %s failed", what, exc_info=exc)
-    return Reply(kind="error", text=answer_for(exc))

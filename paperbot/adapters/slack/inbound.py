@@ -20,9 +20,9 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from paperbot.adapters.locks import KeyedLocks
+from paperbot.adapters.replies import reply_for
 from paperbot.adapters.slack import buttons, render
 from paperbot.adapters.slack.engagement import SlackEngagement
-from paperbot.adapters.slack.errors import reply_for
 from paperbot.adapters.slack.users import AdminCache, bot_can_post
 from paperbot.config import Settings
 from paperbot.core import commands
@@ -155,7 +155,7 @@ class SlackCommands:
         try:
             command: Command | None = commands.parse(str(body.get("text") or ""))
         except Exception as exc:
-            reply = reply_for(exc, "command")
+            reply = reply_for(exc, "command", "slack")
             await ack(response_type="ephemeral", **render.render_error(reply.text).args())
             return
         assert command is not None
@@ -183,7 +183,7 @@ class SlackCommands:
             )
             return answer(reply, command)
         except Exception as exc:
-            return render.render_error(reply_for(exc, "command").text), "ephemeral"
+            return render.render_error(reply_for(exc, "command", "slack").text), "ephemeral"
 
     async def caller(
         self, command: Command, body: dict[str, Any], client: AsyncWebClient
@@ -229,7 +229,7 @@ class SlackCommands:
         try:
             command = buttons.decode(str(action.get("value") or ""))
         except Exception as exc:  # a button of an older (or newer) paperbot, or tampered with
-            message = render.render_error(reply_for(exc, "button").text)
+            message = render.render_error(reply_for(exc, "button", "slack").text)
             await _answer(
                 respond, response_type="ephemeral", replace_original=False, **message.args()
             )
@@ -244,7 +244,7 @@ class SlackCommands:
                     self.service.execute, command, caller, now=datetime.now(UTC)
                 )
             except Exception as exc:
-                reply = reply_for(exc, "action")
+                reply = reply_for(exc, "action", "slack")
             if reply.kind == "discuss" and reply.papers:
                 await self.engagement.discuss(client, ref, reply, body, respond)
                 return
