@@ -10,15 +10,14 @@ person who pressed and never pauses the channel's digests.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from datetime import UTC, datetime
 from typing import Any, Literal
 
 import discord
 
 from paperbot.adapters.discord import buttons
 from paperbot.adapters.discord.render import NO_MENTIONS, clip, paper_embed
+from paperbot.adapters.locks import InOrder
 from paperbot.core.messages import ChannelRef, PaperCard
 from paperbot.core.printable import printable
 
@@ -36,10 +35,6 @@ NEEDS = (
     " Threads in this channel."
 )
 FAILED = "Discord did not open the thread; please try again shortly."
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
 
 
 def vote_of(emoji: discord.PartialEmoji) -> Literal["like", "dislike"] | None:
@@ -87,16 +82,12 @@ class Engagement:
 
     paperbot: Any  # the InteractionRunner (its .service)
     user: discord.ClientUser | None
-    _in_order: asyncio.Lock | None = None
+    _events: InOrder | None = None
 
     async def _counted(self, call: Any, *args: Any, **kwargs: Any) -> None:
-        if self._in_order is None:
-            self._in_order = asyncio.Lock()
-        async with self._in_order:
-            try:
-                await asyncio.to_thread(call, *args, now=now(), **kwargs)
-            except Exception:
-                log.exception("discord: could not count %s", getattr(call, "__name__", call))
+        if self._events is None:
+            self._events = InOrder()  # one per client
+        await self._events.run(call, *args, **kwargs)
 
     def _parent_ref(self, guild_id: int | None, channel_id: int) -> ChannelRef | None:
         """The channel a message is in, or a thread's parent channel (threads count for the

@@ -19,7 +19,9 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from paperbot.adapters.locks import InOrder
 from paperbot.adapters.slack import render
+from paperbot.core.errors import SORRY
 from paperbot.core.messages import ChannelRef, Reply
 from paperbot.core.service import Paperbot
 
@@ -44,7 +46,6 @@ REFUSED = {
     "no_permission": "paperbot may not post in this channel.",
     "thread_not_found": "The message to discuss under is gone.",
 }
-OOPS = "Something went wrong on paperbot's side; please try again shortly."
 
 
 def now() -> datetime:
@@ -65,7 +66,7 @@ def refusal(exc: Exception) -> str:
         code = str(data.get("error") or "") if isinstance(data, dict) else ""
         if code in REFUSED:
             return REFUSED[code]
-    return OOPS
+    return SORRY
 
 
 def permalink(domain: object, channel: str, ts: str) -> str | None:
@@ -90,16 +91,7 @@ class SlackEngagement:
 
     def __init__(self, service: Paperbot) -> None:
         self.service = service
-        # Events one at a time, in the order they arrived: a 👍 added and at once removed must
-        # not reach the database the other way round.
-        self._in_order = asyncio.Lock()
-
-    async def _counted(self, call: Any, *args: Any, **kwargs: Any) -> None:
-        async with self._in_order:
-            try:
-                await asyncio.to_thread(call, *args, now=now(), **kwargs)
-            except Exception:
-                log.exception("slack: could not count %s", getattr(call, "__name__", call))
+        self._events = InOrder()
 
     def register(self, app: Any) -> None:
         app.event("reaction_added")(self.on_reaction)
@@ -164,22 +156,16 @@ class SlackEngagement:
             log.info("slack: could not open a discussion in %s (%s)", ref, type(exc).__name__)
             await say(respond, render.render_error(refusal(exc)))
             return
-        try:
-            await asyncio.to_thread(self.service.thread_opened, ref, card.key, root, now=now())
-        except Exception:
-            log.exception("slack: could not record a discussion thread")
+        await asyncio.to_thread(self.service.thread_opened, ref, card.key, root, now=now())
         if ts := str(posted.get("ts") or ""):
             await self._record(ref, ts, (card.key,), "discuss")
         link = permalink(domain, ref.channel, root)
         await say(respond, render.render_pointer("Posted it for discussion in", link))
 
     async def _record(self, ref: ChannelRef, ts: str, papers: tuple[str, ...], kind: str) -> None:
-        try:
-            await asyncio.to_thread(
-                self.service.record_posted, ref, ts, list(papers), kind=kind, now=now()
-            )
-        except Exception:
-            log.exception("slack: could not record a %s message", kind)
+        await asyncio.to_thread(
+            self.service.record_posted, ref, ts, list(papers), kind=kind, now=now()
+        )
 
     # --- events -----------------------------------------------------------------------------
 
@@ -198,7 +184,7 @@ class SlackEngagement:
             return
         added = event.get("type") == "reaction_added"
         ref = ChannelRef("slack", str(team), str(channel))
-        await self._counted(self.service.react, ref, str(ts), str(user), vote, added=added)
+        await self._events.run(self.service.react, ref, str(ts), str(user), vote, added=added)
 
     async def on_message(
         self, body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext
@@ -214,4 +200,4 @@ class SlackEngagement:
         if not isinstance(team, str) or not isinstance(channel, str) or user == context.bot_user_id:
             return
         ref = ChannelRef("slack", team, channel)
-        await self._counted(self.service.thread_reply, ref, thread, user)
+        await self._events.run(self.service.thread_reply, ref, thread, user)
