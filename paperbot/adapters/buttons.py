@@ -32,7 +32,6 @@ ButtonCommand = Search | MoreLikeThis | Trending | Vote | Discuss
 BUTTON_COMMANDS = (Search, MoreLikeThis, Trending)
 # Commands about one paper, built from its key.
 PaperCommand = MoreLikeThis | Vote | Discuss
-PAPER_COMMANDS: tuple[type[PaperCommand], ...] = (MoreLikeThis, Vote, Discuss)
 
 
 def like(key: str) -> Vote:
@@ -41,6 +40,19 @@ def like(key: str) -> Vote:
 
 def dislike(key: str) -> Vote:
     return Vote(paper=key, value="dislike")
+
+
+def paper_makers(more_like_this: str) -> dict[str, Callable[[str], Command]]:
+    """Each command about one paper by its name in a button; each platform has its own name
+    for "more like this" (Discord's ids are short)."""
+    return {more_like_this: MoreLikeThis, "like": like, "dislike": dislike, "discuss": Discuss}
+
+
+def paper_name(command: PaperCommand, more_like_this: str) -> str:
+    """A command about one paper's name in a button (the inverse of paper_makers)."""
+    if isinstance(command, Vote):
+        return command.value
+    return "discuss" if isinstance(command, Discuss) else more_like_this
 
 
 class StaleButton(ParseError):
@@ -90,7 +102,6 @@ __all__ = [
     "BUTTON_COMMANDS",
     "MAX_PAGE",
     "MAX_PAPER_CHARS",
-    "PAPER_COMMANDS",
     "STALE",
     "ButtonCommand",
     "StaleButton",
@@ -98,5 +109,7 @@ __all__ = [
     "dislike",
     "like",
     "paper",
+    "paper_makers",
+    "paper_name",
     "search",
 ]

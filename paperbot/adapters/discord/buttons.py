@@ -21,25 +21,20 @@ than Discord counts.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
 from paperbot.adapters import buttons
 from paperbot.adapters.buttons import ButtonCommand, StaleButton
-from paperbot.core.commands import Command, Discuss, MoreLikeThis, Search, Trending, Vote
+from paperbot.core.commands import Command, Search, Trending
 
 LIMIT = 100
 PREFIX = "pb:"
 # Every id paperbot posts (the DynamicItem template): one we cannot read is answered, not dropped.
 TEMPLATE = re.compile(r"pb:.+", re.DOTALL)
-# The id part of each command about one paper, and back.
-_PAPER_MAKERS: dict[str, Callable[[str], Command]] = {
-    "mlt": MoreLikeThis,
-    "like": buttons.like,
-    "dislike": buttons.dislike,
-    "discuss": Discuss,
-}
+# The id part of each command about one paper.
+MORE_LIKE_THIS = "mlt"
+_PAPER_MAKERS = buttons.paper_makers(MORE_LIKE_THIS)
 # What a digest part's select menus do (their ids are pb:<action>).
 SelectAction = Literal["like", "dislike", "discuss"]
 SELECT_ACTIONS: tuple[SelectAction, ...] = ("like", "dislike", "discuss")
@@ -67,12 +62,6 @@ def length(custom_id: str) -> int:
     return len(custom_id.encode("utf-16-le", "surrogatepass")) // 2
 
 
-def _paper_name(command: buttons.PaperCommand) -> str:
-    if isinstance(command, Vote):
-        return command.value
-    return "discuss" if isinstance(command, Discuss) else "mlt"
-
-
 def select_id(action: SelectAction) -> str:
     """The custom_id of a digest part's select menu for `action`."""
     return f"{PREFIX}{action}"
@@ -87,7 +76,7 @@ def encode(command: ButtonCommand, *, mark: Mark | None = None) -> str:
         return custom_id if length(custom_id) <= LIMIT else f"pb:next:{command.page}"
     if isinstance(command, Trending):
         return "pb:trending"
-    head = f"pb:{_paper_name(command)}:"
+    head = f"pb:{buttons.paper_name(command, MORE_LIKE_THIS)}:"
     tail = f"|{mark}" if mark is not None else ""
     room = min(buttons.MAX_PAPER_CHARS, LIMIT - length(head) - length(tail))
     return head + command.paper.replace("|", "")[:room] + tail

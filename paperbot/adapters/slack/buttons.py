@@ -16,12 +16,11 @@ paperbot_dislike and paperbot_discuss, each with a {"cmd": ..., "paper": ...} va
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any
 
 from paperbot.adapters import buttons
 from paperbot.adapters.buttons import ButtonCommand, StaleButton
-from paperbot.core.commands import Command, Discuss, MoreLikeThis, Search, Trending, Vote
+from paperbot.core.commands import Command, Search, Trending
 
 MAX_VALUE = 2000
 
@@ -31,19 +30,9 @@ ACTION_MORE = "paperbot_more_like_this"
 ACTION_LIKE = "paperbot_like"
 ACTION_DISLIKE = "paperbot_dislike"
 ACTION_DISCUSS = "paperbot_discuss"
-# The `cmd` of each command about one paper, and back.
-_PAPER_MAKERS: dict[str, Callable[[str], Command]] = {
-    "more-like-this": MoreLikeThis,
-    "like": buttons.like,
-    "dislike": buttons.dislike,
-    "discuss": Discuss,
-}
-
-
-def _paper_name(command: buttons.PaperCommand) -> str:
-    if isinstance(command, Vote):
-        return command.value
-    return "discuss" if isinstance(command, Discuss) else "more-like-this"
+# The `cmd` of each command about one paper.
+MORE_LIKE_THIS = "more-like-this"
+_PAPER_MAKERS = buttons.paper_makers(MORE_LIKE_THIS)
 
 
 def _dump(fields: dict[str, Any]) -> str:
@@ -64,7 +53,7 @@ def encode(command: ButtonCommand) -> str:
     if isinstance(command, Trending):
         return _dump({"cmd": "trending"})
     key = command.paper[: buttons.MAX_PAPER_CHARS]
-    return _dump({"cmd": _paper_name(command), "paper": key})
+    return _dump({"cmd": buttons.paper_name(command, MORE_LIKE_THIS), "paper": key})
 
 
 def decode(value: str) -> Command:
