@@ -113,12 +113,16 @@ class PaperbotComponent(discord.ui.DynamicItem[discord.ui.Item[Any]], template=b
             return
         custom_id, footer, values = self.custom_id or "", self.footer, chosen(interaction)
 
-        def build() -> Command:
-            # One it cannot read (StaleButton) is answered "run the command again".
-            return buttons.decode(custom_id, footer=footer, values=values)
-
+        decoded: Command | ParseError
         try:
-            quick = isinstance(build(), Vote)  # a vote is answered at once, not deferred
-        except ParseError:
-            quick = True
-        await host.run(interaction, build, slow=not quick)
+            decoded = buttons.decode(custom_id, footer=footer, values=values)
+        except ParseError as exc:  # StaleButton: answered "run the command again"
+            decoded = exc
+
+        def build() -> Command:
+            if isinstance(decoded, ParseError):
+                raise decoded
+            return decoded
+
+        # A vote (or a stale button) is answered at once, not deferred.
+        await host.run(interaction, build, slow=not isinstance(decoded, Vote | ParseError))
