@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import Integer, delete, func, literal, select, union_all
+from sqlalchemy import Integer, delete, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from paperbot.core.models import FeedbackSignal, FeedbackVote
@@ -137,19 +137,13 @@ def examples(session: Session, channel_id: int, since: datetime | None = None) -
     return out
 
 
-def counts(session: Session, channel_id: int) -> Counts:
-    likes = dislikes = 0
-    for value, n in session.execute(
-        select(FeedbackVote.value, func.count())
-        .where(FeedbackVote.channel_id == channel_id)
-        .group_by(FeedbackVote.value)
-    ):
-        if value > 0:
-            likes += n
-        else:
-            dislikes += n
-    weak = session.scalar(select(func.count()).where(FeedbackSignal.channel_id == channel_id))
-    return Counts(likes, dislikes, int(weak or 0))
+def counts(examples: Sequence[Example]) -> Counts:
+    """How many likes, dislikes and weaker signals these examples hold."""
+    return Counts(
+        likes=sum(1 for e in examples if not e.weak and e.value > 0),
+        dislikes=sum(1 for e in examples if not e.weak and e.value < 0),
+        weak=sum(1 for e in examples if e.weak),
+    )
 
 
 def forget(session: Session, channel_ids: Sequence[int]) -> Counts:

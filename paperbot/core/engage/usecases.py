@@ -4,6 +4,7 @@ channel): one team's feedback never reaches another's."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,6 +19,7 @@ from paperbot.core import commands
 from paperbot.core.channels import store as channels
 from paperbot.core.commands import Caller
 from paperbot.core.engage import feedback, lean, posts, threads, weekly
+from paperbot.core.engage.taste import paper_weights
 from paperbot.core.messages import ChannelRef, Reply
 from paperbot.core.models import Channel, Paper
 from paperbot.core.papers.store import ids_by_key
@@ -120,8 +122,9 @@ class Engagement:
                 more = f", {weak} weaker signal{'s' if weak != 1 else ''}" if weak else ""
                 text = f"Forgot {where}'s taste ({n} vote{'s' if n != 1 else ''}{more})."
                 return Reply(kind="changed", text=text, ephemeral=False)
-            counts = feedback.counts(session, channel.id)
-            titles = self._net_titles(session, channel.id)
+            examples = feedback.examples(session, channel.id)
+            counts = feedback.counts(examples)
+            titles = self._net_titles(session, examples, now)
         if not counts.total:
             return Reply(
                 kind="info",
@@ -138,13 +141,12 @@ class Engagement:
             lines.append("Leans away from: " + ", ".join(away))
         return Reply(kind="info", text="\n".join(lines))
 
-    def _net_titles(self, session: Session, channel_id: int) -> dict[str, float]:
-        weights: dict[int, float] = {}
+    def _net_titles(
+        self, session: Session, examples: Sequence[feedback.Example], now: datetime
+    ) -> dict[str, float]:
+        """Each paper's net feedback (undecayed), by title."""
         weak = self.settings.engage.weak_weight
-        for example in feedback.examples(session, channel_id):
-            weights[example.paper_id] = weights.get(example.paper_id, 0.0) + (
-                weak if example.weak else example.value
-            )
+        weights = paper_weights(examples, now=now, half_life_days=math.inf, weak=weak)
         rows = session.execute(select(Paper.id, Paper.title).where(Paper.id.in_(list(weights))))
         return {title: weights[pid] for pid, title in rows if weights[pid]}
 
