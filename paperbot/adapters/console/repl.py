@@ -12,6 +12,7 @@ from typing import Literal, TextIO
 
 from paperbot.adapters.console import render
 from paperbot.core.commands import Caller, Vote
+from paperbot.core.limits import MAX_PAPER_REF_CHARS
 from paperbot.core.messages import ChannelRef
 from paperbot.core.service import Paperbot
 
@@ -32,7 +33,9 @@ NOT_UTF8 = (
 # Bytes that are not UTF-8 reach us as lone surrogates (the "surrogateescape" decoding).
 _UNDECODABLE = re.compile("[\udc80-\udcff]")
 # The console's stand-in for the chat platforms' 👍 / 👎 buttons: `/papers like 2401.12345`.
-_VOTE = re.compile(r"^(?:/?papers\s+)?(like|dislike)\s+(\S{1,100})$", re.IGNORECASE)
+_VOTE = re.compile(
+    rf"^(?:/?papers\s+)?(like|dislike)\s+(\S{{1,{MAX_PAPER_REF_CHARS}}})$", re.IGNORECASE
+)
 
 
 def preview_digest(service: Paperbot, *, now: datetime) -> str:
