@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from paperbot.bootstrap import Core
 from paperbot.core.commands import Caller, Discuss, Vote
-from paperbot.core.models import FeedbackSignal, FeedbackVote
+from paperbot.core.models import FeedbackSignal, FeedbackVote, Paper
 
 
 def votes(core: Core) -> list[tuple[str, int]]:
@@ -142,6 +142,27 @@ def test_more_like_this_in_a_channel_is_a_weak_positive(engaged: Core) -> None:
     assert reply.kind == "similar"
     service.handle_text("more-like-this 0000.00000", member("U1"), now=NOW)  # unknown: nothing
     assert signals(engaged) == ["more"]
+
+
+def test_more_like_this_typed_as_an_arxiv_url_or_version_counts_for_that_paper(
+    engaged: Core,
+) -> None:
+    service = engaged.service
+    keys = posted_digest(engaged)
+    with engaged.session_factory() as session:
+        papers = session.scalars(select(Paper).where(Paper.key.in_(keys[:2]))).all()
+        arxiv = {p.key: p.arxiv_id for p in papers}
+    first, second = (arxiv[key] for key in keys[:2])
+    assert first and second
+    for typed in (f"https://arxiv.org/abs/{first}v2", f"arXiv:{second}v1"):
+        assert service.handle_text(f"more-like-this {typed}", member("U1"), now=NOW).kind == (
+            "similar"
+        )
+    with engaged.session_factory() as session:
+        credited = session.scalars(
+            select(Paper.key).join(FeedbackSignal, FeedbackSignal.paper_id == Paper.id)
+        ).all()
+    assert sorted(credited) == sorted(keys[:2])
 
 
 def test_presses_at_the_same_moment_keep_one_vote_per_member(engaged: Core) -> None:

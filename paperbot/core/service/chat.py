@@ -20,7 +20,7 @@ from paperbot.core.engage import weekly
 from paperbot.core.engage.usecases import Engagement
 from paperbot.core.errors import SORRY, PaperbotError, UserError
 from paperbot.core.limits import SEARCH_PAGE_SIZE
-from paperbot.core.messages import ChannelRef, Page, Reply
+from paperbot.core.messages import ChannelRef, Page, PaperCard, Reply
 from paperbot.core.models import Channel
 from paperbot.core.service.channel_admin import ChannelAdmin
 from paperbot.core.service.context import Context
@@ -111,9 +111,9 @@ class Chat:
         if isinstance(command, commands.Search):
             return self._search(command, now)
         if isinstance(command, commands.MoreLikeThis):
-            reply = self._similar(command, now)
-            if reply.kind != "error":
-                self.engage.more_like_this(caller, command.paper, now=now)
+            subject, reply = self._similar(command, now)
+            if subject is not None:  # the signal is the resolved paper's, however it was typed
+                self.engage.more_like_this(caller, subject.key, now=now)
             return reply
         if isinstance(command, ENGAGING) and not commands.changes_channel(command):
             return self._engage(command, caller, now)
@@ -161,15 +161,19 @@ class Chat:
             kind="search", text=text, papers=result.cards, next_page=next_page, notes=notes
         )
 
-    def _similar(self, command: commands.MoreLikeThis, now: datetime) -> Reply:
+    def _similar(
+        self, command: commands.MoreLikeThis, now: datetime
+    ) -> tuple[PaperCard | None, Reply]:
+        """The paper the command names (None if unknown) and the reply listing papers like it."""
         paper, similar = search.similar_papers(
             self.ctx.session_factory, self.ctx.index, command.paper, limit=SEARCH_PAGE_SIZE, now=now
         )
         if paper is None:
-            return _error(f"I don't know the paper `{command.paper[:40]}`. Use an arXiv id.")
+            return None, _error(f"I don't know the paper `{command.paper[:40]}`. Use an arXiv id.")
         if not similar:
-            return Reply(kind="similar", text=f"No papers similar to {quoted(paper.title)} yet.")
-        return Reply(
+            text = f"No papers similar to {quoted(paper.title)} yet."
+            return paper, Reply(kind="similar", text=text)
+        return paper, Reply(
             kind="similar", text=f"Papers like {quoted(paper.title)}", papers=tuple(similar)
         )
 
