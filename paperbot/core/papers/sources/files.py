@@ -107,7 +107,7 @@ def _text(obj: dict[str, Any], key: str, *, required: bool) -> str | None:
         raise _BadLine(f"'{key}' must be {need}" if key in obj else f"missing '{key}'")
     if "\x00" in value:
         raise _BadLine(f"'{key}' contains a NUL character")
-    if required and not printable(value).split():
+    if required and not printable(value).strip():  # strip, not split: no list of words
         raise _BadLine(f"'{key}' has no printable text")
     return value.strip() or None
 
