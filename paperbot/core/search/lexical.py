@@ -10,7 +10,7 @@ from typing import Any
 import tantivy
 from tantivy import Query
 
-from paperbot.core.search.analysis import analyze_cached, fold
+from paperbot.core.search.analysis import fold
 from paperbot.core.search.expr import Expr, Leaf, Scores, evaluate, leaf_query, leaves_of
 from paperbot.core.search.grammar import SearchQuery
 from paperbot.core.search.hits import SearchHits
@@ -19,10 +19,14 @@ from paperbot.core.search.querybuild import Built, build
 # Counting every match defeats block-max WAND, so only count on small indexes.
 COUNT_UP_TO = 200_000
 MIN_CANDIDATES, MAX_CANDIDATES, PHRASE_POOL, PHRASE_POOL_DEEP = 60, 1000, 300, 1000
-# Above this many abstracts holding a phrase's rarest word, matching it everywhere costs
-# tens of ms at 1M papers (positions read in each), so it is checked on candidates only.
+# Above this many papers holding a phrase's rarest word or common-word pair, matching it
+# everywhere costs tens of ms at 1M papers (positions read in each), so it is checked on
+# candidates only.
 # Phrases, exclusions and broad filters are checked on the loose query's best papers.
 EXHAUSTIVE_PHRASE_DF = 150_000
+# A phrase in at most this many papers (a rare word, or a pair of common words seldom side
+# by side) leads the whole query over every paper at once: cheaper than a first pool.
+DIRECT_PHRASE_DF = 20_000
 _M, _S = tantivy.Occur.Must, tantivy.Occur.Should
 
 
@@ -160,17 +164,12 @@ class Lexical:
         loose query's best PHRASE_POOL_DEEP papers are checked, the first PHRASE_POOL of
         them first and the rest only when those hold too few. Without phrases, enough
         papers for twice the usual candidates are read (given the filters' share), and
-        those failing the checks dropped.
+        those failing the checks dropped. A phrase in few papers (DIRECT_PHRASE_DF: a rare
+        word, or two common words seldom side by side, see pairs.py) needs no pool.
         """
-        cost = min(
-            (
-                min((self.searcher.doc_freq("abstract", s) for s in stems), default=0)
-                for p in query.phrases
-                if (stems := analyze_cached(p))
-            ),
-            default=0,
-        )
-        rare_phrase = bool(query.phrases) and cost <= EXHAUSTIVE_PHRASE_DF
+        if query.phrases and built.phrase_cost <= DIRECT_PHRASE_DF:
+            return None
+        rare_phrase = bool(query.phrases) and built.phrase_cost <= EXHAUSTIVE_PHRASE_DF
         assert built.loose is not None
         if not query.phrases:
             pool = first = min(PHRASE_POOL_DEEP, math.ceil(2 * depth / built.share))

@@ -28,6 +28,7 @@ from paperbot.core.search.analysis import (
 from paperbot.core.search.expr import Expr, Leaf, Node, leaf_query, max_of, scale, sum_of
 from paperbot.core.search.grammar import SearchQuery
 from paperbot.core.search.lexicon import SYNONYMS
+from paperbot.core.search.pairs import PAIR_FIELD, phrase_pairs
 from paperbot.core.search.schema import day_number
 from paperbot.core.search.typos import closest_term
 
@@ -208,8 +209,26 @@ class QueryBuilder:
 
     def any_field(self, stems: Sequence[str]) -> Query:
         """Stems (as a phrase if several) in any text field, unscored: for filters."""
+        pair = self.pair(stems)
+        if pair is not None:
+            return pair
         queries = [leaf_query(self.schema, Leaf(f, tuple(stems))) for f in FIELD_BOOSTS]
         return Query.boolean_query([(_S, q) for q in queries])
+
+    def pair(self, stems: Sequence[str]) -> Query | None:
+        """Two common words side by side in any field: their indexed pair, one term (a
+        phrase query would check positions in every paper holding both words)."""
+        pairs = phrase_pairs(stems)
+        if len(stems) != 2 or not pairs:
+            return None
+        return Query.term_query(self.schema, PAIR_FIELD, pairs[0])
+
+    def phrase_cost(self, stems: Sequence[str]) -> int:
+        """About how many papers a phrase's check reads: those holding its rarest word, or
+        its pair for two common words."""
+        if self.pair(stems) is not None:
+            return int(self.searcher.doc_freq(PAIR_FIELD, phrase_pairs(stems)[0]))
+        return min((self.searcher.doc_freq("abstract", s) for s in stems), default=0)
 
     def filters(self, query: SearchQuery, *, broad: bool | None = None) -> list[Query]:
         """The query's filters, unscored; `broad` True/False: only those that keep at
@@ -319,6 +338,7 @@ class Built:
     phrases: tuple[tuple[Query, ...], ...] = ()
     checks: Query | None = None
     share: float = 1.0  # about how many of the loose query's papers pass the broad filters
+    phrase_cost: int = 0  # papers the cheapest phrase's check reads (QueryBuilder.phrase_cost)
 
 
 def build(schema: tantivy.Schema, searcher: tantivy.Searcher, query: SearchQuery) -> Built:
@@ -335,7 +355,9 @@ def build(schema: tantivy.Schema, searcher: tantivy.Searcher, query: SearchQuery
     # with a few candidates and walk every paper. A field missing one of the words cannot
     # hold the phrase and is not asked.
     every = tuple(
-        tuple(
+        (pair,)
+        if (pair := builder.pair(stems)) is not None
+        else tuple(
             leaf_query(schema, Leaf(f, tuple(stems)))
             for f in FIELD_BOOSTS
             if all(searcher.doc_freq(f, s) for s in stems)
@@ -344,7 +366,13 @@ def build(schema: tantivy.Schema, searcher: tantivy.Searcher, query: SearchQuery
         if (stems := analyze_cached(p))
     )
     share = builder.broad_share(query)
-    return Built(first, expr, list(builder.terms), constraint, units, loose, every, checks, share)
+    cost = min(
+        (builder.phrase_cost(stems) for p in query.phrases if (stems := analyze_cached(p))),
+        default=0,
+    )
+    return Built(
+        first, expr, list(builder.terms), constraint, units, loose, every, checks, share, cost
+    )
 
 
 __all__ = ["FIELD_BOOSTS", "Built", "QueryBuilder", "build"]

@@ -11,9 +11,10 @@ from tantivy import Document, SchemaBuilder
 
 from paperbot.core.models import Paper
 from paperbot.core.search.analysis import NAME_TOKENIZER, TEXT_TOKENIZER, fold
+from paperbot.core.search.pairs import PAIR_FIELD, text_pairs
 
 # Bump when the schema or the analysis changes: an index with another stamp is rebuilt.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def build_schema() -> tantivy.Schema:
@@ -25,6 +26,8 @@ def build_schema() -> tantivy.Schema:
     sb.add_text_field("authors", tokenizer_name=NAME_TOKENIZER)
     sb.add_text_field("cats", tokenizer_name="raw", index_option="basic")
     sb.add_integer_field("day", indexed=True, fast=True)
+    # Adjacent common words, one term per pair: fast phrases of common words (pairs.py).
+    sb.add_text_field(PAIR_FIELD, tokenizer_name="raw", index_option="basic")
     return sb.build()
 
 
@@ -65,15 +68,18 @@ def _categories(cats: Sequence[str]) -> list[str]:
 
 
 def document(row: Mapping[Any, Any]) -> Document:
-    abstract = " ".join(filter(None, (row["abstract"], row["ai_summary"])))
+    title = fold(row["title"] or "")
+    keywords = fold(" ".join(row["ai_keywords"] or ()))
+    abstract = fold(" ".join(filter(None, (row["abstract"], row["ai_summary"]))))
     return Document(
         id=row["id"],
-        title=fold(row["title"] or ""),
-        keywords=fold(" ".join(row["ai_keywords"] or ())),
-        abstract=fold(abstract),
+        title=title,
+        keywords=keywords,
+        abstract=abstract,
         authors=[a for a in (row["authors"] or ()) if a] or [""],
         cats=_categories(row["categories"] or ()) or [""],
         day=paper_day(row["announced"], row["published"], row.get("first_seen_at")),
+        **{PAIR_FIELD: text_pairs((title, keywords, abstract)) or [""]},
     )
 
 
