@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from paper_rows import add_paper
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from paperbot.core.models import Paper
-from paperbot.core.search import QueryTooLong, SearchIndex, search_papers, similar_papers
+from paperbot.core.search import (
+    QueryTooLong,
+    SearchIndex,
+    explain_match,
+    search_papers,
+    similar_papers,
+)
 from paperbot.core.search.typos import edit_distance
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
@@ -39,6 +46,35 @@ def test_search_returns_cards_in_rank_order_with_why(
     assert result.cards[0].why == "matches: diffusion, video"
     assert result.cards[0].url == "https://arxiv.org/abs/2611.00001"
     assert result.total == 2 and result.page == 1 and not result.has_next
+
+
+def test_the_why_from_the_ranking_is_the_why_from_the_paper_text(
+    session_factory: sessionmaker[Session], index: SearchIndex
+) -> None:
+    """Cards take the words a paper holds from the rerank's matches, not by reading its
+    text again; both must say the same."""
+    sample = Path(__file__).resolve().parents[2] / "paperbot" / "data" / "sample_papers.jsonl"
+    for line in sample.read_text().splitlines()[:80]:
+        paper = json.loads(line)
+        add_paper(session_factory, paper["title"], paper["abstract"])
+    index.catch_up(session_factory)
+    queries = [
+        "diffusion models",
+        "state-of-the-art image-to-image",
+        "LLM",
+        "what's JEPA?",
+        "represntation lerning",
+        '"the model" training',
+        "contrastive -image",
+        "pointcloud registration",
+    ]
+    for text in queries:
+        result = search_papers(session_factory, index, text, now=NOW)
+        assert result.cards, text
+        with session_factory() as session:
+            rows = {p.key: p for p in session.scalars(select(Paper))}
+        for card in result.cards:
+            assert card.why == explain_match(result.query, rows[card.key]), (text, card.title)
 
 
 def test_paging(session_factory: sessionmaker[Session], index: SearchIndex) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 
@@ -12,6 +13,9 @@ class SearchHits:
     hits: tuple[tuple[int, float], ...]
     total: int
     semantic: bool = False  # the dense side took part in the ranking
+    # The query's indexed stems each ranked paper holds, as the rerank found them (None:
+    # not known, and the "why" reads the paper's text instead).
+    matched: Mapping[int, frozenset[str]] | None = None
 
 
 __all__ = ["SearchHits"]

@@ -162,7 +162,8 @@ class HybridSearch:
             dense = block.scores(moved)
             fused = fuse({p: dense[p] for p in keep if p in dense}, lexical, ranked.coverage)
         page = tuple(fused[offset : offset + limit])
-        return SearchHits(page, max(ranked.total, len(fused)), semantic=True)
+        total = max(ranked.total, len(fused))
+        return SearchHits(page, total, semantic=True, matched=ranked.matched)
 
     def _feedback(self, vector: np.ndarray, top: Sequence[int]) -> np.ndarray | None:
         """The query vector moved toward its first results (None: nothing to move toward)."""

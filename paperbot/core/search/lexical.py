@@ -38,6 +38,17 @@ class Ranked:
     hits: list[tuple[int, float]]
     coverage: dict[int, float]
     total: int
+    matched: dict[int, frozenset[str]] | None = None  # the query's stems each one holds
+
+
+def matched_stems(leaves: dict[Leaf, Scores]) -> dict[int, frozenset[str]]:
+    """Per paper, the stems of the leaves it matched (a phrase's words are all there)."""
+    out: dict[int, set[str]] = {}
+    for leaf, scores in leaves.items():
+        for pid, score in scores.items():
+            if score > 0:
+                out.setdefault(pid, set()).update(leaf.stems)
+    return {pid: frozenset(stems) for pid, stems in out.items()}
 
 
 def coverage_of(units: Sequence[tuple[Expr, float]], leaves: dict[Leaf, Scores]) -> Scores:
@@ -85,7 +96,8 @@ class Lexical:
     def search(self, query: SearchQuery, *, limit: int, offset: int = 0) -> SearchHits:
         """Ranked paper ids for a parsed query: first stage, then rerank of its candidates."""
         found = self.ranked(query, limit=limit, offset=offset)
-        return SearchHits(tuple(found.hits[offset : offset + limit]), found.total)
+        page = tuple(found.hits[offset : offset + limit])
+        return SearchHits(page, found.total, matched=found.matched)
 
     def ranked(
         self, query: SearchQuery, *, limit: int, offset: int = 0, extra: Sequence[int] = ()
@@ -116,12 +128,12 @@ class Lexical:
         if more:
             more_addresses, more_ids = self._allowed(built, more)
             addresses, ids = addresses + more_addresses, ids + more_ids
-        ranked, coverage = self._order(built, addresses, ids)
+        ranked, coverage, matched = self._order(built, addresses, ids)
         if not count:
             total = min(offset + limit, len(ranked))
             if not (query.authors or query.categories or query.since or query.phrases):
                 total = max([total] + [searcher.doc_freq("abstract", t) for t in built.terms])
-        return Ranked(built, ranked, coverage, total)
+        return Ranked(built, ranked, coverage, total, matched)
 
     def _allowed(
         self, built: Built, ids: Sequence[int]
@@ -226,16 +238,16 @@ class Lexical:
 
     def _order(
         self, built: Built, addresses: list[tantivy.DocAddress], ids: list[int]
-    ) -> tuple[list[tuple[int, float]], dict[int, float]]:
-        """Candidates reordered by the rerank expression (ties keep first-stage order), and
-        their coverage of the query's words."""
+    ) -> tuple[list[tuple[int, float]], dict[int, float], dict[int, frozenset[str]]]:
+        """Candidates reordered by the rerank expression (ties keep first-stage order),
+        their coverage of the query's words and the stems each holds."""
         if not addresses or built.rerank is None:
-            return [], {}
+            return [], {}, {}
         leaves = self._leaves(built.rerank, addresses, ids)
         scores = evaluate(built.rerank, leaves)
         order = sorted(range(len(ids)), key=lambda i: (-scores.get(ids[i], 0.0), i))
         ranked = [(ids[i], scores.get(ids[i], 0.0)) for i in order]
-        return ranked, coverage_of(built.units, leaves)
+        return ranked, coverage_of(built.units, leaves), matched_stems(leaves)
 
     def _leaves(
         self, expr: Expr, addresses: list[tantivy.DocAddress], ids: list[int]
@@ -284,4 +296,4 @@ class Lexical:
         return hits
 
 
-__all__ = ["COUNT_UP_TO", "Lexical", "Ranked", "coverage_of"]
+__all__ = ["COUNT_UP_TO", "Lexical", "Ranked", "coverage_of", "matched_stems"]

@@ -58,9 +58,17 @@ def search_papers(
     hits = index.search(query, limit=page_size + 1, offset=(page - 1) * page_size)
     shown = hits.hits[:page_size]
     papers = _load(session_factory, [pid for pid, _ in shown])
+    matched = hits.matched or {}
     cards = tuple(
         to_card(
-            papers[pid], why=explain_match(query, papers[pid], semantic=hits.semantic), score=score
+            papers[pid],
+            why=explain_match(
+                query,
+                papers[pid],
+                semantic=hits.semantic,
+                stems=matched.get(pid, frozenset()) if hits.matched is not None else None,
+            ),
+            score=score,
         )
         for pid, score in shown
         if pid in papers
@@ -112,18 +120,27 @@ def paper_text(paper: Paper) -> dict[str, str]:
     }
 
 
-def explain_match(query: SearchQuery, paper: Paper, *, semantic: bool = False) -> str:
+def explain_match(
+    query: SearchQuery,
+    paper: Paper,
+    *,
+    semantic: bool = False,
+    stems: frozenset[str] | None = None,
+) -> str:
     """A short "why": which of the query's words the paper contains (stopwords aside), or
-    "matches by meaning" when it has none of them and the dense side found it."""
+    "matches by meaning" when it has none of them and the dense side found it. `stems`: the
+    query's stems the paper holds, if the ranking found them (else its text is read)."""
     stop = stop_stems()
     words = [
         w for w in (*query.terms, *query.phrases) if any(s not in stop for s in query_stems(w))
     ]
     if not words:
         return ""
-    text = paper_text(paper)
-    stems = set(analyze(" ".join(text.values())))
-    matched = [w for w in words if (s := query_stems(w)) and all(x in stems for x in s)]
+    if stems is None:
+        held = set(analyze(" ".join(paper_text(paper).values())))
+    else:  # the rerank scores no stopword alone: count those as there
+        held = set(stems) | stop
+    matched = [w for w in words if (s := query_stems(w)) and all(x in held for x in s)]
     if matched:
         return "matches: " + ", ".join(w[:40] for w in matched[:5])
     return "matches by meaning" if semantic else ""
