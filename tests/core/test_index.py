@@ -233,6 +233,7 @@ def test_phrases_and_exclusions_on_a_large_index(
     monkeypatch.setattr(lexical, "PHRASE_POOL", 4)
     monkeypatch.setattr(lexical, "PHRASE_POOL_DEEP", 12)
     monkeypatch.setattr(lexical, "EXHAUSTIVE_PHRASE_DF", 0 if common else 10_000)
+    monkeypatch.setattr(lexical, "DIRECT_PHRASE_DF", -1)  # no phrase skips the pools here
     scenes = {
         add_paper(session_factory, f"Scene image {n}", "image image this this scene image this.")
         for n in range(6)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from paperbot.core.search import SearchIndex, parse_query
 from paperbot.core.search.analysis import analyze, fold
 from paperbot.core.search.lexicon import COMMON_STEMS
-from paperbot.core.search.pairs import phrase_pairs, text_pairs
+from paperbot.core.search.pairs import pair_term, text_pairs
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 SAMPLE = Path(__file__).resolve().parents[2] / "paperbot" / "data" / "sample_papers.jsonl"
@@ -48,7 +48,9 @@ def test_no_pair_spans_two_fields_or_a_dropped_long_token() -> None:
     assert sorted(pairs) == ["a_studi", "imag_model", "of_this", "studi_of"]  # no "this_imag"
     assert text_pairs(["the " + "x" * 45 + " model"]) == []  # the index drops it, keeps the gap
     assert text_pairs(["the — model", "the model"]) == ["the_model"]  # "—" is no token
-    assert phrase_pairs(["this", "imag", "segment", "the", "model"]) == ["this_imag", "the_model"]
+    assert pair_term(["this", "imag"]) == "this_imag"
+    assert pair_term(["this", "segment"]) is None  # "segment" is not common
+    assert pair_term(["in", "this", "paper"]) is None  # longer phrases are checked as before
 
 
 @pytest.mark.parametrize("large", [False, True])
@@ -82,7 +84,7 @@ def test_phrases_of_common_words_find_what_position_checks_find(
     ]
     for phrase in phrases:
         stems = analyze(phrase)
-        assert phrase_pairs(stems), phrase
+        assert pair_term(stems) or len(stems) > 2, phrase
         by_position = tantivy.Query.boolean_query(
             [
                 (tantivy.Occur.Should, tantivy.Query.phrase_query(schema, field, stems))

@@ -28,7 +28,7 @@ from paperbot.core.search.analysis import (
 from paperbot.core.search.expr import Expr, Leaf, Node, leaf_query, max_of, scale, sum_of
 from paperbot.core.search.grammar import SearchQuery
 from paperbot.core.search.lexicon import SYNONYMS
-from paperbot.core.search.pairs import PAIR_FIELD, phrase_pairs
+from paperbot.core.search.pairs import PAIR_FIELD, pair_term
 from paperbot.core.search.schema import day_number
 from paperbot.core.search.typos import closest_term
 
@@ -218,16 +218,15 @@ class QueryBuilder:
     def pair(self, stems: Sequence[str]) -> Query | None:
         """Two common words side by side in any field: their indexed pair, one term (a
         phrase query would check positions in every paper holding both words)."""
-        pairs = phrase_pairs(stems)
-        if len(stems) != 2 or not pairs:
-            return None
-        return Query.term_query(self.schema, PAIR_FIELD, pairs[0])
+        term = pair_term(stems)
+        return None if term is None else Query.term_query(self.schema, PAIR_FIELD, term)
 
     def phrase_cost(self, stems: Sequence[str]) -> int:
         """About how many papers a phrase's check reads: those holding its rarest word, or
         its pair for two common words."""
-        if self.pair(stems) is not None:
-            return int(self.searcher.doc_freq(PAIR_FIELD, phrase_pairs(stems)[0]))
+        term = pair_term(stems)
+        if term is not None:
+            return int(self.searcher.doc_freq(PAIR_FIELD, term))
         return min((self.searcher.doc_freq("abstract", s) for s in stems), default=0)
 
     def filters(self, query: SearchQuery, *, broad: bool | None = None) -> list[Query]:
