@@ -20,6 +20,10 @@ SEARCH_BEAM = 128
 # A smaller build beam than usearch's default (128) builds several times faster; recall
 # against exact search is measured by benchmarks/search.py.
 BUILD_BEAM = 48
+# Batches this big are added on two threads (the 1M build: 2x faster). Smaller ones, like a
+# day's papers, on one: insertion order then decides the graph, which threads make vary, and
+# on a small graph one run in ~60 left a paper's own vector not its nearest (a flaky test).
+PARALLEL_ADD = 10_000
 
 
 class Graph:
@@ -83,7 +87,8 @@ class Graph:
             keep = alive[lo:hi]
             if keep.any():
                 keys = np.arange(lo, hi, dtype=np.uint64)[keep]
-                self.index.add(keys, np.asarray(centroids[lo:hi])[keep], threads=2)
+                threads = 2 if len(keys) >= PARALLEL_ADD else 1
+                self.index.add(keys, np.asarray(centroids[lo:hi])[keep], threads=threads)
 
     def save(self) -> None:
         tmp = self.path.with_suffix(".tmp")
