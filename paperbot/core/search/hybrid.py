@@ -163,7 +163,8 @@ class HybridSearch:
             fused = fuse({p: dense[p] for p in keep if p in dense}, lexical, ranked.coverage)
         page = tuple(fused[offset : offset + limit])
         total = max(ranked.total, len(fused))
-        return SearchHits(page, total, semantic=True, matched=ranked.matched)
+        matched = ranked.matched([p for p, _ in page])
+        return SearchHits(page, total, semantic=True, matched=matched)
 
     def _feedback(self, vector: np.ndarray, top: Sequence[int]) -> np.ndarray | None:
         """The query vector moved toward its first results (None: nothing to move toward)."""

@@ -38,17 +38,19 @@ class Ranked:
     hits: list[tuple[int, float]]
     coverage: dict[int, float]
     total: int
-    matched: dict[int, frozenset[str]] | None = None  # the query's stems each one holds
+    leaves: dict[Leaf, Scores] | None = None  # the rerank's scores (None: no rerank)
 
-
-def matched_stems(leaves: dict[Leaf, Scores]) -> dict[int, frozenset[str]]:
-    """Per paper, the stems of the leaves it matched (a phrase's words are all there)."""
-    out: dict[int, set[str]] = {}
-    for leaf, scores in leaves.items():
-        for pid, score in scores.items():
-            if score > 0:
-                out.setdefault(pid, set()).update(leaf.stems)
-    return {pid: frozenset(stems) for pid, stems in out.items()}
+    def matched(self, ids: Sequence[int]) -> dict[int, frozenset[str]] | None:
+        """Per paper of these, the stems of the leaves it matched (a phrase's words are all
+        there), for the cards' "why"; asked for the shown page only (digests never ask)."""
+        if self.leaves is None:
+            return None
+        out: dict[int, set[str]] = {pid: set() for pid in ids}
+        for leaf, scores in self.leaves.items():
+            for pid, held in out.items():
+                if scores.get(pid, 0.0) > 0:
+                    held.update(leaf.stems)
+        return {pid: frozenset(stems) for pid, stems in out.items()}
 
 
 def coverage_of(units: Sequence[tuple[Expr, float]], leaves: dict[Leaf, Scores]) -> Scores:
@@ -97,7 +99,7 @@ class Lexical:
         """Ranked paper ids for a parsed query: first stage, then rerank of its candidates."""
         found = self.ranked(query, limit=limit, offset=offset)
         page = tuple(found.hits[offset : offset + limit])
-        return SearchHits(page, found.total, matched=found.matched)
+        return SearchHits(page, found.total, matched=found.matched([p for p, _ in page]))
 
     def ranked(
         self, query: SearchQuery, *, limit: int, offset: int = 0, extra: Sequence[int] = ()
@@ -128,12 +130,12 @@ class Lexical:
         if more:
             more_addresses, more_ids = self._allowed(built, more)
             addresses, ids = addresses + more_addresses, ids + more_ids
-        ranked, coverage, matched = self._order(built, addresses, ids)
+        ranked, coverage, leaves = self._order(built, addresses, ids)
         if not count:
             total = min(offset + limit, len(ranked))
             if not (query.authors or query.categories or query.since or query.phrases):
                 total = max([total] + [searcher.doc_freq("abstract", t) for t in built.terms])
-        return Ranked(built, ranked, coverage, total, matched)
+        return Ranked(built, ranked, coverage, total, leaves)
 
     def _allowed(
         self, built: Built, ids: Sequence[int]
@@ -238,16 +240,16 @@ class Lexical:
 
     def _order(
         self, built: Built, addresses: list[tantivy.DocAddress], ids: list[int]
-    ) -> tuple[list[tuple[int, float]], dict[int, float], dict[int, frozenset[str]]]:
+    ) -> tuple[list[tuple[int, float]], dict[int, float], dict[Leaf, Scores]]:
         """Candidates reordered by the rerank expression (ties keep first-stage order),
-        their coverage of the query's words and the stems each holds."""
+        their coverage of the query's words, and the leaves' scores."""
         if not addresses or built.rerank is None:
             return [], {}, {}
         leaves = self._leaves(built.rerank, addresses, ids)
         scores = evaluate(built.rerank, leaves)
         order = sorted(range(len(ids)), key=lambda i: (-scores.get(ids[i], 0.0), i))
         ranked = [(ids[i], scores.get(ids[i], 0.0)) for i in order]
-        return ranked, coverage_of(built.units, leaves), matched_stems(leaves)
+        return ranked, coverage_of(built.units, leaves), leaves
 
     def _leaves(
         self, expr: Expr, addresses: list[tantivy.DocAddress], ids: list[int]
@@ -296,4 +298,4 @@ class Lexical:
         return hits
 
 
-__all__ = ["COUNT_UP_TO", "Lexical", "Ranked", "coverage_of", "matched_stems"]
+__all__ = ["COUNT_UP_TO", "Lexical", "Ranked", "coverage_of"]

@@ -12,7 +12,7 @@ import itertools
 import re
 from collections.abc import Sequence
 
-from paperbot.core.search.analysis import text_analyzer
+from paperbot.core.search.analysis import analyze
 from paperbot.core.search.lexicon import COMMON_STEMS
 
 PAIR_FIELD = "pairs"
@@ -28,7 +28,7 @@ _UNSEEN = ("\x00",)  # no stem holds a NUL
 
 
 def _common(token: str) -> str:
-    stems = list(text_analyzer().analyze(token))
+    stems = analyze(token)
     # The index drops tokens of 40 bytes or more (remove_long), which then pair with nothing.
     common = len(stems) == 1 and stems[0] in COMMON_STEMS and len(token.encode()) < 40
     return stems[0] if common else ""

@@ -58,7 +58,6 @@ def search_papers(
     hits = index.search(query, limit=page_size + 1, offset=(page - 1) * page_size)
     shown = hits.hits[:page_size]
     papers = _load(session_factory, [pid for pid, _ in shown])
-    matched = hits.matched or {}
     cards = tuple(
         to_card(
             papers[pid],
@@ -66,7 +65,7 @@ def search_papers(
                 query,
                 papers[pid],
                 semantic=hits.semantic,
-                stems=matched.get(pid, frozenset()) if hits.matched is not None else None,
+                stems=None if hits.matched is None else hits.matched.get(pid, frozenset()),
             ),
             score=score,
         )
