@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from paperbot.core.schema import Upgrade
 
 DEFAULT_CONNECT_TIMEOUT = 10.0
+# The execution option that marks a session as reading only (see snapshot()).
+READ_ONLY = "paperbot_read_only"
 
 
 def create_db_engine(
@@ -68,11 +70,23 @@ def _sqlite_pragmas(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # A reader's deferred transaction is a WAL snapshot: it takes no lock, so a search
+        # never waits behind an ingest batch (IMMEDIATE would queue it for the write lock).
+        read_only = conn.get_execution_options().get(READ_ONLY, False)
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def snapshot(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A session that only reads: one consistent view that never waits for a writer (on
+    SQLite a deferred transaction; a write in it is a bug and may fail as busy)."""
+    with factory() as session:
+        session.connection(execution_options={READ_ONLY: True})
+        yield session
 
 
 @contextmanager

@@ -14,6 +14,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from paperbot.core import db
 from paperbot.core.models import Channel, Delivery, SourceState, WorkspaceState
 
 log = logging.getLogger(__name__)
@@ -94,7 +95,7 @@ class _LastIngest(Collector):
             values = dict(self._seen)
         if self._factory is not None:
             try:
-                with self._factory() as session:
+                with db.snapshot(self._factory) as session:
                     rows = session.execute(
                         select(SourceState.source, SourceState.last_success_at)
                     ).all()
@@ -153,7 +154,7 @@ class _DeliveryState(Collector):
         recent: GaugeMetricFamily,
     ) -> None:
         since = datetime.now(UTC) - timedelta(days=RECENT_DAYS)
-        with factory() as session:
+        with db.snapshot(factory) as session:
             for platform, kind, n in session.execute(
                 select(Channel.platform, Channel.pause_kind, func.count())
                 .where(Channel.paused.is_(True))

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
+from paperbot.core import db
 from paperbot.core.delivery import workspaces
 from paperbot.core.panics import recoverable
 from paperbot.core.search import repair as index_repair
@@ -22,7 +23,7 @@ def reasons(
     """Why this replica is not ready; empty when it is."""
     out: list[str] = []
     try:
-        with session_factory() as session:
+        with db.snapshot(session_factory) as session:
             session.execute(text("SELECT 1"))
             out += workspaces.refused(session, sorted(platforms))
     except BaseException as exc:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from paper_rows import add_paper
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from paperbot.core.models import Paper
@@ -75,6 +76,34 @@ def test_the_why_from_the_ranking_is_the_why_from_the_paper_text(
             rows = {p.key: p for p in session.scalars(select(Paper))}
         for card in result.cards:
             assert card.why == explain_match(result.query, rows[card.key]), (text, card.title)
+
+
+def test_a_search_answers_while_an_ingest_batch_is_being_written(
+    session_factory: sessionmaker[Session], index: SearchIndex
+) -> None:
+    """An ingest batch holds its write transaction for about a second; a search meanwhile
+    reads the papers as they were, at once, instead of queueing for the write lock."""
+    add_paper(session_factory, "Video diffusion models", "Diffusion for video.")
+    index.catch_up(session_factory)
+    writing, searched = threading.Event(), threading.Event()
+    waited_out: list[bool] = []
+
+    def ingest_batch() -> None:
+        with session_factory.begin() as session:
+            session.execute(update(Paper).values(title="Renamed mid-batch"))
+            writing.set()
+            waited_out.append(not searched.wait(5))
+
+    writer = threading.Thread(target=ingest_batch)
+    writer.start()
+    try:
+        assert writing.wait(5)
+        result = search_papers(session_factory, index, "diffusion video", now=NOW)
+    finally:
+        searched.set()
+        writer.join()
+    assert waited_out == [False], "the search waited for the writer to commit"
+    assert [c.title for c in result.cards] == ["Video diffusion models"]
 
 
 def test_paging(session_factory: sessionmaker[Session], index: SearchIndex) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy import ColumnElement, Select, Subquery, and_, func, or_, select,
 from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
 from paperbot.config import RankingSettings
+from paperbot.core import db
 from paperbot.core.cards import arxiv_month, has_source_date, to_card
 from paperbot.core.digests.why import why_line
 from paperbot.core.messages import PaperCard
@@ -253,7 +254,7 @@ def trending_papers(
     """
     days = since_days if since_days is not None else lookback_days
     since = today(now) - timedelta(days=max(0, days))
-    with session_factory() as session:
+    with db.snapshot(session_factory) as session:
         signals = load_signals(session, window_ids(since), now=now, weights=weights)
         if not signals:
             newest = newest_day(session)

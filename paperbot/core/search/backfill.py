@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from paperbot.core import db
 from paperbot.core.progress import Progress
 from paperbot.core.search import embeddings
 from paperbot.core.search.model import ModelUnavailable, SentenceModel
@@ -49,7 +50,7 @@ def backfill(
     key = model.key
     shipped = sample_vectors(key)
     deadline = None if budget_seconds is None else time.monotonic() + budget_seconds
-    with session_factory() as session:
+    with db.snapshot(session_factory) as session:
         done_seq = embeddings.watermark(session, key)
         embedded, total = embeddings.counts(session, key)
     waiting = max(0, total - embedded)
@@ -60,7 +61,7 @@ def backfill(
     while cursor is not None:
         if deadline is not None and time.monotonic() >= deadline:
             break
-        with session_factory() as session:
+        with db.snapshot(session_factory) as session:
             todo, after = embeddings.pending(session, key, cursor, SCAN)
         items = []
         for paper in todo:

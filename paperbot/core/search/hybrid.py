@@ -18,6 +18,7 @@ import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
 
 from paperbot.config import SearchSettings
+from paperbot.core import db
 from paperbot.core.progress import Progress
 from paperbot.core.search import embeddings
 from paperbot.core.search.backfill import BackfillReport, backfill
@@ -296,7 +297,7 @@ class HybridSearch:
         embedded = papers = 0
         others: dict[str, int] = {}
         if model is not None:
-            with session_factory() as session:
+            with db.snapshot(session_factory) as session:
                 embedded, papers = embeddings.counts(session, model.key)
                 others = embeddings.other_keys(session, model.key)
         if model is None:

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tantivy import Index, IndexWriter
 
 from paperbot.config import SearchSettings
+from paperbot.core import db
 from paperbot.core.models import Paper
 from paperbot.core.progress import Progress
 from paperbot.core.search.analysis import (
@@ -58,7 +59,7 @@ class _Report:
 def _pending(session_factory: sessionmaker[Session], seq: int, last_id: int) -> int:
     """How many papers an index at this watermark has yet to index."""
     after = tuple_(Paper.change_seq, Paper.id) > tuple_(seq, last_id)
-    with session_factory() as session:
+    with db.snapshot(session_factory) as session:
         return int(session.scalar(select(func.count()).select_from(Paper).where(after)) or 0)
 
 
@@ -215,7 +216,7 @@ class SearchIndex:
         """Whether the database holds changes past the watermark (one indexed lookup)."""
         state = self._state()
         seq, last_id = state.get("seq", 0), state.get("id", 0)
-        with session_factory() as session:
+        with db.snapshot(session_factory) as session:
             newer = session.execute(
                 select(Paper.id)
                 .where(tuple_(Paper.change_seq, Paper.id) > tuple_(seq, last_id))
@@ -256,7 +257,7 @@ class SearchIndex:
     ) -> int:
         done = 0
         while True:
-            with session_factory() as session:
+            with db.snapshot(session_factory) as session:
                 rows = session.execute(
                     select(*COLUMNS)
                     .where(tuple_(Paper.change_seq, Paper.id) > tuple_(seq, last_id))

@@ -9,6 +9,7 @@ from typing import Protocol
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from paperbot.core import db
 from paperbot.core.cards import to_card
 from paperbot.core.messages import PaperCard
 from paperbot.core.models import Paper
@@ -94,7 +95,7 @@ def similar_papers(
     ref = normalize_paper_ref(paper_ref)
     if not ref:
         return None, []
-    with session_factory() as session:
+    with db.snapshot(session_factory) as session:
         paper = session.scalars(
             select(Paper).where(or_(Paper.arxiv_id == ref, Paper.key == ref)).limit(1)
         ).first()
@@ -148,7 +149,7 @@ def explain_match(
 def _load(session_factory: sessionmaker[Session], ids: list[int]) -> dict[int, Paper]:
     if not ids:
         return {}
-    with session_factory() as session:
+    with db.snapshot(session_factory) as session:
         rows = session.scalars(select(Paper).where(Paper.id.in_(ids))).all()
     return {p.id: p for p in rows}
 

@@ -23,6 +23,7 @@ from typing import Any, Concatenate, ParamSpec, TextIO, TypeVar
 import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
 
+from paperbot.core import db
 from paperbot.core.progress import Progress
 from paperbot.core.search import embeddings
 from paperbot.core.search.graph import Graph
@@ -218,7 +219,7 @@ class VectorIndex:
             self.refresh()
             done = 0
             while True:
-                with session_factory() as session:
+                with db.snapshot(session_factory) as session:
                     rows = embeddings.rows_after(session, key, self.watermark, BATCH)
                 if not rows:
                     break

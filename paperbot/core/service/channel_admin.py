@@ -7,6 +7,7 @@ import logging
 from collections.abc import Iterable
 from datetime import datetime
 
+from paperbot.core import db
 from paperbot.core.channels import store as channels
 from paperbot.core.delivery import pauses, workspaces
 from paperbot.core.delivery.status import kind_of
@@ -47,7 +48,7 @@ class ChannelAdmin:
             return ChannelInfo.of(row)
 
     def all(self) -> list[ChannelInfo]:
-        with self.ctx.session_factory() as session:
+        with db.snapshot(self.ctx.session_factory) as session:
             return [ChannelInfo.of(row) for row in channels.all_channels(session)]
 
     def remove(self, ref: ChannelRef) -> bool:
@@ -56,13 +57,13 @@ class ChannelAdmin:
             return channels.remove(session, ref)
 
     def exists(self, ref: ChannelRef) -> bool:
-        with self.ctx.session_factory() as session:
+        with db.snapshot(self.ctx.session_factory) as session:
             return channels.find(session, ref) is not None
 
     # --- platform events ------------------------------------------------------------------
 
     def topics(self, ref: ChannelRef) -> list[str]:
-        with self.ctx.session_factory() as session:
+        with db.snapshot(self.ctx.session_factory) as session:
             channel = channels.find(session, ref)
             return [s.topic for s in channel.subscriptions] if channel else []
 
@@ -81,7 +82,7 @@ class ChannelAdmin:
     def paused_channels(self, platform: str, workspace: str, kinds: Iterable[str]) -> list[str]:
         where = [Channel.platform == platform, Channel.workspace == workspace]
         query = pauses.paused(where, {kind_of(k) for k in kinds}).with_only_columns(Channel.channel)
-        with self.ctx.session_factory() as session:
+        with db.snapshot(self.ctx.session_factory) as session:
             return list(session.scalars(query))
 
     def workspace_gone(self, platform: str, workspace: str, reason: str, *, now: datetime) -> None:

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from paperbot.core import commands, metrics, search
+from paperbot.core import commands, db, metrics, search
 from paperbot.core.channels import policy, schedule
 from paperbot.core.channels import store as channels
 from paperbot.core.commands import Caller, Command
@@ -178,7 +178,7 @@ class Chat:
         )
 
     def _list(self, caller: Caller, now: datetime) -> Reply:
-        with self.ctx.session_factory() as session:
+        with db.snapshot(self.ctx.session_factory) as session:
             channel = channels.find(session, _ref(caller))
             if channel is None or caller.is_dm:
                 return Reply(
