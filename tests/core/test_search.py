@@ -106,6 +106,21 @@ def test_a_search_answers_while_an_ingest_batch_is_being_written(
     assert [c.title for c in result.cards] == ["Video diffusion models"]
 
 
+def test_equal_matches_list_the_newest_paper_first_on_every_rebuild(
+    session_factory: sessionmaker[Session], index: SearchIndex
+) -> None:
+    """Ties once came in the index's own order, which its writer threads shuffle on each
+    rebuild: the same search listed the same papers in another order after a restart."""
+    for n in range(7):
+        add_paper(session_factory, f"Sparse attention {n}", "Sparse attention for long inputs.")
+    index.catch_up(session_factory)
+    newest_first = [f"Sparse attention {n}" for n in (6, 5, 4, 3, 2)]
+    for _ in range(2):
+        cards = search_papers(session_factory, index, "sparse attention", now=NOW).cards
+        assert [c.title for c in cards] == newest_first
+        index.rebuild(session_factory)
+
+
 def test_paging(session_factory: sessionmaker[Session], index: SearchIndex) -> None:
     for n in range(12):
         add_paper(session_factory, f"Matryoshka embeddings part {n}")

@@ -228,15 +228,21 @@ class Lexical:
     def _stage(
         self, first: Query, depth: int, count: bool
     ) -> tuple[list[tantivy.DocAddress], list[int], int]:
-        """The first stage's best `depth` papers: addresses, ids, and the match count."""
+        """The first stage's best `depth` papers: addresses, ids, and the match count.
+        Equal scores come in index order, which the writer's threads shuffle on every
+        rebuild: they go newest paper first, so no ranking depends on how it was indexed."""
         result = self.searcher.search(first, depth, count=count)
         addresses = [addr for _, addr in result.hits]
-        ids = (
-            [int(p or 0) for p in self.searcher.fast_field_values("id", addresses)]
-            if addresses
-            else []
+        if not addresses:
+            return [], [], int(getattr(result, "count", None) or 0)
+        ids = [int(p or 0) for p in self.searcher.fast_field_values("id", addresses)]
+        scores = [score for score, _ in result.hits]
+        order = sorted(range(len(ids)), key=lambda i: (-scores[i], -ids[i]))
+        return (
+            [addresses[i] for i in order],
+            [ids[i] for i in order],
+            int(getattr(result, "count", None) or 0),
         )
-        return addresses, ids, int(getattr(result, "count", None) or 0)
 
     def _order(
         self, built: Built, addresses: list[tantivy.DocAddress], ids: list[int]
