@@ -260,3 +260,27 @@ def test_phrases_and_exclusions_on_a_large_index(
     assert set(ids(index, "image cat:cs.CV")) == seen  # a broad filter (2 of 10 papers)
     assert set(ids(index, "image cat:cs -cats")) == set()
     assert set(ids(index, '"this image" cat:cs.lg')) == held - seen
+
+
+def test_an_acronym_spelled_out_with_words_in_most_papers_still_finds_its_papers(
+    session_factory: sessionmaker[Session], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a large index a spelled-out acronym's word in most papers ("learning") is left
+    out of the first stage (it would make tantivy score most of the index); shrunk here so
+    "learning" is such a word among a few papers. The papers saying "reinforcement learning
+    from human feedback" still come first, and a word only in its expansion still counts."""
+    from paperbot.core.search import querybuild
+
+    monkeypatch.setattr(querybuild, "PROXIMITY_MIN_DOCS", 0)
+    for n in range(12):
+        add_paper(session_factory, f"Learning study {n}", "We study learning and learning rates.")
+    spelled = add_paper(
+        session_factory,
+        "Aligning chat models",
+        "Reinforcement learning from human feedback aligns learning chat models.",
+    )
+    named = add_paper(session_factory, "RLHF at scale", "Preference data for learning.")
+    add_paper(session_factory, "Human pose learning", "Human feedback on pose, learning.")
+    index = SearchIndex(tmp_path / "index")
+    index.catch_up(session_factory)
+    assert ids(index, "RLHF")[:2] in ([spelled, named], [named, spelled])
