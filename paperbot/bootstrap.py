@@ -110,6 +110,8 @@ def build_core(
         # The sample papers' shipped vectors (no model run); should any be missing, the
         # model gets a moment here and the ingest ticks embed the rest in the background.
         index.backfill(session_factory, budget_seconds=SEED_EMBED_SECONDS)
+    if long_running:
+        index.warm()
     service = Paperbot(settings, session_factory, index, worker_id=worker_id(settings))
     service.platforms["console"] = ConsolePlatform(out=out, transcript=settings.console.transcript)
     return Core(settings, engine, session_factory, index, service)

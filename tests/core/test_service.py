@@ -35,6 +35,24 @@ def core(make_settings: Any, now: datetime) -> Iterator[Core]:
     c.close()
 
 
+@pytest.mark.parametrize("long_running", [True, False])
+def test_a_running_bot_loads_the_model_before_its_first_search(
+    make_settings: Any, now: datetime, long_running: bool
+) -> None:
+    """The first search of a new `paperbot run` once paid the model's load (0.5 s on a quiet
+    machine, seconds on a busy one: past Slack's ack budget, so the answer came late). A
+    long-running process loads it at start; a one-off command only when it searches."""
+    core = build_core(
+        make_settings(seed_sample_data="true"), now=now, seed=True, long_running=long_running
+    )
+    try:
+        assert core.index.model is not None
+        assert core.index.model.loaded is long_running
+        assert core.service.search("diffusion", page=1, page_size=5, now=now).cards
+    finally:
+        core.close()
+
+
 def test_anyone_may_search(core: Core, now: datetime) -> None:
     reply = core.service.handle_text("search federated learning", MEMBER, now=now)
     assert reply.kind == "search" and reply.ephemeral

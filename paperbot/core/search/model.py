@@ -101,6 +101,10 @@ class SentenceModel:
         """Why the model is not usable, once loading was tried (None: fine or not tried)."""
         return self._failed
 
+    @property
+    def loaded(self) -> bool:
+        return self._session is not None
+
     def load(self) -> None:
         """Verify and load the model once; raises ModelUnavailable (and remembers why)."""
         with self._lock:
