@@ -60,7 +60,7 @@ def no_pings(fake: FakeDiscord) -> None:
     assert fake.violations == []
     for request in fake.requests:
         body = request.body if isinstance(request.body, dict) else {}
-        assert pinged(body.get("data") if "type" in body else body or {}) == set()
+        assert pinged((body.get("data") or {}) if "type" in body else body) == set()
 
 
 async def test_search_buttons_and_hostile_text(
