@@ -88,9 +88,14 @@ class QueryBuilder:
         rarer words too, while a word in most papers ("learning" of RLHF's "reinforcement
         learning from human feedback") makes tantivy score most of the index for it (26 ms
         against 1.4 ms at 1M papers). The rarest word always stays."""
-        limit = max(PROXIMITY_MIN_DOCS, PHRASE_WORD_MAX_SHARE * self.searcher.num_docs)
+        limit = self.crowded(PHRASE_WORD_MAX_SHARE)
         freqs = {s: self.searcher.doc_freq("abstract", s) for s in stems}
         return [s for s in stems if freqs[s] <= limit] or [min(stems, key=freqs.__getitem__)]
+
+    def crowded(self, share: float) -> float:
+        """How many papers make a word too common to walk: `share` of the index, and at
+        least PROXIMITY_MIN_DOCS (a small index walks every word cheaply)."""
+        return max(PROXIMITY_MIN_DOCS, share * self.searcher.num_docs)
 
     def known(self, stem: str) -> bool:
         return any(self.searcher.doc_freq(f, stem) for f in FIELD_BOOSTS)
@@ -100,9 +105,8 @@ class QueryBuilder:
         costs more than it tells (tantivy walks every paper holding both): "our this"."""
         if field == "title":
             return False
-        n = self.searcher.num_docs
         rarest = min(self.searcher.doc_freq(field, s) for s in stems)
-        return rarest > max(PROXIMITY_MIN_DOCS, PROXIMITY_MAX_SHARE * n)
+        return rarest > self.crowded(PROXIMITY_MAX_SHARE)
 
     def fixable(self, stem: str) -> bool:
         """An unknown word long enough to be a typo of a known one."""
