@@ -23,7 +23,7 @@ from paperbot.core.errors import Unavailable
 log = logging.getLogger(__name__)
 
 BUNDLED = "all-minilm-l6-v2-int8"
-BUNDLED_MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
+BUNDLED_MODEL_SHA256 = "e3aa7afd00f63a30ce58548f75d0f4982884e756fc05a9dc2b3f719f054b3118"
 BUNDLED_TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
 # Bump when passages, pooling or quantization change: stored embeddings are then remade.
 RECIPE = 1
@@ -89,7 +89,7 @@ class SentenceModel:
 
     @property
     def key(self) -> str:
-        """The embedding key, e.g. "8199be6f…:be50c362:256:1" (checksums read once)."""
+        """The embedding key, e.g. "e3aa7afd…:be50c362:256:1" (checksums read once)."""
         if self._key is None:
             model = self.files.model_sha256 or sha256_of(self.files.model)
             tokenizer = self.files.tokenizer_sha256 or sha256_of(self.files.tokenizer)
