@@ -2,7 +2,8 @@
 
 The papers are made from the 239 sample papers: each takes a real abstract's number of
 sentences, filled with sentences drawn from all the real abstracts, and a real title.
-Embedded as the backfill does (passages, batches, the configured threads and token budget).
+Embedded as the backfill does (passages, batches, the configured threads and token budget;
+PAPERBOT_SEARCH__MODEL_PATH measures another model).
 
     python benchmarks/embedding_speed.py --papers 2000
 """
@@ -17,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from paperbot.config import SearchSettings
+from paperbot.config import load_settings
 from paperbot.core.search.model import SentenceModel, model_files
 from paperbot.core.search.passages import passages
 
@@ -38,7 +39,7 @@ def papers(count: int, seed: int = 5) -> list[tuple[str, str]]:
 
 
 def throughput(count: int) -> dict[str, object]:
-    settings = SearchSettings()
+    settings = load_settings().search  # the configured model, threads and token budget
     model = SentenceModel(
         model_files(settings), max_tokens=settings.max_tokens, threads=settings.threads
     )

@@ -138,9 +138,9 @@ class SentenceModel:
             # The arena keeps the largest batch's buffers for the process's lifetime (hundreds
             # of MB after a backfill); without it memory follows the work being done.
             options.enable_cpu_mem_arena = False
-            # Basic optimizations (constant folding, redundant nodes) only: the extended
-            # fusions (SkipLayerNormalization, FusedMatMul, Gelu) ran this model 10-15% slower
-            # on this project's machine, for one query (19 -> 16 ms) and for batches alike.
+            # Basic optimizations (constant folding, redundant nodes) only: with the extended
+            # fusions (SkipLayerNormalization, FusedMatMul, Gelu) a backfill's batches ran
+            # 15-20% slower on this project's machine (one query took the same time).
             options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_BASIC
             session = onnxruntime.InferenceSession(
                 str(files.model), options, providers=["CPUExecutionProvider"]
