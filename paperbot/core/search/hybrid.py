@@ -8,9 +8,7 @@ its checksum (one warning), or no vectors yet all give the lexical engine's answ
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
@@ -108,7 +106,6 @@ class HybridSearch:
         self._topic_cache = TopicCache()
         self._topic_stamp: tuple[object, int] | None = None
         self.query_vector = lru_cache(maxsize=1024)(self._query_vector)
-        self._embedder = ThreadPoolExecutor(os.cpu_count(), thread_name_prefix="paperbot-embed")
 
     # --- the dense side ------------------------------------------------------------------
     @property
@@ -149,26 +146,18 @@ class HybridSearch:
         """Ranked paper ids: lexical and dense candidates fused (see fusion.py)."""
         engine = self.lexical.lexical()
         text = dense_text(query)
-        vectors = self.vectors if text and self.dense_ready() else None
-        if vectors is None:
+        vector = self.query_vector(text) if text and self.dense_ready() else None
+        vectors = self.vectors
+        if vector is None or vectors is None:
             return engine.search(query, limit=limit, offset=offset)
-        # The model runs on its own thread (onnxruntime lets go of the GIL) while the
-        # lexical first stage runs here: a query costs about the slower of the two.
-        pending = self._embedder.submit(self.query_vector, text)
-
-        def near() -> list[int]:
-            vector = pending.result()
-            # A quoted phrase asks for those words in that order: only papers holding it
-            # can answer, so the dense side ranks the lexical candidates but proposes none.
-            if vector is None or query.phrases:
-                return []
-            depth = max(DENSE_DEPTH, 2 * (offset + limit))
-            return [p for p, _ in vectors.nearest(vector, depth)]
-
-        ranked = engine.ranked(query, limit=limit, offset=offset, extra=near)
-        vector = pending.result()
-        if vector is None or ranked.built is None or ranked.built.rerank is None:
-            return ranked.page(limit, offset)  # no model, or filters only (by date)
+        # A quoted phrase asks for those words in that order: only papers holding it can
+        # answer, so the dense side ranks the lexical candidates but proposes none.
+        near = (
+            [] if query.phrases else vectors.nearest(vector, max(DENSE_DEPTH, 2 * (offset + limit)))
+        )
+        ranked = engine.ranked(query, limit=limit, offset=offset, extra=[p for p, _ in near])
+        if ranked.built is None or ranked.built.rerank is None:  # filters only: by date
+            return SearchHits(tuple(ranked.hits[offset : offset + limit]), ranked.total)
         lexical = dict(ranked.hits)  # dense finds that fail the query's filters are not here
         block = vectors.passages_of(lexical)
         dense = block.scores(vector)
@@ -336,7 +325,6 @@ class HybridSearch:
         )
 
     def close(self) -> None:
-        self._embedder.shutdown(wait=True)
         self.lexical.close()
         if self._vectors is not None:
             self._vectors.close()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,11 +52,6 @@ class Ranked:
                     held.update(leaf.stems)
         return {pid: frozenset(stems) for pid, stems in out.items()}
 
-    def page(self, limit: int, offset: int = 0) -> SearchHits:
-        """One page of this ranking, as the lexical engine answers it."""
-        page = tuple(self.hits[offset : offset + limit])
-        return SearchHits(page, self.total, matched=self.matched([p for p, _ in page]))
-
 
 def coverage_of(units: Sequence[tuple[Expr, float]], leaves: dict[Leaf, Scores]) -> Scores:
     """Per paper, the idf-weighted share of the query's words it matches (in any form)."""
@@ -102,22 +97,17 @@ class Lexical:
 
     def search(self, query: SearchQuery, *, limit: int, offset: int = 0) -> SearchHits:
         """Ranked paper ids for a parsed query: first stage, then rerank of its candidates."""
-        return self.ranked(query, limit=limit, offset=offset).page(limit, offset)
+        found = self.ranked(query, limit=limit, offset=offset)
+        page = tuple(found.hits[offset : offset + limit])
+        return SearchHits(page, found.total, matched=found.matched([p for p, _ in page]))
 
     def ranked(
-        self,
-        query: SearchQuery,
-        *,
-        limit: int,
-        offset: int = 0,
-        extra: Callable[[], Sequence[int]] | None = None,
+        self, query: SearchQuery, *, limit: int, offset: int = 0, extra: Sequence[int] = ()
     ) -> Ranked:
         """Every reranked candidate in rank order (at least offset + limit when there are
         that many), with each one's coverage of the query's words, and the match count.
-        `extra` gives papers found by the dense side; it is called once the first stage has
-        run (the query's embedding can be computed meanwhile), and those of its papers that
-        pass the query's filters, phrases and exclusions join the candidates, so one rerank
-        pass scores them all."""
+        `extra` papers (found by the dense side) join the candidates if they pass the
+        query's filters, phrases and exclusions, so one rerank pass scores them all."""
         searcher = self.searcher
         if query.is_empty or limit <= 0:
             return Ranked(None, [], {}, 0)
@@ -136,7 +126,7 @@ class Lexical:
             found = (addresses, ids)
         addresses, ids = found
         have = set(ids)
-        more = [pid for pid in dict.fromkeys(extra() if extra else ()) if pid not in have]
+        more = [pid for pid in dict.fromkeys(extra) if pid not in have]
         if more:
             more_addresses, more_ids = self._allowed(built, more)
             addresses, ids = addresses + more_addresses, ids + more_ids
