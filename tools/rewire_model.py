@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import sys
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -30,11 +31,8 @@ def rewire(model: onnx.ModelProto) -> int:
     graph = model.graph
     inits = {i.name: i for i in graph.initializer}
     producer = {out: node for node in graph.node for out in node.output}
-    readers: dict[str, int] = {}
-    for node in graph.node:
-        for name in node.input:
-            readers[name] = readers.get(name, 0) + 1
-    nodes, dropped, extra, count = [], set(), [], 0
+    readers = Counter(name for node in graph.node for name in node.input)
+    nodes, dropped, extra, count = [], set(), [], 0  # dropped: outputs of the folded nodes
     for node in graph.node:
         mul = producer.get(node.input[1]) if node.op_type == "MatMul" else None
         cast = producer.get(mul.input[0]) if mul is not None and mul.op_type == "Mul" else None
@@ -49,7 +47,7 @@ def rewire(model: onnx.ModelProto) -> int:
             numpy_helper.from_array(columns, f"{scale}_columns"),
             numpy_helper.from_array(np.zeros(columns.shape, np.int8), f"{weight}_zero"),
         ]
-        dropped |= {id(mul), id(cast)}
+        dropped |= {mul.output[0], cast.output[0]}
         nodes.append(
             helper.make_node(
                 "DynamicQuantizeMatMul",
@@ -60,7 +58,7 @@ def rewire(model: onnx.ModelProto) -> int:
             )
         )
         count += 1
-    kept = [n for n in nodes if id(n) not in dropped]
+    kept = [n for n in nodes if n.output[0] not in dropped]
     del graph.node[:]
     graph.node.extend(kept)
     used = {name for n in kept for name in n.input}
@@ -78,8 +76,9 @@ def main(source: Path, target: Path) -> None:
         sys.exit(f"{source} is not the published model (sha256 {ORIGINAL_SHA256[:8]}…)")
     model = onnx.load_from_string(data)
     count = rewire(model)
-    target.write_bytes(model.SerializeToString())
-    digest = hashlib.sha256(target.read_bytes()).hexdigest()
+    rewired = model.SerializeToString()
+    target.write_bytes(rewired)
+    digest = hashlib.sha256(rewired).hexdigest()
     print(f"rewired {count} MatMuls; {target} sha256 {digest}")
 
 
