@@ -83,7 +83,7 @@ class Lexical:
         count: bool = False,
     ) -> tuple[list[tuple[int, float]], int]:
         """One tantivy query: (paper id, score) hits, and the match count if asked."""
-        kwargs: dict[str, Any] = {"order_by_field": "day"} if by_day else {}
+        kwargs: dict[str, Any] = {"order_by_field": "newest"} if by_day else {}
         result = self.searcher.search(query, limit, count=count, offset=offset, **kwargs)
         addresses = [addr for _, addr in result.hits]
         ids = self.searcher.fast_field_values("id", addresses) if addresses else []

@@ -14,7 +14,11 @@ from paperbot.core.search.analysis import NAME_TOKENIZER, TEXT_TOKENIZER, fold
 from paperbot.core.search.pairs import PAIR_FIELD, text_pairs
 
 # Bump when the schema or the analysis changes: an index with another stamp is rebuilt.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
+# Filter-only searches list papers by this key: the day, then the newest paper (the higher
+# id) first. Ordering by the day alone left one day's papers in the index's own order, which
+# a rebuild's writer threads shuffle: two replicas paged the same search differently.
+ID_BITS = 32
 
 
 def build_schema() -> tantivy.Schema:
@@ -26,6 +30,7 @@ def build_schema() -> tantivy.Schema:
     sb.add_text_field("authors", tokenizer_name=NAME_TOKENIZER)
     sb.add_text_field("cats", tokenizer_name="raw", index_option="basic")
     sb.add_integer_field("day", indexed=True, fast=True)
+    sb.add_integer_field("newest", fast=True)
     # Adjacent common words, one term per pair: fast phrases of common words (pairs.py).
     sb.add_text_field(PAIR_FIELD, tokenizer_name="raw", index_option="basic")
     return sb.build()
@@ -71,6 +76,7 @@ def document(row: Mapping[Any, Any]) -> Document:
     title = fold(row["title"] or "")
     keywords = fold(" ".join(row["ai_keywords"] or ()))
     abstract = fold(" ".join(filter(None, (row["abstract"], row["ai_summary"]))))
+    day = paper_day(row["announced"], row["published"], row.get("first_seen_at"))
     return Document(
         id=row["id"],
         title=title,
@@ -78,7 +84,8 @@ def document(row: Mapping[Any, Any]) -> Document:
         abstract=abstract,
         authors=[a for a in (row["authors"] or ()) if a] or [""],
         cats=_categories(row["categories"] or ()) or [""],
-        day=paper_day(row["announced"], row["published"], row.get("first_seen_at")),
+        day=day,
+        newest=(day << ID_BITS) | row["id"],
         **{PAIR_FIELD: text_pairs((title, keywords, abstract)) or [""]},
     )
 
