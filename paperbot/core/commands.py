@@ -7,6 +7,7 @@ from datetime import time
 from typing import Literal
 
 from paperbot.core.channels import zones
+from paperbot.core.channels.schedule import WEEKDAYS
 from paperbot.core.channels.when import parse_days, parse_time, parse_zone, weekday_of
 from paperbot.core.channels.zones import find_zone
 from paperbot.core.channels.zones import zone_names as zone_names  # for the adapters' autocomplete
@@ -79,7 +80,7 @@ class ListSettings:
 
 @dataclass(frozen=True)
 class Schedule:
-    at: time
+    at: time | None = None  # None: the channel keeps its time (as with zone and days)
     zone: str | None = None
     days: str | None = None  # "daily" | "weekdays" | "mon,wed,fri"
 
@@ -179,7 +180,7 @@ USAGE: dict[str, str] = {
     "subscribe": "/papers subscribe <topic>: add a topic to this channel's digest",
     "unsubscribe": "/papers unsubscribe <topic|all>: remove a topic",
     "list": "/papers list: this channel's topics, schedule and next digest",
-    "schedule": "/papers schedule <HH:MM> [IANA zone] [daily|weekdays|mon,wed,...]: when the"
+    "schedule": "/papers schedule [HH:MM] [IANA zone] [daily|weekdays|weekly|mon,wed,...]: when the"
     " digest is posted",
     "size": f"/papers size <{DIGEST_SIZE}>: papers per digest",
     "digest": "/papers digest: post this channel's next digest now",
@@ -289,45 +290,78 @@ def check_topic(topic: str) -> str:
 
 
 def _split_page(rest: str) -> tuple[str, int]:
-    """`diffusion page:2` -> ("diffusion", 2). Only `page:N` is a page: in `gpt 4` the 4 is
-    part of the query."""
-    parts = rest.split(" ")
-    if len(parts) > 1:
-        last = parts[-1].lower()
-        num = last.removeprefix("page:")
-        if last.startswith("page:") and num.isdigit():
+    """`diffusion page:2` or `page:2 diffusion` -> ("diffusion", 2). Only `page:N` outside
+    quotes is a page: in `gpt 4` the 4 is part of the query. The query comes back without
+    it, so the next page's hint does not carry the old page along."""
+    words: list[str] = []
+    page = 1
+    for part in rest.split(" "):
+        num = part.lower().removeprefix("page:")
+        outside = " ".join(words).count('"') % 2 == 0
+        if (
+            part.lower().startswith("page:")
+            and num.isdigit()
+            and outside
+            and int(num) in SEARCH_PAGE
+        ):
             page = int(num)
-            if page in SEARCH_PAGE:
-                return " ".join(parts[:-1]), page
-    return rest, 1
+            continue
+        words.append(part)
+    query = " ".join(words).strip()
+    return (query, page) if query else (rest, 1)
+
+
+# Words people put between the parts of a schedule ("every monday at 9am").
+SCHEDULE_FILLERS = frozenset({"at", "on", "every", "each", "and"})
 
 
 def _schedule(rest: str) -> Schedule:
+    """A time, a zone and days, each optional and in any order (as /papers roundup takes
+    them): `09:00 Europe/Paris mon,thu`, `mon thu 9am`, `weekly` (Mondays). What is not
+    given stays as the channel has it."""
     if not rest:
         raise ParseError("When? Usage: " + USAGE["schedule"])
-    parts = rest.split(" ")
-    at = parse_time(parts[0])
+    at: time | None = None
     zone: str | None = None
-    days: str | None = None
-    for part in parts[1:]:
-        found = find_zone(part)
-        if found is not None:
+    days: list[str] = []
+    weekly = False
+    for part in (p.strip(",") for p in rest.split()):
+        word = part.lower()
+        if not part or word in SCHEDULE_FILLERS:
+            continue
+        if word == "weekly":
+            weekly = True
+        elif (found := find_zone(part)) is not None:
             if zone is not None:
                 raise ParseError("Give one time zone, e.g. Europe/Berlin.")
             zone = found
+        elif part[:1].isdigit() and not zones.OFFSET.match(part):
+            if at is not None:
+                raise ParseError("Give one time, e.g. `/papers schedule 09:00 Europe/Paris`.")
+            at = parse_time(part)
         elif "/" in part or zones.OFFSET.match(part):
             zone = parse_zone(part)  # raises, saying what is wrong with the zone
-        elif days is None:
+        else:
             try:
-                days = parse_days(part)
+                days.append(parse_days(part))
             except ParseError:
                 raise ParseError(
-                    f"`{part[:20]}` is not a day or a time zone. Days: daily, weekdays, or"
-                    " mon,wed,fri. Zones: IANA names such as Europe/Berlin, CET or UTC."
+                    f"`{part[:20]}` is not a day, a time or a time zone. Days: daily, weekdays,"
+                    " weekly or mon,wed,fri. Zones: IANA names such as Europe/Berlin, CET or UTC."
                 ) from None
-        else:
-            raise ParseError("Usage: " + USAGE["schedule"])
-    return Schedule(at=at, zone=zone, days=days)
+    return Schedule(at=at, zone=zone, days=_days(days, weekly=weekly))
+
+
+def _days(values: list[str], *, weekly: bool) -> str | None:
+    """Day words read apart ("mon", "thu" or "weekdays", "sat") as one days value; `weekly`
+    alone means Mondays."""
+    if not values:
+        return "mon" if weekly else None
+    if len(values) == 1:
+        return values[0]
+    spelled = {"daily": ",".join(WEEKDAYS), "weekdays": ",".join(WEEKDAYS[:5])}
+    days = parse_days(",".join(spelled.get(v, v) for v in values))
+    return "weekdays" if days == spelled["weekdays"] else days
 
 
 def _size(rest: str) -> int:

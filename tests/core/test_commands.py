@@ -21,6 +21,9 @@ from paperbot.core.channels.zones import zone_names
         ("/papers search gpt 4", c.Search("gpt 4", 1)),
         ("/papers search vit p2", c.Search("vit p2", 1)),
         ("search llm page:3", c.Search("llm", 3)),
+        ("search page:2 equivariance", c.Search("equivariance", 2)),
+        ('search "see page:2" llm', c.Search('"see page:2" llm', 1)),
+        ("search gpt 4", c.Search("gpt 4", 1)),
         ('search "state space" -mamba', c.Search('"state space" -mamba')),
         ("find rlhf", c.Search("rlhf")),
         ("more-like-this 2606.00467v2", c.MoreLikeThis("2606.00467v2")),
@@ -108,6 +111,41 @@ def test_schedule_takes_every_iana_zone_name(text: str, zone: str, days: str | N
     assert c.parse(text) == c.Schedule(time(9), zone, days)
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("schedule weekly mon 09:00 Europe/Paris", c.Schedule(time(9), "Europe/Paris", "mon")),
+        ("schedule mon 9am", c.Schedule(time(9), None, "mon")),
+        ("schedule every thursday at 17:30 CET", c.Schedule(time(17, 30), "CET", "thu")),
+        ("schedule weekly thu", c.Schedule(None, None, "thu")),
+        ("schedule weekly", c.Schedule(None, None, "mon")),
+        ("schedule weekdays", c.Schedule(None, None, "weekdays")),
+        ("schedule Asia/Tokyo", c.Schedule(None, "Asia/Tokyo", None)),
+        ("schedule 08:00 mon, thu", c.Schedule(time(8), None, "mon,thu")),
+        ("schedule 08:00 mon tue wed thu fri", c.Schedule(time(8), None, "weekdays")),
+        ("schedule weekdays sat 8:00", c.Schedule(time(8), None, "mon,tue,wed,thu,fri,sat")),
+    ],
+)
+def test_schedule_parts_come_in_any_order_and_each_is_optional(
+    text: str, expected: c.Command
+) -> None:
+    """As /papers roundup takes them: people write "mon 9am" as often as "09:00 mon"."""
+    assert c.parse(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("schedule 09:00 10:00", "one time"),
+        ("schedule mon 25:00", "not a time"),
+        ("schedule weekly someday 09:00", "not a day, a time or a time zone"),
+    ],
+)
+def test_schedule_mistakes_in_any_order_say_what_is_wrong(text: str, message: str) -> None:
+    with pytest.raises(c.ParseError, match=message):
+        c.parse(text)
+
+
 def test_every_zone_the_cli_accepts_chat_accepts_too() -> None:
     names = zone_names()
     assert len(names) > 500 and "localtime" not in names and "posixrules" not in names
@@ -124,7 +162,7 @@ def test_every_zone_the_cli_accepts_chat_accepts_too() -> None:
     [
         ("schedule 09:00 UTC+5", "Etc/GMT-5"),
         ("schedule 09:00 gmt-3", "Etc/GMT+3"),
-        ("schedule 09:00 localtime", "not a day or a time zone"),
+        ("schedule 09:00 localtime", "not a day, a time or a time zone"),
         ("schedule 09:00 CET EST", "one time zone"),
         ("schedule 09:00 Europe/Atlantis", "not a time zone I know"),
         ("schedule 09:00 ../../etc/passwd", "not a time zone I know"),

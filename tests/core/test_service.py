@@ -60,6 +60,12 @@ def test_anyone_may_search(core: Core, now: datetime) -> None:
     assert reply.next_page is not None and reply.next_page.page == 2
     page2 = core.service.handle_text("search federated learning page:2", MEMBER, now=now)
     assert page2.papers and page2.papers[0].key not in {p.key for p in reply.papers}
+    # The page may come first; the next page's hint carries the query without it.
+    first = core.service.handle_text("search page:2 federated learning", MEMBER, now=now)
+    assert [p.key for p in first.papers] == [p.key for p in page2.papers]
+    assert first.text.startswith("Papers for “federated learning” (6–10 of ")
+    assert first.next_page is not None
+    assert (first.next_page.query, first.next_page.page) == ("federated learning", 3)
 
 
 def test_members_cannot_change_a_channel(core: Core, now: datetime) -> None:
@@ -82,6 +88,17 @@ def test_subscribe_list_unsubscribe(core: Core, now: datetime) -> None:
     assert gone.kind == "error" and "diffusion models" in gone.text
     assert core.service.handle_text("unsubscribe all", ADMIN, now=now).kind == "changed"
     assert core.service.topics(ChannelRef("slack", "T1", "C1")) == []
+
+
+def test_a_schedule_change_keeps_what_it_does_not_name(core: Core, now: datetime) -> None:
+    core.service.handle_text("schedule 08:15 Europe/Berlin weekdays", ADMIN, now=now)
+    reply = core.service.handle_text("schedule weekly", ADMIN, now=now)
+    assert reply.kind == "changed", reply.text
+    listed = core.service.handle_text("list", MEMBER, now=now).text
+    assert "08:15 Europe/Berlin" in listed and "Mon 30 Nov 08:15" in listed, listed
+    core.service.handle_text("schedule thu 7am", ADMIN, now=now)
+    listed = core.service.handle_text("list", MEMBER, now=now).text
+    assert "07:00 Europe/Berlin" in listed and "Thu 03 Dec 07:00" in listed, listed
 
 
 def test_workspaces_are_isolated(core: Core, now: datetime) -> None:

@@ -31,7 +31,7 @@ HelpTopic = Literal[
     "roundup",
     "help",
 ]
-DAY_SUGGESTIONS = ("daily", "weekdays", "weekends", "mon,wed,fri", "tue,thu")
+DAY_SUGGESTIONS = ("daily", "weekdays", "weekly", "weekends", "mon,wed,fri", "tue,thu")
 
 
 class Runner(Protocol):
@@ -133,24 +133,19 @@ def build_group(runner: Runner) -> app_commands.Group:
 
     @group.command(name="schedule", description="When this channel's digest is posted")
     @app_commands.describe(
-        time="Local time, 24-hour HH:MM (e.g. 09:00)",
+        time="Local time, 24-hour HH:MM (e.g. 09:00); left out, the channel keeps its time",
         zone="IANA time zone, e.g. Europe/Berlin",
-        days="daily, weekdays, or days like mon,wed,fri",
+        days="daily, weekdays, weekly, or days like mon,wed,fri",
     )
     async def schedule(
         interaction: discord.Interaction,
-        time: app_commands.Range[str, 1, 20],
+        time: app_commands.Range[str, 1, 20] | None = None,
         zone: app_commands.Range[str, 1, 64] | None = None,
         days: app_commands.Range[str, 1, 60] | None = None,
     ) -> None:
-        def build() -> Command:
-            return core.Schedule(
-                at=core.parse_time(time),
-                zone=core.parse_zone(zone) if zone else None,
-                days=core.parse_days(days) if days else None,
-            )
-
-        await runner.run(interaction, build, slow=False)
+        # The options read as the text command's words, so both platforms parse one way.
+        text = " ".join(part for part in (time, zone, days) if part)
+        await runner.run(interaction, lambda: core.build("schedule", text), slow=False)
 
     @schedule.autocomplete("zone")
     async def schedule_zones(

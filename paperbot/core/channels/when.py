@@ -38,10 +38,13 @@ def parse_zone(text: str) -> str:
 
 
 def parse_days(text: str) -> str:
-    """ "daily" | "weekdays" | "weekends" | "mon,wed,fri" (names or 3-letter prefixes)."""
+    """ "daily" | "weekdays" | "weekends" | "mon,wed,fri" (names or 3-letter prefixes);
+    "weekly" is Mondays."""
     value = text.strip().lower()
     if value in ("daily", "everyday", "every-day", "all"):
         return "daily"
+    if value == "weekly":
+        return "mon"
     if value in ("weekdays", "workdays", "mon-fri"):
         return "weekdays"
     if value in ("weekends", "weekend"):

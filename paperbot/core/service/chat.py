@@ -231,7 +231,7 @@ class Chat:
             return f"Unsubscribed this channel from {quoted(removed[0])}."
         if isinstance(command, commands.Schedule):
             spec = channels.ScheduleSpec(
-                time=command.at.strftime("%H:%M"),
+                time=command.at.strftime("%H:%M") if command.at else channel.digest_time,
                 zone=command.zone or channel.timezone,
                 days=command.days or channel.days,
             )
