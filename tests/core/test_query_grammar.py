@@ -35,6 +35,30 @@ def test_author_and_category_filters() -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "authors", "categories", "terms"),
+    [
+        ("author: hinton diffusion", ("hinton",), (), ("diffusion",)),
+        ('author: "yann lecun"', ("yann lecun",), (), ()),
+        ("cat: cs.RO robots", (), ("cs.ro",), ("robots",)),
+    ],
+)
+def test_a_filter_value_may_follow_a_space(
+    text: str, authors: tuple[str, ...], categories: tuple[str, ...], terms: tuple[str, ...]
+) -> None:
+    q = parse_query(text, now=NOW)
+    assert (q.authors, q.categories, q.terms, q.notes) == (authors, categories, terms, ())
+
+
+@pytest.mark.parametrize("text", ["author:", "diffusion cat:", "author: cat:cs.LG"])
+def test_a_filter_with_no_value_is_a_note_not_a_word(text: str) -> None:
+    """`author:` alone once searched the word "author", and found unrelated papers by
+    meaning."""
+    q = parse_query(text, now=NOW)
+    assert "author" not in q.terms and "cat" not in q.terms
+    assert len(q.notes) == 1 and "needs a value after it" in q.notes[0]
+
+
+@pytest.mark.parametrize(
     ("value", "expected"),
     [
         ("7d", date(2026, 11, 20)),

@@ -101,6 +101,16 @@ def test_a_schedule_change_keeps_what_it_does_not_name(core: Core, now: datetime
     assert "07:00 Europe/Berlin" in listed and "Thu 03 Dec 07:00" in listed, listed
 
 
+@pytest.mark.parametrize("topic", ["***", "author:", "-"])
+def test_a_topic_with_nothing_to_match_is_refused_and_changes_nothing(
+    core: Core, now: datetime, topic: str
+) -> None:
+    core.service.handle_text("subscribe robots", ADMIN, now=now)
+    reply = core.service.handle_text(f"subscribe {topic}", ADMIN, now=now)
+    assert reply.kind == "error" and "not a topic I can match" in reply.text, reply.text
+    assert core.service.topics(ChannelRef("slack", "T1", "C1")) == ["robots"]
+
+
 def test_workspaces_are_isolated(core: Core, now: datetime) -> None:
     core.service.handle_text("subscribe transformers", ADMIN, now=now)
     assert core.service.topics(ChannelRef("slack", "T2", "C1")) == []

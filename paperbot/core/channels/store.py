@@ -16,6 +16,7 @@ from paperbot.config import DigestSettings
 from paperbot.core.errors import UserError
 from paperbot.core.messages import ChannelRef
 from paperbot.core.models import Channel, Subscription, WorkspaceState
+from paperbot.core.search.grammar import parse_query
 
 MAX_TOPICS = 25
 
@@ -78,7 +79,14 @@ def get_or_create(
 
 
 def subscribe(session: Session, channel: Channel, topic: str, *, user: str, now: datetime) -> bool:
-    """Add a topic; False when the channel already follows it (case-insensitive)."""
+    """Add a topic; False when the channel already follows it (case-insensitive). A topic
+    with nothing to match (`***`, `the`, `author:`) is refused: it would never match."""
+    query = parse_query(topic, now=now)
+    if query.is_empty:
+        how = 'give words, a "quoted phrase", cat:cs.RO or author:name.'
+        raise ChannelError(
+            f"“{topic[:60]}” is not a topic I can match: {query.notes[0] if query.notes else how}"
+        )
     existing = {s.topic.lower() for s in channel.subscriptions}
     if topic.lower() in existing:
         return False

@@ -134,7 +134,8 @@ class Engagement:
         to, away = lean.leanings(titles)
         lines = [
             f"{where}'s taste: {counts.likes} 👍, {counts.dislikes} 👎, {counts.weak} weaker"
-            " signals (more like this, shares, discussions, thread replies)."
+            f" signal{'s' if counts.weak != 1 else ''} (more like this, shares, discussions,"
+            " thread replies)."
         ]
         lines.append("Leans to: " + (", ".join(to) if to else "nothing clear yet"))
         if away:

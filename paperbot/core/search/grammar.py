@@ -77,6 +77,7 @@ def parse_query(text: str, *, now: datetime) -> SearchQuery:
     notes: list[str] = []
     since: date | None = None
     page: int | None = None
+    pending = ""  # a field whose value did not follow its colon
     for match in _TOKEN.finditer(text):
         neg, fname, quoted, chunk = match.groups()
         if chunk is None:
@@ -90,7 +91,15 @@ def parse_query(text: str, *, now: datetime) -> SearchQuery:
             value = value.replace('"', "").strip()
             was_quoted = False
         name = raw.lower()
-        if name in AUTHOR_FIELDS and value and not negated:
+        if pending and not raw and value and not negated:  # `author: hinton`
+            name, pending = pending, ""
+        elif pending:
+            notes.append(_empty_field(pending))
+            pending = ""
+        if name in AUTHOR_FIELDS | CATEGORY_FIELDS and not value and not negated:
+            # Its value may follow a space; alone, it once searched the word "author".
+            pending = name
+        elif name in AUTHOR_FIELDS and value and not negated:
             authors.append(value)
         elif name in CATEGORY_FIELDS and value and not negated:
             cats.extend(c.lower() for c in value.split(",") if c.strip())
@@ -115,6 +124,8 @@ def parse_query(text: str, *, now: datetime) -> SearchQuery:
                 ex_terms.append(words)
             else:
                 terms.append(words)
+    if pending:
+        notes.append(_empty_field(pending))
     return SearchQuery(
         terms=tuple(terms),
         phrases=tuple(phrases),
@@ -126,6 +137,11 @@ def parse_query(text: str, *, now: datetime) -> SearchQuery:
         page=page,
         notes=tuple(notes),
     )
+
+
+def _empty_field(name: str) -> str:
+    example = "author:lecun" if name in AUTHOR_FIELDS else "cat:cs.CL"
+    return f"`{name[:20]}:` needs a value after it, e.g. {example}."
 
 
 def _parse_since(value: str, now: datetime) -> date | None:
