@@ -284,3 +284,24 @@ def test_an_acronym_spelled_out_with_words_in_most_papers_still_finds_its_papers
     index = SearchIndex(tmp_path / "index")
     index.catch_up(session_factory)
     assert ids(index, "RLHF")[:2] in ([spelled, named], [named, spelled])
+
+
+def test_a_word_held_only_as_a_synonym_covers_the_topic_less(
+    session_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """`photo` finds image papers through its synonym, but a paper that says "image" holds
+    that word less than one that says "photo": it once counted as the word itself, and a 2D
+    image paper cleared the threshold of "3D scenes from photos" on "scene" + "image" alone."""
+    ids = {
+        title: add_paper(session_factory, title)
+        for title in ("Photo restoration with priors", "Image restoration with priors")
+    }
+    for n in range(8):
+        add_paper(session_factory, f"Other work {n}")
+    index = SearchIndex(tmp_path / "index")
+    index.catch_up(session_factory)
+    ranked = index.lexical().ranked(parse_query("photo restoration", now=NOW), limit=10)
+    photo, image = (ranked.coverage[ids[t]] for t in ids)
+    assert photo == pytest.approx(1.0)
+    assert 0.5 < image < 0.9  # restoration fully, photo at half its weight
+    index.close()

@@ -22,7 +22,7 @@ class Leaf:
 
 @dataclass(frozen=True)
 class Node:
-    op: str  # "sum" | "max" | "scale" | "all" | "atleast"
+    op: str  # "sum" | "max" | "scale" | "all" | "atleast" | "synonym" (a scale, marked)
     parts: tuple[Expr, ...]
     k: float = 1.0
 
@@ -30,12 +30,15 @@ class Node:
 Expr = Leaf | Node
 
 
-def evaluate(expr: Expr, leaves: dict[Leaf, Scores]) -> Scores:
-    """Score every candidate doc for an expression, from each leaf's per-doc scores."""
+def evaluate(expr: Expr, leaves: dict[Leaf, Scores], *, synonyms: bool = True) -> Scores:
+    """Score every candidate doc for an expression, from each leaf's per-doc scores
+    (`synonyms` False: as if the query's synonym alternatives were not there)."""
     if isinstance(expr, Leaf):
         return leaves.get(expr, {})
-    parts = [evaluate(p, leaves) for p in expr.parts]
-    if expr.op == "scale":
+    if expr.op == "synonym" and not synonyms:
+        return {}
+    parts = [evaluate(p, leaves, synonyms=synonyms) for p in expr.parts]
+    if expr.op in ("scale", "synonym"):
         return {d: s * expr.k for d, s in parts[0].items()}
     out: Scores = {}
     if expr.op == "max":
@@ -52,6 +55,10 @@ def evaluate(expr: Expr, leaves: dict[Leaf, Scores]) -> Scores:
             counts[d] = counts.get(d, 0) + 1
     need = {"sum": 1, "all": len(parts), "atleast": int(expr.k)}[expr.op]
     return {d: s for d, s in out.items() if counts[d] >= need}
+
+
+def has_synonym(expr: Expr) -> bool:
+    return isinstance(expr, Node) and (expr.op == "synonym" or any(map(has_synonym, expr.parts)))
 
 
 def leaves_of(expr: Expr) -> set[Leaf]:
@@ -79,15 +86,22 @@ def scale(part: Expr, k: float) -> Expr:
     return Node("scale", (part,), k)
 
 
+def synonym(part: Expr) -> Expr:
+    """A word's synonym alternative, marked so coverage can tell it from the word itself."""
+    return Node("synonym", (part,))
+
+
 __all__ = [
     "Expr",
     "Leaf",
     "Node",
     "Scores",
     "evaluate",
+    "has_synonym",
     "leaf_query",
     "leaves_of",
     "max_of",
     "scale",
     "sum_of",
+    "synonym",
 ]

@@ -4,7 +4,8 @@ For a candidate paper (found by either side) with
   dense    = its best passage's cosine with the query (all-MiniLM: ~0.1 unrelated, ~0.6 close)
   best     = the best dense score among the candidates
   lexical  = its lexical score / the best lexical score among the candidates (0..1)
-  coverage = the idf-weighted share of the query's words it contains in some form (0..1)
+  coverage = the idf-weighted share of the query's words it contains in some form (0..1;
+             a word held only as a synonym counts lexical.SYNONYM_CREDIT, a half)
 
   rank score = dense + LEXICAL_WEIGHT · best · coverage · lexical
 
@@ -23,9 +24,9 @@ counts the candidates' mean dense score.
 
 A topic's relevance is a calibrated probability that the paper is on the topic, fitted by
 logistic regression on the judged queries' tuning split (tests/data/judged_queries.jsonl:
-every (query, sample paper) pair, relevant or not), separately for short topics (up to three
-words: keywords, acronyms) and long ones (plain language), since meaning tells more for the
-second:
+every (query, sample paper) pair, relevant or not; fitted before synonym-only matches counted
+half), separately for short topics (up to three words: keywords, acronyms) and long ones
+(plain language), since meaning tells more for the second:
 
   relevance = 1 / (1 + exp(-(a·dense + b·coverage·lexical + c·coverage + d)))
 

@@ -11,13 +11,23 @@ import tantivy
 from tantivy import Query
 
 from paperbot.core.search.analysis import fold
-from paperbot.core.search.expr import Expr, Leaf, Scores, evaluate, leaf_query, leaves_of
+from paperbot.core.search.expr import (
+    Expr,
+    Leaf,
+    Scores,
+    evaluate,
+    has_synonym,
+    leaf_query,
+    leaves_of,
+)
 from paperbot.core.search.grammar import SearchQuery
 from paperbot.core.search.hits import SearchHits
 from paperbot.core.search.querybuild import Built, build
 
 # Counting every match defeats block-max WAND, so only count on small indexes.
 COUNT_UP_TO = 200_000
+# A word a paper holds only as a synonym (photo -> image) counts this share of its weight.
+SYNONYM_CREDIT = 0.5
 MIN_CANDIDATES, MAX_CANDIDATES, PHRASE_POOL, PHRASE_POOL_DEEP = 60, 1000, 300, 1000
 # Above this many papers holding a phrase's rarest word or common-word pair, matching it
 # everywhere costs tens of ms at 1M papers (positions read in each), so it is checked on
@@ -54,15 +64,20 @@ class Ranked:
 
 
 def coverage_of(units: Sequence[tuple[Expr, float]], leaves: dict[Leaf, Scores]) -> Scores:
-    """Per paper, the idf-weighted share of the query's words it matches (in any form)."""
+    """Per paper, the idf-weighted share of the query's words it matches (in any form; a
+    word matched only by a synonym counts SYNONYM_CREDIT of its weight)."""
     weight = sum(w for _, w in units)
     if not weight:
         return {}
     out: Scores = {}
     for expr, w in units:
-        for pid, score in evaluate(expr, leaves).items():
+        full = evaluate(expr, leaves)
+        # Most words have no synonyms: their exact matches are all their matches.
+        exact = evaluate(expr, leaves, synonyms=False) if has_synonym(expr) else full
+        for pid, score in full.items():
             if score > 0:
-                out[pid] = out.get(pid, 0.0) + w / weight
+                credit = 1.0 if exact.get(pid, 0.0) > 0 else SYNONYM_CREDIT
+                out[pid] = out.get(pid, 0.0) + credit * w / weight
     return out
 
 

@@ -25,7 +25,7 @@ from paperbot.core.search.analysis import (
     split_compound,
     stop_stems,
 )
-from paperbot.core.search.expr import Expr, Leaf, Node, leaf_query, max_of, scale, sum_of
+from paperbot.core.search.expr import Expr, Leaf, Node, leaf_query, max_of, scale, sum_of, synonym
 from paperbot.core.search.grammar import SearchQuery
 from paperbot.core.search.lexicon import SYNONYMS
 from paperbot.core.search.pairs import PAIR_FIELD, pair_term
@@ -148,12 +148,14 @@ class QueryBuilder:
         compound = split_compound(stem)
         if compound:
             alts.append(self.phrase(compound, ALT_WEIGHT))
-        alts.extend(self.term(s, SYNONYM_WEIGHT) for s in SYNONYMS.get(stem, ()) if s != stem)
+        alts.extend(
+            synonym(self.term(s, SYNONYM_WEIGHT)) for s in SYNONYMS.get(stem, ()) if s != stem
+        )
         if self.fixable(stem):
             fixed = self.correct(stem)
             if fixed:
                 alts.append(self.term(fixed, ALT_WEIGHT))
-                alts.extend(self.term(s, SYNONYM_WEIGHT) for s in SYNONYMS.get(fixed, ()))
+                alts.extend(synonym(self.term(s, SYNONYM_WEIGHT)) for s in SYNONYMS.get(fixed, ()))
             joined = None if compound else self.split_joined(stem)
             if joined:
                 alts.append(self.phrase(joined, ALT_WEIGHT, slop=1))
