@@ -80,7 +80,7 @@ def get_or_create(
 
 def subscribe(session: Session, channel: Channel, topic: str, *, user: str, now: datetime) -> bool:
     """Add a topic; False when the channel already follows it (case-insensitive). A topic
-    with nothing to match (`***`, `the`, `author:`) is refused: it would never match."""
+    with nothing to match (`***`, `-`, `author:`) is refused: it would never match."""
     query = parse_query(topic, now=now)
     if query.is_empty:
         how = 'give words, a "quoted phrase", cat:cs.RO or author:name.'

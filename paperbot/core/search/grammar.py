@@ -14,6 +14,8 @@ MAX_PAGE = SEARCH_PAGE.high
 AUTHOR_FIELDS = frozenset({"author", "authors", "by"})
 CATEGORY_FIELDS = frozenset({"cat", "cats", "category", "categories"})
 SINCE_FIELDS = frozenset({"since", "after"})
+# Fields whose value may follow after a space (`author: hinton`).
+NAMED_FIELDS = AUTHOR_FIELDS | CATEGORY_FIELDS
 # A quoted run (optionally negated or after a field name), else one whitespace-free chunk.
 _TOKEN = re.compile(r'(-?)(?:([A-Za-z]+):)?"([^"]*)"|(\S+)')
 _SINCE_REL = re.compile(
@@ -96,7 +98,7 @@ def parse_query(text: str, *, now: datetime) -> SearchQuery:
         elif pending:
             notes.append(_empty_field(pending))
             pending = ""
-        if name in AUTHOR_FIELDS | CATEGORY_FIELDS and not value and not negated:
+        if name in NAMED_FIELDS and not value and not negated:
             # Its value may follow a space; alone, it once searched the word "author".
             pending = name
         elif name in AUTHOR_FIELDS and value and not negated:
