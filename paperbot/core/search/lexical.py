@@ -198,6 +198,10 @@ class Lexical:
         """
         if query.phrases and built.phrase_cost <= DIRECT_PHRASE_DF:
             return None
+        if not query.phrases and PHRASE_POOL_DEEP * built.share < wanted:
+            # Even the deepest pool would keep too few (`-the` drops nearly every paper):
+            # the whole query is cheaper than checking a pool first and then running it.
+            return None
         rare_phrase = bool(query.phrases) and built.phrase_cost <= EXHAUSTIVE_PHRASE_DF
         assert built.loose is not None
         if not query.phrases:

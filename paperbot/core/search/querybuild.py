@@ -257,8 +257,11 @@ class QueryBuilder:
         ]
 
     def broad_share(self, query: SearchQuery) -> float:
-        """About the share of papers passing the broad filters (1.0: there are none)."""
-        return math.prod(s for _, s in self._filters(query) if s >= BROAD_FILTER)
+        """About the share of papers passing the broad filters and holding no excluded word."""
+        n, df = self.searcher.num_docs or 1, self.searcher.doc_freq
+        words = [w[0] for t in query.excluded_terms if len(w := analyze_cached(t)) == 1]
+        kept = [1.0 - max(df(f, w) for f in FIELD_BOOSTS) / n for w in words]
+        return math.prod([s for _, s in self._filters(query) if s >= BROAD_FILTER] + kept)
 
     def _filters(self, query: SearchQuery) -> list[tuple[Query, float]]:
         """Each filter with the share of papers it keeps (0 when not known cheaply)."""
