@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session
 from paperbot.core import commands, db, metrics, search
 from paperbot.core.channels import policy, schedule
 from paperbot.core.channels import store as channels
+from paperbot.core.channels.schedule import WEEKDAYS
+from paperbot.core.channels.when import DAY_NAMES
 from paperbot.core.commands import Caller, Command
 from paperbot.core.delivery import history as delivery_history
 from paperbot.core.delivery import pauses
@@ -38,6 +40,12 @@ CONFIGURING = (commands.Subscribe, commands.Unsubscribe, commands.Schedule, comm
 
 def _ref(caller: Caller) -> ChannelRef:
     return ChannelRef(caller.platform, caller.workspace, caller.channel)
+
+
+def _day_name(day: str) -> str:
+    """ "mon" -> "Mondays" (the stored days are weekday prefixes)."""
+    day = day.strip()[:3].lower()
+    return f"{DAY_NAMES[WEEKDAYS.index(day)].title()}s" if day in WEEKDAYS else day
 
 
 def quoted(text: str) -> str:
@@ -262,7 +270,7 @@ class Chat:
     @staticmethod
     def _when(channel: Channel) -> str:
         days = {"daily": "every day", "weekdays": "on weekdays"}.get(
-            channel.days, "on " + channel.days.replace(",", ", ")
+            channel.days, "on " + ", ".join(_day_name(d) for d in channel.days.split(","))
         )
         return f"{channel.digest_time} {channel.timezone} {days}"
 

@@ -202,6 +202,9 @@ async def test_every_subcommand_over_the_gateway(
             "schedule", {"time": "07:30", "zone": "Europe/Berlin", "days": "weekdays"}
         )
         assert "07:30 Europe/Berlin on weekdays" in scheduled["content"]
+        # The time may be left out: the channel keeps it, as the text command does.
+        weekly = await run("schedule", {"days": "weekly"})
+        assert "07:30 Europe/Berlin on Mondays" in weekly["content"], weekly
         bad_zone = await run("schedule", {"time": "07:30", "zone": "Mars/Olympus"})
         assert bad_zone["ephemeral"] and "not a time zone" in bad_zone["content"]
         assert "7 papers" in (await run("size", {"n": 7}))["content"]
