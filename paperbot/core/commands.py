@@ -7,8 +7,8 @@ from datetime import time
 from typing import Literal
 
 from paperbot.core.channels import zones
-from paperbot.core.channels.schedule import WEEKDAYS
-from paperbot.core.channels.when import parse_days, parse_time, parse_zone, weekday_of
+from paperbot.core.channels.when import parse_days as parse_days  # for the CLI's --days
+from paperbot.core.channels.when import parse_schedule, parse_time, parse_zone, weekday_of
 from paperbot.core.channels.zones import find_zone
 from paperbot.core.channels.zones import zone_names as zone_names  # for the adapters' autocomplete
 from paperbot.core.errors import ParseError
@@ -311,57 +311,11 @@ def _split_page(rest: str) -> tuple[str, int]:
     return (query, page) if query else (rest, 1)
 
 
-# Words people put between the parts of a schedule ("every monday at 9am").
-SCHEDULE_FILLERS = frozenset({"at", "on", "every", "each", "and"})
-
-
 def _schedule(rest: str) -> Schedule:
-    """A time, a zone and days, each optional and in any order (as /papers roundup takes
-    them): `09:00 Europe/Paris mon,thu`, `mon thu 9am`, `weekly` (Mondays). What is not
-    given stays as the channel has it."""
     if not rest:
         raise ParseError("When? Usage: " + USAGE["schedule"])
-    at: time | None = None
-    zone: str | None = None
-    days: list[str] = []
-    weekly = False
-    for part in (p.strip(",") for p in rest.split()):
-        word = part.lower()
-        if not part or word in SCHEDULE_FILLERS:
-            continue
-        if word == "weekly":
-            weekly = True
-        elif (found := find_zone(part)) is not None:
-            if zone is not None:
-                raise ParseError("Give one time zone, e.g. Europe/Berlin.")
-            zone = found
-        elif part[:1].isdigit() and not zones.OFFSET.match(part):
-            if at is not None:
-                raise ParseError("Give one time, e.g. `/papers schedule 09:00 Europe/Paris`.")
-            at = parse_time(part)
-        elif "/" in part or zones.OFFSET.match(part):
-            zone = parse_zone(part)  # raises, saying what is wrong with the zone
-        else:
-            try:
-                days.append(parse_days(part))
-            except ParseError:
-                raise ParseError(
-                    f"`{part[:20]}` is not a day, a time or a time zone. Days: daily, weekdays,"
-                    " weekly or mon,wed,fri. Zones: IANA names such as Europe/Berlin, CET or UTC."
-                ) from None
-    return Schedule(at=at, zone=zone, days=_days(days, weekly=weekly))
-
-
-def _days(values: list[str], *, weekly: bool) -> str | None:
-    """Day words read apart ("mon", "thu" or "weekdays", "sat") as one days value; `weekly`
-    alone means Mondays."""
-    if not values:
-        return "mon" if weekly else None
-    if len(values) == 1:
-        return values[0]
-    spelled = {"daily": ",".join(WEEKDAYS), "weekdays": ",".join(WEEKDAYS[:5])}
-    days = parse_days(",".join(spelled.get(v, v) for v in values))
-    return "weekdays" if days == spelled["weekdays"] else days
+    at, zone, days = parse_schedule(rest)
+    return Schedule(at=at, zone=zone, days=days)
 
 
 def _size(rest: str) -> int:

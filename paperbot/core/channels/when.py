@@ -76,4 +76,55 @@ def weekday_of(text: str) -> int | None:
     return None
 
 
-__all__ = ["DAY_NAMES", "parse_days", "parse_time", "parse_zone", "weekday_of"]
+# Words people put between the parts of a schedule ("every monday at 9am").
+SCHEDULE_FILLERS = frozenset({"at", "on", "every", "each", "and"})
+
+
+def parse_schedule(text: str) -> tuple[time | None, str | None, str | None]:
+    """(time, zone, days) of `/papers schedule`, each optional and in any order (as
+    /papers roundup takes them): `09:00 Europe/Paris mon,thu`, `mon thu 9am`, `weekly`
+    (Mondays). None: not given (the channel keeps what it has)."""
+    at: time | None = None
+    zone: str | None = None
+    days: list[str] = []
+    weekly = False
+    for part in (p.strip(",") for p in text.split()):
+        word = part.lower()
+        if not part or word in SCHEDULE_FILLERS:
+            continue
+        if word == "weekly":
+            weekly = True
+        elif (found := zones.find_zone(part)) is not None:
+            if zone is not None:
+                raise ParseError("Give one time zone, e.g. Europe/Berlin.")
+            zone = found
+        elif part[:1].isdigit() and not zones.OFFSET.match(part):
+            if at is not None:
+                raise ParseError("Give one time, e.g. `/papers schedule 09:00 Europe/Paris`.")
+            at = parse_time(part)
+        elif "/" in part or zones.OFFSET.match(part):
+            zone = parse_zone(part)  # raises, saying what is wrong with the zone
+        else:
+            try:
+                days.append(parse_days(part))
+            except ParseError:
+                raise ParseError(
+                    f"`{part[:20]}` is not a day, a time or a time zone. Days: daily, weekdays,"
+                    " weekly or mon,wed,fri. Zones: IANA names such as Europe/Berlin, CET or UTC."
+                ) from None
+    return at, zone, _days(days, weekly=weekly)
+
+
+def _days(values: list[str], *, weekly: bool) -> str | None:
+    """Day words read apart ("mon", "thu" or "weekdays", "sat") as one days value; `weekly`
+    alone means Mondays."""
+    if not values:
+        return "mon" if weekly else None
+    if len(values) == 1:
+        return values[0]
+    spelled = {"daily": ",".join(WEEKDAYS), "weekdays": ",".join(WEEKDAYS[:5])}
+    days = parse_days(",".join(spelled.get(v, v) for v in values))
+    return "weekdays" if days == spelled["weekdays"] else days
+
+
+__all__ = ["DAY_NAMES", "parse_days", "parse_schedule", "parse_time", "parse_zone", "weekday_of"]
