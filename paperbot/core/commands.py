@@ -278,14 +278,29 @@ def check_query(query: str) -> str:
     return query
 
 
+# A whole topic in quotes of this many words or more is a description, not an exact phrase:
+# `/papers subscribe "robots that learn by watching videos"` matches by meaning, as it does
+# unquoted (as a phrase, those words in that order, it would match nothing).
+DESCRIPTION_WORDS = 4
+
+
 def check_topic(topic: str) -> str:
-    topic = clean_text(topic)
+    topic = unquoted_description(clean_text(topic))
     if not topic:
         raise ParseError("Which topic? Usage: " + USAGE["subscribe"])
     if len(topic) > MAX_TOPIC_CHARS:
         raise ParseError(
             f"Topics are at most {MAX_TOPIC_CHARS} characters; that one has {len(topic)}."
         )
+    return topic
+
+
+def unquoted_description(topic: str) -> str:
+    """The topic without the quotes around it when it is a description (see above)."""
+    inner = topic[1:-1].strip()
+    quoted = len(topic) > 1 and topic[0] in '"“' and topic[-1] in '"”'
+    if quoted and not any(q in inner for q in '"“”') and len(inner.split()) >= DESCRIPTION_WORDS:
+        return inner
     return topic
 
 

@@ -111,6 +111,22 @@ def test_a_topic_with_nothing_to_match_is_refused_and_changes_nothing(
     assert core.service.topics(ChannelRef("slack", "T1", "C1")) == ["robots"]
 
 
+def test_a_quoted_description_is_a_topic_by_meaning_not_an_exact_phrase(
+    core: Core, now: datetime
+) -> None:
+    """People quote a topic to delimit it; as a phrase, a description of several words would
+    match only papers holding those words in that order: none."""
+    ref = ChannelRef("slack", "T1", "C1")
+    core.service.handle_text('subscribe "robots that learn by watching videos"', ADMIN, now=now)
+    core.service.handle_text('subscribe "point cloud"', ADMIN, now=now)
+    assert core.service.topics(ref) == ["robots that learn by watching videos", '"point cloud"']
+    gone = core.service.handle_text(
+        'unsubscribe "robots that learn by watching videos"', ADMIN, now=now
+    )
+    assert gone.kind == "changed", gone.text
+    assert core.service.topics(ref) == ['"point cloud"']
+
+
 def test_workspaces_are_isolated(core: Core, now: datetime) -> None:
     core.service.handle_text("subscribe transformers", ADMIN, now=now)
     assert core.service.topics(ChannelRef("slack", "T2", "C1")) == []

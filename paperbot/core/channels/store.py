@@ -104,7 +104,9 @@ def unsubscribe(session: Session, channel: Channel, topic: str) -> list[str]:
     if topic.lower() == "all":
         removed = [s.topic for s in channel.subscriptions]
     else:
-        removed = [s.topic for s in channel.subscriptions if s.topic.lower() == topic.lower()]
+        # A description given with or without its quotes (commands.unquoted_description).
+        wanted = {topic.lower(), topic.strip('"“”').lower()}
+        removed = [s.topic for s in channel.subscriptions if s.topic.lower() in wanted]
     if removed:
         session.execute(
             delete(Subscription).where(
