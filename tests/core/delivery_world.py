@@ -135,7 +135,15 @@ class Digests:
 
     hook: Callable[[Channel], None] | None = None
 
-    def build(self, session: Session, channel: Channel, now: datetime, missed: int) -> Digest:
+    def build(
+        self,
+        session: Session,
+        channel: Channel,
+        now: datetime,
+        missed: int,
+        *,
+        manual: bool = False,
+    ) -> Digest:
         if self.hook is not None:
             self.hook(channel)
         posted = select(PostedPaper.paper_id).where(PostedPaper.channel_id == channel.id)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from paperbot.adapters.console.platform import ConsolePlatform, read_transcript
 from paperbot.bootstrap import Core, build_core
@@ -19,7 +19,7 @@ from paperbot.core import db
 from paperbot.core.commands import Caller
 from paperbot.core.delivery import workspaces
 from paperbot.core.messages import ChannelRef
-from paperbot.core.models import Channel
+from paperbot.core.models import Channel, Paper
 from paperbot.core.papers import ingest
 from paperbot.core.papers.sources.files import read_jsonl
 from paperbot.core.search import SearchIndex
@@ -134,6 +134,27 @@ def test_an_empty_manual_digest_says_nothing_new_since(core: Core, now: datetime
     sent = len(posts(core))
     assert service.handle_text("digest", ADMIN, now=later).text == reply.text  # same minute
     assert len(posts(core)) == sent
+
+
+def test_a_digest_asked_for_on_a_stale_store_gets_its_newest_unposted_papers(
+    core: Core, now: datetime
+) -> None:
+    """Sources down for weeks (or only the bundled papers): every day's window is empty. A
+    person who subscribes to a topic and asks for a digest gets the store's newest matching
+    papers, also after the channel already had one (once it got only its first digest), and
+    never a paper posted here before."""
+    service, later = core.service, now + timedelta(days=60)
+    first = service.handle_text("digest", ADMIN, now=later)
+    assert first.text == "Posted a digest of 5 papers.", first.text
+    shown = set(posts(core)[-1]["papers"])
+    service.handle_text('subscribe "making images from text descriptions"', ADMIN, now=later)
+    asked = service.handle_text("digest", ADMIN, now=later + timedelta(minutes=1))
+    assert asked.text.startswith("Posted a digest of"), asked.text
+    keys = posts(core)[-1]["papers"]
+    assert keys and not set(keys) & shown
+    with core.session_factory() as session:
+        titles = session.scalars(select(Paper.title).where(Paper.key.in_(keys))).all()
+    assert any("text-to-image" in t.lower() for t in titles), titles
 
 
 def test_readiness_names_the_database_the_index_and_a_refused_token(

@@ -22,7 +22,9 @@ from paperbot.core.ports import ChatPlatform
 class DigestSource(Protocol):
     """Builds a channel's digest at `now` (paperbot.core.digests.builder.build_digest behind it)."""
 
-    def build(self, session: Session, channel: Channel, now: datetime, missed: int) -> Digest: ...
+    def build(
+        self, session: Session, channel: Channel, now: datetime, missed: int, *, manual: bool = ...
+    ) -> Digest: ...
 
     def roundup(self, session: Session, channel: Channel, now: datetime, missed: int) -> Digest:
         """The channel's week's roundup at `now` (a delivery of kind roundup)."""
@@ -38,8 +40,16 @@ class Digests:
     config: DigestConfig
     cache: digest.DigestCache
 
-    def build(self, session: Session, channel: Channel, now: datetime, missed: int) -> Digest:
-        request = DigestRequest(now, missed_slots=missed, cache=self.cache)
+    def build(
+        self,
+        session: Session,
+        channel: Channel,
+        now: datetime,
+        missed: int,
+        *,
+        manual: bool = False,
+    ) -> Digest:
+        request = DigestRequest(now, missed_slots=missed, cache=self.cache, manual=manual)
         return digest.build_digest(session, self.index, channel, self.config, request)
 
     def roundup(self, session: Session, channel: Channel, now: datetime, missed: int) -> Digest:

@@ -81,7 +81,9 @@ def _build(deps: DeliveryDeps, claim: Claim, now: datetime) -> tuple[Digest, boo
         if claim.kind == ROUNDUP:
             built = deps.digests.roundup(session, channel, now, claim.missed_before)
         else:
-            built = deps.digests.build(session, channel, now, claim.missed_before)
+            built = deps.digests.build(
+                session, channel, now, claim.missed_before, manual=claim.manual
+            )
         failed = history.undelivered(session, channel.id, besides=claim.id, kind=claim.kind)
         digest = dataclasses.replace(
             built,

@@ -260,9 +260,11 @@ def build_digest(
     of its topics (every paper when it has none), ranked, each topic given its share of the
     slots, near-duplicates left out (by title; by embedding too with vectors), cut to size.
 
-    A channel that never received a digest, in a store whose newest papers are older than the
-    window (first run on sample data), gets the newest papers instead. Otherwise a quiet day
-    gives an empty digest (the delivery skips it unless the channel set post_empty).
+    In a store whose newest papers are older than the window (first run on sample data, or
+    sources unreachable for days), a channel's first digest, and one a person asks for
+    (`/papers digest`, say after subscribing to a topic), get the store's newest papers
+    instead, never one posted here before. Otherwise a quiet day gives an empty digest (the
+    delivery skips it unless the channel set post_empty).
     """
     now, missed_slots, cache = request.now, request.missed_slots, request.cache
     cfg, weights = config.digest, config.ranking
@@ -272,12 +274,12 @@ def build_digest(
     pool = _candidates(session, index, channel, topics, mode, weights=weights, cache=cache)
     if not pool.ranked:
         newest = cache.newest(session, now) if cache else newest_day(session)
-        # Only when the store itself is older than the window (first run on sample data) and
-        # only for a channel's first digest: a quiet weekend must not repost old news.
+        # Only when the store itself is older than the window, and only for a channel's first
+        # digest or one a person asked for: a scheduled digest must not repost old news.
         if (
             newest is not None
             and newest < mode.since
-            and not has_received_digest(session, channel.id)
+            and (request.manual or not has_received_digest(session, channel.id))
         ):
             mode = _ranking(channel, newest - timedelta(days=cfg.lookback_days), now)
             pool = _candidates(session, index, channel, topics, mode, weights=weights, cache=cache)

@@ -31,11 +31,12 @@ class DigestConfig:
 @dataclass(frozen=True)
 class DigestRequest:
     """One digest to build: as of `now`, `missed_slots` after the last one posted, with a
-    tick's shared cache."""
+    tick's shared cache; `manual` when a person asked for it (`/papers digest`)."""
 
     now: datetime
     missed_slots: int = 0
     cache: DigestCache | None = None
+    manual: bool = False
 
 
 __all__ = ["DigestConfig", "DigestRequest"]
