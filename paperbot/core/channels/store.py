@@ -99,14 +99,19 @@ def subscribe(session: Session, channel: Channel, topic: str, *, user: str, now:
     return True
 
 
+def _bare(topic: str) -> str:
+    return topic.strip('"“”').lower()
+
+
 def unsubscribe(session: Session, channel: Channel, topic: str) -> list[str]:
     """Remove a topic ("all" removes every topic); returns the topics removed."""
     if topic.lower() == "all":
         removed = [s.topic for s in channel.subscriptions]
     else:
-        # A description given with or without its quotes (commands.unquoted_description).
-        wanted = {topic.lower(), topic.strip('"“”').lower()}
-        removed = [s.topic for s in channel.subscriptions if s.topic.lower() in wanted]
+        # A topic given with or without its quotes (commands.unquoted_description drops
+        # them from descriptions when they are stored).
+        wanted = _bare(topic)
+        removed = [s.topic for s in channel.subscriptions if _bare(s.topic) == wanted]
     if removed:
         session.execute(
             delete(Subscription).where(

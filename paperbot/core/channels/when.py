@@ -64,6 +64,8 @@ def parse_days(text: str) -> str:
     if not days:
         raise ParseError("Which days? Use daily, weekdays, or days like mon,wed,fri.")
     days.sort(key=WEEKDAYS.index)
+    if days == list(WEEKDAYS[:5]):
+        return "weekdays"
     return "daily" if len(days) == 7 else ",".join(days)
 
 
@@ -123,8 +125,7 @@ def _days(values: list[str], *, weekly: bool) -> str | None:
     if len(values) == 1:
         return values[0]
     spelled = {"daily": ",".join(WEEKDAYS), "weekdays": ",".join(WEEKDAYS[:5])}
-    days = parse_days(",".join(spelled.get(v, v) for v in values))
-    return "weekdays" if days == spelled["weekdays"] else days
+    return parse_days(",".join(spelled.get(v, v) for v in values))
 
 
 __all__ = ["DAY_NAMES", "parse_days", "parse_schedule", "parse_time", "parse_zone", "weekday_of"]

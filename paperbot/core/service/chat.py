@@ -12,8 +12,7 @@ from sqlalchemy.orm import Session
 from paperbot.core import commands, db, metrics, search
 from paperbot.core.channels import policy, schedule
 from paperbot.core.channels import store as channels
-from paperbot.core.channels.schedule import WEEKDAYS
-from paperbot.core.channels.when import DAY_NAMES
+from paperbot.core.channels.when import DAY_NAMES, weekday_of
 from paperbot.core.commands import Caller, Command
 from paperbot.core.delivery import history as delivery_history
 from paperbot.core.delivery import pauses
@@ -44,8 +43,8 @@ def _ref(caller: Caller) -> ChannelRef:
 
 def _day_name(day: str) -> str:
     """ "mon" -> "Mondays" (the stored days are weekday prefixes)."""
-    day = day.strip()[:3].lower()
-    return f"{DAY_NAMES[WEEKDAYS.index(day)].title()}s" if day in WEEKDAYS else day
+    number = weekday_of(day.strip())
+    return f"{DAY_NAMES[number].title()}s" if number is not None else day
 
 
 def quoted(text: str) -> str:
