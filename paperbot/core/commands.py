@@ -309,18 +309,14 @@ def _split_page(rest: str) -> tuple[str, int]:
     quotes is a page: in `gpt 4` the 4 is part of the query. The query comes back without
     it, so the next page's hint does not carry the old page along."""
     words: list[str] = []
-    page = 1
+    page, quotes = 1, 0
     for part in rest.split(" "):
         num = part.lower().removeprefix("page:")
-        outside = " ".join(words).count('"') % 2 == 0
-        if (
-            part.lower().startswith("page:")
-            and num.isdigit()
-            and outside
-            and int(num) in SEARCH_PAGE
-        ):
+        is_page = part.lower().startswith("page:") and num.isdecimal() and int(num) in SEARCH_PAGE
+        if is_page and quotes % 2 == 0:
             page = int(num)
             continue
+        quotes += part.count('"')
         words.append(part)
     query = " ".join(words).strip()
     return (query, page) if query else (rest, 1)
@@ -334,7 +330,7 @@ def _schedule(rest: str) -> Schedule:
 
 
 def _size(rest: str) -> int:
-    if not rest.isdigit() or int(rest) not in DIGEST_SIZE:
+    if not rest.isdecimal() or int(rest) not in DIGEST_SIZE:
         low, high = DIGEST_SIZE.low, DIGEST_SIZE.high
         raise ParseError(f"Digest size is a number from {low} to {high}, e.g. `/papers size 5`.")
     return int(rest)

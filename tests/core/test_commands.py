@@ -24,6 +24,7 @@ from paperbot.core.channels.zones import zone_names
         ("search page:2 equivariance", c.Search("equivariance", 2)),
         ('search "see page:2" llm', c.Search('"see page:2" llm', 1)),
         ("search gpt 4", c.Search("gpt 4", 1)),
+        ("search x page:²", c.Search("x page:²", 1)),
         ('search "state space" -mamba', c.Search('"state space" -mamba')),
         ("find rlhf", c.Search("rlhf")),
         ("more-like-this 2606.00467v2", c.MoreLikeThis("2606.00467v2")),
@@ -65,6 +66,7 @@ def test_parse(text: str, expected: c.Command) -> None:
         ("schedule", "When?"),
         ("size 0", "1 to 20"),
         ("size lots", "1 to 20"),
+        ("size ²", "1 to 20"),  # a digit int() cannot read once raised ValueError
         ("subscribe", "Which topic"),
         ("subscribe " + "y" * 300, "at most 200"),
         ("unsubscribe", "Which topic"),

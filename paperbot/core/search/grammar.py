@@ -114,7 +114,7 @@ def parse_query(text: str, *, now: datetime) -> SearchQuery:
                 )
             else:
                 since = parsed
-        elif name == "page" and value.isdigit() and not negated:
+        elif name == "page" and value.isdecimal() and not negated:
             page = min(max(int(value[:4]), 1), MAX_PAGE)
         else:
             words = f"{raw} {value}".strip() if raw else value
